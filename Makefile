@@ -1,0 +1,42 @@
+# `make` sets up .venv and builds everything; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SOURCES := $(wildcard source/*.txt source/*.md source/*.html) $(wildcard source/*.yaml)
+CODE := $(shell find pipeline -name '*.py')
+OUTPUTS := build/cards.yaml build/report.md build/deck.apkg build/study.md build/study.pdf build/quiz.pdf
+
+.PHONY: all setup build test check bench clean fonts
+all: build
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed fonts
+
+fonts:
+	@fc-list :lang=zh family 2>/dev/null | grep -qi "noto sans cjk" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; \
+	  else echo "The PDF sheets need a CJK font: install Debian's fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)"; exit 1; fi; }
+
+build: build/.stamp
+build/.stamp: $(VENV)/.installed $(SOURCES) $(CODE) | fonts
+	$(PY) -m pipeline build --source source --build build
+	@touch $@
+
+test: $(VENV)/.installed | fonts
+	$(PY) -m pytest -q
+
+check: $(VENV)/.installed
+	$(PY) -m pytest -q tests/test_schema.py
+	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
+
+bench: $(VENV)/.installed
+	$(PY) -m pytest -q -m slow -s tests/bench
+
+clean:
+	rm -rf build

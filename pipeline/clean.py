@@ -1,0 +1,429 @@
+"""Named cleaning rules, applied in order. A rule either drops whole lines (each drop is
+recorded with the rule's name, so the report can account for every line) or rewrites
+debris inside a line (counted per rule). Code blocks are never touched."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .model import CleanDocument, Document, Drop, SourceLine
+from .text import CHROME_MARKER, is_blank, strip_list_marker
+
+
+@dataclass
+class CleanState:
+    file: str
+    kind: str
+    base_dir: str
+    lines: list[SourceLine]
+    dropped: dict[int, str] = field(default_factory=dict)
+    rewrites: Counter = field(default_factory=Counter)
+    protected: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+    def live(self) -> list[int]:
+        """Indices of lines still kept, not blank, not inside code."""
+        return [i for i, ln in enumerate(self.lines)
+                if i not in self.dropped and i not in self.protected and not is_blank(ln.text)]
+
+    def drop(self, index: int, rule: str) -> None:
+        self.dropped.setdefault(index, rule)
+
+    def rewrite(self, index: int, text: str, rule: str) -> None:
+        if text != self.lines[index].text:
+            self.lines[index] = SourceLine(self.lines[index].number, text)
+            self.rewrites[rule] += 1
+
+
+Rule = Callable[[CleanState], None]
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def protect_code(state: CleanState) -> None:
+    """Mark fenced code blocks (``` or ~~~) so that no other rule touches them."""
+    inside = None
+    for i, ln in enumerate(state.lines):
+        m = _FENCE.match(ln.text)
+        if inside is None and m:
+            inside = m.group(1)
+            state.protected.add(i)
+        elif inside is not None:
+            state.protected.add(i)
+            if ln.text.strip().startswith(inside):
+                inside = None
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ",
+                             "\u202f": " ", "\t": "    "})
+
+
+def invisible_chars(state: CleanState) -> None:
+    """Zero-width characters, NUL and soft hyphens go; NBSP and other wide spaces become spaces.
+    A line that held nothing else is dropped as `nbsp_only`."""
+    for i, ln in enumerate(state.lines):
+        text = _CONTROL.sub("", ln.text.translate(_INVISIBLE).translate(_SPACE_LIKE))
+        if ln.text.strip() and not text.strip():
+            state.drop(i, "nbsp_only")
+        state.rewrite(i, text, "invisible_chars")
+
+
+def front_matter(state: CleanState) -> None:
+    """YAML front matter (--- … --- at the top of a Markdown file) is metadata, not content."""
+    if state.kind != "markdown" or not state.lines or state.lines[0].text.strip() != "---":
+        return
+    for end in range(1, min(len(state.lines), 60)):
+        if state.lines[end].text.strip() in {"---", "..."}:
+            for i in range(end + 1):
+                state.drop(i, "front_matter")
+            return
+
+
+_COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
+
+
+def html_comment(state: CleanState) -> None:
+    """HTML comments (<!-- … -->, also over several lines) never reach a card."""
+    inside = False
+    for i, ln in enumerate(state.lines):
+        if i in state.protected:
+            continue
+        text = ln.text
+        if inside:
+            state.drop(i, "html_comment")
+            inside = _COMMENT_CLOSE not in text
+            continue
+        if _COMMENT_OPEN in text:
+            stripped = re.sub(r"<!--.*?-->", "", text)
+            if _COMMENT_CLOSE not in text.split(_COMMENT_OPEN, 1)[1]:
+                inside = True
+                stripped = text.split(_COMMENT_OPEN, 1)[0]
+            if not stripped.strip():
+                state.drop(i, "html_comment")
+            else:
+                state.rewrite(i, stripped, "html_comment")
+
+
+_HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.*?)</h\1>\s*$", re.I)
+_HTML_SUMMARY = re.compile(r"^\s*(?:<b>)?\s*<summary\b[^>]*>(.*?)</summary>\s*(?:</b>)?\s*$", re.I)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^<>]*)?/?>")
+_INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
+_BR = re.compile(r"<br\s*/?>", re.I)
+_IMG_TAG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.I)
+
+
+def inline_html(state: CleanState) -> None:
+    """Raw HTML inside Markdown: headings become Markdown headings, <img> an image link,
+    other tags are removed; a line that held only tags is dropped as `html_tag`."""
+    if state.kind == "html":
+        return
+    for i in state.live():
+        text = state.lines[i].text
+        if "<" not in text:
+            continue
+        heading = _HTML_HEADING.match(text) or None
+        summary = _HTML_SUMMARY.match(text)
+        if heading:
+            new = "#" * int(heading.group(1)) + " " + _HTML_TAG.sub("", heading.group(2)).strip()
+        elif summary:
+            new = "###### " + _HTML_TAG.sub("", summary.group(1)).strip()
+        else:
+            new = _IMG_TAG.sub(lambda m: f"![]({m.group(1)})", text)
+            new = _BR.sub(" ", new)
+            new = _INLINE_BOLD.sub("**", new)
+            new = _HTML_TAG.sub("", new)
+        if not new.strip() or new.strip() in {"#", "######"}:
+            state.drop(i, "html_tag")
+        else:
+            state.rewrite(i, new, "inline_html")
+
+
+def setext_headings(state: CleanState) -> None:
+    """Markdown setext headings (a line underlined by === or ---) become ATX headings."""
+    if state.kind != "markdown":
+        return
+    for i in range(1, len(state.lines)):
+        under = state.lines[i].text.strip()
+        above = state.lines[i - 1].text
+        if i in state.protected or i - 1 in state.dropped or not above.strip() or above.lstrip().startswith(("#", "-", "*", "|", ">")):
+            continue
+        if re.fullmatch(r"=+", under) or re.fullmatch(r"-{2,}", under):
+            level = "#" if under[0] == "=" else "##"
+            state.rewrite(i - 1, f"{level} {above.strip()}", "setext_headings")
+            state.drop(i, "setext_underline")
+
+
+_TOC_MARKER = re.compile(r"^\s*(#+\s*)?[*_]*\s*(\[toc\]|\[\[toc\]\]|目录|文章目录|本页导航|本页目录|目录导航|"
+                         r"table of contents|contents|toc)\s*[*_:：]*\s*$", re.I)
+
+
+def toc_marker(state: CleanState) -> None:
+    """Lines that only announce a table of contents ([TOC], 目录, 文章目录, 本页导航 …)."""
+    for i in state.live():
+        if _TOC_MARKER.match(state.lines[i].text):
+            state.drop(i, "toc")
+
+
+def _toc_key(text: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^\s*#+\s*", "", strip_list_marker(text))
+    return re.sub(r"[\s¶*_`]+", "", text)
+
+
+_ANCHOR_LINK = re.compile(r"^\s*([-*+•]\s+|\d+[.)]\s+)?\[[^\]]+\]\(#[^)]*\)\s*$")
+
+
+def toc_block(state: CleanState) -> None:
+    """A run of three or more lines that repeat headings or questions found later in the
+    document (or that only link to anchors in it) is a table of contents."""
+    live = state.live()
+    keys = {i: _toc_key(state.lines[i].text) for i in live}
+    later: dict[str, list[int]] = {}
+    for i in live:
+        later.setdefault(keys[i], []).append(i)
+    runs: list[list[int]] = []
+    for i in live:
+        text = state.lines[i].text
+        anchor = bool(_ANCHOR_LINK.match(text))
+        repeated = len(text.strip()) <= 100 and keys[i] and any(j > i + 1 for j in later[keys[i]])
+        if not (anchor or repeated):
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        elif runs and all(is_blank(state.lines[k].text) for k in range(runs[-1][-1] + 1, i)) and anchor:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        if len(run) < 3:
+            continue
+        copies = [min((j for j in later[keys[i]] if j > run[-1]), default=None) for i in run]
+        anchors = sum(bool(_ANCHOR_LINK.match(state.lines[i].text)) for i in run)
+        spread = [c for c in copies if c is not None]
+        # the copies of a TOC are spread over the document, never a second run of the same lines
+        if anchors >= len(run) * 0.6 or (len(spread) == len(run) and spread[-1] - spread[0] > 2 * len(run)):
+            for i in run:
+                state.drop(i, "toc")
+
+
+def _is_chrome_line(text: str) -> bool:
+    return bool(CHROME_MARKER.search(text))
+
+
+_NUMBERED_START = re.compile(r"^\s*(#{1,6}\s|\d+(\.\d+)*[.、．)]?\s|Q\d*[:：.]|问[:：])")
+
+
+def page_footer(state: CleanState) -> None:
+    """The trailing block of site chrome: comment box, tip jar, share/like bar, prev/next
+    links, related posts, copyright. Found from the end of the document: short lines and
+    lines with chrome words, at least two of them chrome, starting at a chrome line."""
+    live = state.live()
+    start = len(live)
+    for pos in range(len(live) - 1, -1, -1):
+        text = state.lines[live[pos]].text.strip()
+        if _is_chrome_line(text) or (len(text) <= 40 and not _NUMBERED_START.match(text)):
+            start = pos
+            continue
+        break
+    region = live[start:]
+    while region and not _is_chrome_line(state.lines[region[0]].text):
+        region = region[1:]
+    marked = sum(_is_chrome_line(state.lines[i].text) for i in region)
+    if marked >= 2 and marked >= 0.4 * len(region):
+        for i in region:
+            state.drop(i, "page_footer")
+
+
+_CHROME_LINE = re.compile(
+    r"^\s*(展开全文|阅读全文|展开阅读全文|点击展开|收起|[‹«]?\s*(上一篇|下一篇|前一篇|后一篇)\s*[:：].{0,40}|"
+    r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,20}(阅读|浏览)\s*(数|量|次)?\s*[:：]?\s*\d+\s*(次)?\s*|"
+    r"(编辑|作者|发布于|发表于|日期|时间)[:：].{0,60}(\d{4}[-/.年]\d{1,2}).*)[\s▾▼]*$")
+_BREADCRUMB = re.compile(r"^[^。，,]{0,60}([›»>]|/)\s*[^。，,]{1,20}(\s*([›»>]|/)\s*[^。，,]{1,20}){1,}$")
+
+
+def page_chrome(state: CleanState) -> None:
+    """Single chrome lines anywhere: 展开全文, prev/next links, copyright and reprint notes,
+    read counters, author/date meta lines, breadcrumbs."""
+    for i in state.live():
+        text = state.lines[i].text.strip()
+        if _CHROME_LINE.match(text) or (("›" in text or "»" in text) and _BREADCRUMB.match(text)):
+            state.drop(i, "page_chrome")
+
+
+_AD = re.compile(r"公众号|扫码|扫一扫|二维码|加微信|加群|滴滴我|私信我|关注我|广告|推广|优惠券|领取福利|辅导")
+
+
+def advert(state: CleanState) -> None:
+    """Ad lines: follow-my-account, scan-the-code, tutoring offers."""
+    for i in state.live():
+        text = state.lines[i].text
+        if len(text.strip()) <= 120 and _AD.search(text) and not text.lstrip().startswith("#"):
+            state.drop(i, "advert")
+
+
+_SENTENCE_PUNCT = re.compile(r"[。，,；;！!？?：:（）()]")
+
+
+def image_alt_text(state: CleanState) -> None:
+    """Runs of scraped image captions such as `标题 关键词_分类_07`: short lines with
+    underscores and no sentence punctuation whose first part repeats three times or more."""
+    candidates: dict[str, list[int]] = {}
+    for i in state.live():
+        text = state.lines[i].text.strip()
+        if "_" in text and len(text) <= 80 and not _SENTENCE_PUNCT.search(text) and not text.startswith(("#", "-", "*", "|", "$", "`", "!", "[")):
+            candidates.setdefault(text.split("_", 1)[0], []).append(i)
+    for key, indices in candidates.items():
+        if key and len(indices) >= 3:
+            for i in indices:
+                state.drop(i, "image_alt_text")
+    # a caption line equal to the key itself (no suffix) belongs to the same run
+    for i in state.live():
+        text = state.lines[i].text.strip()
+        for key, indices in candidates.items():
+            if len(indices) >= 3 and key and text.startswith(key) and "_" in text and not _SENTENCE_PUNCT.search(text):
+                state.drop(i, "image_alt_text")
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def _local_image_exists(base_dir: str, src: str) -> bool:
+    if not base_dir or not src or src.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:", src):
+        return False
+    base = Path(base_dir).resolve()
+    target = (base / src.split("#")[0].split("?")[0]).resolve()
+    # never read outside the source directory
+    return base in target.parents and target.is_file()
+
+
+def images(state: CleanState) -> None:
+    """Empty image links `![]()` and local images that do not exist (or point outside the
+    source directory) are removed; a line that held only such images is dropped."""
+    for i in state.live():
+        text = state.lines[i].text
+        if "![" not in text:
+            continue
+
+        def keep(m: re.Match) -> str:
+            src = m.group(2)
+            if src.startswith(("http://", "https://", "data:image/")):
+                return m.group(0)
+            if _local_image_exists(state.base_dir, src):
+                return m.group(0)
+            if src:
+                state.warnings.append(f"line {state.lines[i].number}: missing local image {src}")
+            return ""
+
+        new = _MD_IMAGE.sub(keep, text)
+        if not new.strip():
+            state.drop(i, "empty_image" if all(not m.group(2) for m in _MD_IMAGE.finditer(text)) else "missing_image")
+        else:
+            state.rewrite(i, new, "images")
+
+
+_TABLE_DEBRIS = re.compile(r"^[\s|:\-]*$")
+
+
+def table_debris(state: CleanState) -> None:
+    """Pipes and `---|---|` rows that are left when a scrape loses a table's cells.
+    A delimiter row between real header and body rows stays."""
+    live = state.live()
+    for pos, i in enumerate(live):
+        text = state.lines[i].text.strip()
+        if "|" not in text or not _TABLE_DEBRIS.match(text):
+            continue
+        before = state.lines[live[pos - 1]].text if pos > 0 else ""
+        after = state.lines[live[pos + 1]].text if pos + 1 < len(live) else ""
+        real_table = ("-" in text and "|" in before and re.search(r"[^\s|:\-]", before)
+                      and "|" in after and re.search(r"[^\s|:\-]", after) and live[pos - 1] == i - 1)
+        if not real_table:
+            state.drop(i, "table_debris")
+
+
+_LONE_MARKER = re.compile(r"^\s*([-*+•>]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
+
+
+def lone_marker(state: CleanState) -> None:
+    """Lines holding only a list marker, a rule (---) or a stray `**`."""
+    for i in state.live():
+        if _LONE_MARKER.match(state.lines[i].text):
+            state.drop(i, "lone_marker")
+
+
+def stray_bold(state: CleanState) -> None:
+    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay."""
+    for i in state.live():
+        text = state.lines[i].text
+        if text.count("**") % 2 == 1:
+            head, _, tail = text.rpartition("**")
+            state.rewrite(i, head + tail, "stray_bold")
+
+
+_MATH_OR_CODE = re.compile(r"(\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`)")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*(\{[^}]*\}|-?[\d.]+\s*(em|ex|pt|mu|px))\s*")
+
+
+def _outside_math(text: str, change: Callable[[str], str]) -> str:
+    parts = _MATH_OR_CODE.split(text)
+    return "".join(p if k % 2 else change(p) for k, p in enumerate(parts))
+
+
+def markdown_escape(state: CleanState) -> None:
+    r"""Markdown escapes outside math and code are literal characters: `\(1\)` is "(1)"."""
+    for i in state.live():
+        text = state.lines[i].text
+        if "\\" in text:
+            state.rewrite(i, _outside_math(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
+
+
+def latex_layout(state: CleanState) -> None:
+    r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math."""
+    for i in state.live():
+        text = state.lines[i].text
+        if "\\" in text:
+            state.rewrite(i, _LATEX_LAYOUT.sub("", text), "latex_layout")
+
+
+# Order matters: debris that hides structure goes first, inline repairs last.
+RULES: list[tuple[str, Rule]] = [
+    ("protect_code", protect_code),
+    ("invisible_chars", invisible_chars),
+    ("front_matter", front_matter),
+    ("html_comment", html_comment),
+    ("inline_html", inline_html),
+    ("setext_headings", setext_headings),
+    ("toc_marker", toc_marker),
+    ("toc_block", toc_block),
+    ("page_footer", page_footer),
+    ("page_chrome", page_chrome),
+    ("advert", advert),
+    ("image_alt_text", image_alt_text),
+    ("images", images),
+    ("table_debris", table_debris),
+    ("lone_marker", lone_marker),
+    ("stray_bold", stray_bold),
+    ("latex_layout", latex_layout),
+    ("markdown_escape", markdown_escape),
+]
+
+
+def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument:
+    state = CleanState(doc.name, doc.kind, doc.base_dir, list(doc.lines))
+    for _name, rule in rules:
+        rule(state)
+    drops = list(doc.markup_drops)
+    kept: list[SourceLine] = []
+    for i, ln in enumerate(state.lines):
+        if i in state.dropped:
+            drops.append(Drop(state.dropped[i], doc.name, ln.number, doc.lines[i].text.strip()[:200]))
+        else:
+            kept.append(ln)
+    nonblank = {ln.number for ln in doc.lines if not is_blank(ln.text)} | {d.line for d in doc.markup_drops}
+    return CleanDocument(doc.name, doc.kind, kept, drops, dict(state.rewrites), doc.raw_line_count,
+                         nonblank, doc.encoding, state.warnings)

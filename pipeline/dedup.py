@@ -1,0 +1,139 @@
+"""Exact and near duplicate questions, within and across documents.
+
+Candidates come from an inverted index of character trigrams and of question openings
+(blocking), so the work grows with the number of similar pairs, not with all pairs.
+A pair merges only when the questions match closely and name the same things: differing
+Latin terms, acronyms or numbers block a merge (介绍下GAN / 介绍下GCN), and a short
+question that leans on its topic ("一句话定义?") merges only within the same topic."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+
+from .model import Card
+from .text import fold
+
+NEAR = 0.85  # SequenceMatcher ratio of the folded questions
+SHORT = 8  # folded characters: below this a question needs its topic to mean anything
+PREFIX = 12  # folded characters of a question that another one opens with
+COMMON_GRAM = 200  # a trigram in more questions than this says nothing
+_TERMS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+_CLAUSE_END = set(",，?？。;；、:：")
+
+
+@dataclass(frozen=True)
+class Merge:
+    kept: str  # question of the card that stays
+    merged: str  # question folded into it
+    reason: str
+
+
+def terms(folded: str) -> Counter:
+    return Counter(_TERMS.findall(folded))
+
+
+def _opens_with(longer: str, shorter: str) -> bool:
+    """`longer` states `shorter` whole and then goes on with another clause."""
+    a = re.sub(r"\s+", "", longer)
+    b = re.sub(r"\s+", "", shorter).rstrip("?？。.!！")
+    return len(a) > len(b) and a.startswith(b) and a[len(b)] in _CLAUSE_END
+
+
+def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
+    """The reason two questions are one, or None. Works on raw question text."""
+    f1, f2 = fold(q1), fold(q2)
+    if not f1 or not f2:
+        return None
+    if 2 * min(len(f1), len(f2)) < NEAR * (len(f1) + len(f2)) and not (f1.startswith(f2) or f2.startswith(f1)):
+        return None  # too different in length for a near match, and neither opens the other
+    if min(len(f1), len(f2)) < SHORT and fold(topic1) != fold(topic2):
+        return None
+    if f1 == f2:
+        return "exact"
+    t1, t2 = terms(f1), terms(f2)
+    ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
+    if ratio >= NEAR and t1 == t2 and min(len(f1), len(f2)) >= SHORT:
+        return f"near {ratio:.2f}"
+    shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
+    if len(fold(shorter)) >= PREFIX and not (terms(fold(shorter)) - terms(fold(longer))) and _opens_with(longer, shorter):
+        return "opens the other"
+    return None
+
+
+def _grams(folded: str) -> set[str]:
+    if len(folded) < 3:
+        return {folded}
+    return {folded[i:i + 3] for i in range(len(folded) - 2)}
+
+
+def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
+    folded = [fold(q) for q in questions]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(folded):
+        for g in _grams(f):
+            index[g].append(i)
+        if len(f) >= PREFIX:
+            index["^" + f[:PREFIX]].append(i)
+    shared: Counter = Counter()
+    for key, members in index.items():
+        if len(members) < 2 or (len(members) > COMMON_GRAM and not key.startswith("^")):
+            continue
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                shared[(members[a], members[b])] += 1 if not key.startswith("^") else 1000
+    pairs = set()
+    for (i, j), count in shared.items():
+        need = 0.3 * min(len(_grams(folded[i])), len(_grams(folded[j])))
+        if count >= max(1.0, need):
+            pairs.add((i, j))
+    return pairs
+
+
+def _combine(kept: Card, other: Card) -> Card:
+    aliases = list(kept.aliases)
+    for q in [other.question, *other.aliases]:
+        if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
+            aliases.append(q)
+    answer = kept.answer
+    if other.answer.strip() and fold(other.answer) not in fold(answer):
+        answer = f"{answer}\n\n---\n\n{other.answer}" if answer.strip() else other.answer
+    return replace(kept, aliases=aliases, answer=answer, sources=kept.sources + other.sources,
+                   alias_ids=kept.alias_ids + [i for i in [other.id, *other.alias_ids] if i])
+
+
+def deduplicate(cards: list[Card]) -> tuple[list[Card], list[Merge]]:
+    """Merge duplicates into the first card of each group (source order is kept)."""
+    parent = list(range(len(cards)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    merges: list[Merge] = []
+    for i, j in sorted(candidate_pairs([c.question for c in cards])):
+        a, b = cards[i], cards[j]
+        if a.type != b.type or root(i) == root(j):
+            continue
+        ra = cards[root(i)]
+        reason = why_same(a.question, a.topic, b.question, b.topic)
+        # a group grows only with questions that match its first card too
+        if reason and why_same(ra.question, ra.topic, b.question, b.topic) is None and root(i) != i:
+            reason = None
+        if reason:
+            keep, fold_in = sorted((root(i), root(j)))
+            parent[fold_in] = keep
+            merges.append(Merge(cards[keep].question, cards[j if keep == root(i) else i].question, reason))
+    groups: dict[int, Card] = {}
+    order: list[int] = []
+    for i, card in enumerate(cards):
+        r = root(i)
+        if r not in groups:
+            groups[r] = card
+            order.append(r)
+        else:
+            groups[r] = _combine(groups[r], card)
+    return [groups[r] for r in order], merges

@@ -1,0 +1,56 @@
+"""Bare title lines of page text or notes: a short line, alone between blank lines,
+with no number, marker or closing punctuation ("BN", "激活函数", "深度学习优化--炼丹").
+
+Such a line opens a topic when the next thing after it is a question (other titles and
+link lines may stand between). A title followed by its own prose instead
+("激活函数零中心的问题" and two paragraphs) is a question whose answer is that prose,
+if it is worded as one."""
+from __future__ import annotations
+
+from ..text import fold, is_question_like, is_section_title
+from .base import Mark, question_text, topic_text
+from .lines import Line
+
+NAME = "bare_line"
+_MIN_PROSE = 60  # characters of prose that make a title a question with an answer
+
+
+def _bare(lines: list[Line], i: int) -> bool:
+    ln = lines[i]
+    if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.link_only or ln.bold:
+        return False
+    before_blank = i == 0 or lines[i - 1].blank
+    after_blank = i + 1 >= len(lines) or lines[i + 1].blank
+    return before_blank and after_blank and is_section_title(ln.text)
+
+
+def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting: set[int]) -> list[Mark]:
+    """Topics and title-questions among bare lines, given the questions already found
+    and those of them still waiting for their answer (a short answer is no title)."""
+    bare = set()
+    for i in range(len(lines)):
+        before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
+        if i not in boundaries and _bare(lines, i) and before not in waiting:
+            bare.add(i)
+    marks: list[Mark] = []
+    rest: list[tuple[int, int]] = []
+    for i in sorted(bare):
+        j = i + 1
+        while j < len(lines) and (lines[j].blank or lines[j].link_only or j in bare):
+            j += 1
+        if j >= len(lines) or j in questions:
+            marks.append(Mark(i, "topic", topic_text(lines[i].text), NAME, False))
+        else:
+            rest.append((i, j))
+    if len(marks) < 2:
+        return marks  # titles with prose are questions only where titles structure the document
+    for i, j in rest:
+        prose = 0
+        k = j
+        while k < len(lines) and k not in boundaries and not (k in bare and k > j):
+            prose += len(fold(lines[k].text))
+            k += 1
+        text = question_text(lines[i].text)
+        if prose >= _MIN_PROSE and (is_question_like(text) or "问题" in text):
+            marks.append(Mark(i, "question", text, NAME, True))
+    return marks

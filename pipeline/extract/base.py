@@ -1,0 +1,49 @@
+"""The record a layout detector returns, and how question and topic text is tidied."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lines import parse_numbering
+
+
+@dataclass
+class Mark:
+    """A line a detector claims as the start of a question or a topic."""
+
+    index: int
+    role: str  # "question" or "topic"
+    text: str
+    layout: str
+    asks: bool  # worded as a question: what scores a detector against the others
+    answer: str = ""  # answer text on the question's own line ("- prompt: answer")
+    carry: str = ""  # text before the question on its line that closes the previous answer
+    continues: bool = True  # the answer runs on over the following lines
+    level: int = 0  # heading level, for heading marks
+
+
+_LABEL = re.compile(r"^\s*(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]\s*", re.I)
+_TRAILING_LINKS = re.compile(r"(\s*\[\[[^\]]*\]\([^)]*\)\])+\s*$|(\s*\[[^\]]{0,12}\]\([^)]*\))+\s*$")
+_BOLD = re.compile(r"\*\*|__")
+_DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
+
+
+def strip_numbering(text: str) -> str:
+    numbering = parse_numbering(text)
+    return numbering.rest if numbering else text.strip()
+
+
+def question_text(text: str) -> str:
+    """A question as it belongs on a card front: no number, label, bold marks or
+    trailing source links."""
+    text = _BOLD.sub("", text).strip()
+    text = strip_numbering(text)
+    text = _LABEL.sub("", text)
+    text = _DIFFICULTY.sub("", text)
+    text = _TRAILING_LINKS.sub("", text)
+    return text.strip(" ¶#*_").strip()
+
+
+def topic_text(text: str) -> str:
+    text = _BOLD.sub("", text).strip()
+    return strip_numbering(text).strip(" ¶#*_:：").strip()

@@ -1,0 +1,92 @@
+"""What a detector sees of a line: heading level, list marker, numbering, Q/A label."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..model import SourceLine
+from ..text import is_blank, is_link_only
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
+_NUMBERING = [
+    # style name, pattern; group 1 is the number, group 2 the rest
+    ("dotted", re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})+)\.?(?:\s+|(?=[\u4e00-\u9fff]))(.*)$")),
+    ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
+    ("dot", re.compile(r"^\s*(\d{1,3})[.](?!\d)\s*(.*)$")),
+    ("paren", re.compile(r"^\s*(\d{1,3})[)]\s*(.*)$")),
+    ("wrapped", re.compile(r"^\s*[(]\s*(\d{1,3})\s*[)]\s*(.*)$")),
+    ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.]\s*(.*)$")),
+    ("question_no", re.compile(r"^\s*(?:Q|q|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:.、)]\s*(.*)$")),
+]
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(.+?)\1\s*[:：]?\s*$")
+
+
+@dataclass(frozen=True)
+class Numbering:
+    style: str
+    numbers: tuple[int, ...]
+    rest: str
+
+
+@dataclass(frozen=True)
+class Line:
+    index: int
+    number: int
+    text: str
+    blank: bool
+    indent: int
+    heading: int  # 0, or the Markdown heading level
+    body: str  # text without heading marks or list marker
+    bullet: str  # list marker, or ""
+    numbering: Numbering | None
+    bold: str  # the text of a line that is bold as a whole, or ""
+    link_only: bool
+    in_code: bool
+
+
+def _zh_number(text: str) -> int:
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _ZH_DIGITS.get(text[1:], 0)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _ZH_DIGITS.get(tens, 0) * 10 + _ZH_DIGITS.get(ones, 0)
+    return _ZH_DIGITS.get(text, 0)
+
+
+def parse_numbering(text: str) -> Numbering | None:
+    folded = unicodedata.normalize("NFKC", text)
+    for style, pattern in _NUMBERING:
+        m = pattern.match(folded)
+        if m:
+            raw = m.group(1)
+            numbers = (_zh_number(raw),) if style == "zh" else tuple(int(p) for p in raw.split("."))
+            return Numbering(style, numbers, m.group(2).strip())
+    return None
+
+
+def analyse(lines: list[SourceLine]) -> list[Line]:
+    out: list[Line] = []
+    fence = False
+    for i, ln in enumerate(lines):
+        text = ln.text.rstrip()
+        in_code = fence or text.lstrip().startswith(("```", "~~~"))
+        if text.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        blank = is_blank(text)
+        indent = len(text) - len(text.lstrip(" "))
+        heading, body, bullet = 0, text.strip(), ""
+        if not in_code and (m := _HEADING.match(text)):
+            heading, body = len(m.group(1)), m.group(2).strip()
+        elif not in_code and (m := _BULLET.match(text)):
+            bullet, body = m.group(2), m.group(3).strip()
+        numbering = None if in_code or blank else parse_numbering(body if heading else text)
+        bold_match = None if in_code else _BOLD_LINE.match(text)
+        out.append(Line(i, ln.number, text, blank, indent, heading, body, bullet, numbering,
+                        bold_match.group(2).strip() if bold_match else "",
+                        not blank and not in_code and is_link_only(text), in_code))
+    return out

@@ -1,0 +1,23 @@
+"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `Question: …`, also in bold or in a list item.
+The answer is what follows, with or without an `A:` / `答：` label."""
+from __future__ import annotations
+
+import re
+
+from .base import Mark
+from .lines import Line
+
+NAME = "qa_marker"
+_QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3})\s*(?:\*\*|__)?\s*[:：.．]"
+                       r"\s*(?:\*\*|__)?\s*(?P<q>.+?)\s*(?:\*\*|__)?\s*$")
+
+
+def detect(lines: list[Line]) -> list[Mark]:
+    marks = []
+    for ln in lines:
+        if ln.blank or ln.heading or ln.in_code:
+            continue
+        m = _QUESTION.match(ln.text)
+        if m and m.group("q").strip("*_ "):
+            marks.append(Mark(ln.index, "question", m.group("q").strip("*_ "), NAME, True))
+    return marks

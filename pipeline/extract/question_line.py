@@ -1,0 +1,65 @@
+"""Plain lines that ask: they end in `?`/`？` (page text with no other structure).
+
+A question glued to the end of the previous answer ("…则相加。怎么理解静态图和动态图?",
+"https://…什么是海森矩阵?") is cut off at the last sentence end or URL; what stands before
+it closes the previous answer. Right after a question still waiting for its answer,
+a clause that states something ends that answer even at a comma
+("链式法则是求复合函数导数的一种方法,什么是反向传播…?"), and an imperative prompt
+("以下面公式为例,说明自动微分的过程。") is a question of its own."""
+from __future__ import annotations
+
+import re
+
+from ..text import ends_with_question_mark, is_question_like
+from .base import Mark, question_text
+from .lines import Line
+
+NAME = "question_line"
+_MAX_QUESTION = 150
+_URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
+_SENTENCE_END = re.compile(r"[。！!；;]")
+_CLAUSE = re.compile(r"[,，]")
+_ASK_START = re.compile(r"^(什么|为什么|为何|怎么|怎样|如何|哪|是否|能否|请|说明|举例)")
+_IMPERATIVE = re.compile(r"(说明|简述|解释|阐述|描述|列举|推导|证明|举例|画出|写出)")
+
+
+def _split_glued(text: str, waiting: bool) -> tuple[str, str]:
+    """(carry, question): the part that closes the previous answer, and the question."""
+    m = _URL_PREFIX.match(text)
+    if m:
+        return m.group(1), text[m.end():]
+    ends = [e.end() for e in _SENTENCE_END.finditer(text[:-1])]
+    if ends:
+        carry, question = text[:ends[-1]], text[ends[-1]:]
+        if question.strip() and not is_question_like(carry) and is_question_like(question):
+            return carry, question
+    if waiting:
+        for clause in _CLAUSE.finditer(text):
+            carry, question = text[:clause.end()], text[clause.end():]
+            if _ASK_START.match(question.strip()) and not is_question_like(carry):
+                return carry, question
+            break
+    return "", text
+
+
+def _plain(ln: Line) -> bool:
+    return not (ln.blank or ln.heading or ln.in_code or ln.bullet or ln.link_only)
+
+
+def detect(lines: list[Line]) -> list[Mark]:
+    marks: list[Mark] = []
+    waiting = False  # the last question has no answer line yet
+    for ln in lines:
+        if ln.blank:
+            continue
+        text = ln.text.strip()
+        if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_QUESTION:
+            carry, question = _split_glued(text, waiting)
+            marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
+            waiting = True
+            continue
+        if waiting and _plain(ln) and len(text) <= 50 and _IMPERATIVE.search(text) and not text.endswith((":", "：")):
+            marks.append(Mark(ln.index, "question", question_text(text), NAME, False))
+            continue
+        waiting = False
+    return marks

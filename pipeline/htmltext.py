@@ -1,0 +1,198 @@
+"""HTML pages to Markdown-like block lines that keep the source line they came from.
+
+Page chrome (scripts, navigation, sidebars, tables of contents, comment boxes,
+footers) is removed here, because only the markup says what it is; every raw line
+that yields no text is reported as dropped by `html_chrome` or `html_markup`.
+"""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from .model import Drop, SourceLine
+
+CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
+               "form", "button", "textarea", "input", "select", "iframe", "svg", "canvas", "object",
+               "embed", "link", "meta", "title"}
+_CHROME_NAME = re.compile(
+    r"(^|[-_])(sidebar|side|toc|nav|navbar|navigation|menu|breadcrumbs?|comments?|discuss|discussion|"
+    r"footer|header|pager|pagination|share|social|related|recommend|advert|ads|adsbygoogle|banner|"
+    r"meta|actions|like|copyright|widget|summary|catalog|reward|donate|sponsor)($|[-_])", re.I)
+BLOCK_TAGS = {"p", "div", "section", "article", "main", "body", "blockquote", "ul", "ol", "li", "pre",
+              "table", "thead", "tbody", "tfoot", "tr", "td", "th", "details", "summary", "dl", "dt",
+              "dd", "figure", "figcaption", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "center", "html"}
+_PERMALINK_TEXT = {"¶", "#", "§", "🔗", ""}
+_SPACES = re.compile(r"[ \t\f\v\u3000]+")
+
+
+def _is_chrome(tag: Tag) -> bool:
+    if tag.name in CHROME_TAGS:
+        return True
+    names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "") + " " + str(tag.get("role") or "")
+    return any(_CHROME_NAME.search(part) for part in names.split())
+
+
+def _main_content(soup: BeautifulSoup) -> Tag:
+    """The article of a page: <article>, else <main>, else the body."""
+    for selector in ("article", "main", "[role=main]"):
+        found = [t for t in soup.select(selector) if not any(_is_chrome(p) for p in t.parents if isinstance(p, Tag))]
+        if found:
+            return max(found, key=lambda t: len(t.get_text()))
+    return soup.body or soup
+
+
+def _span(tag: Tag) -> range:
+    """The source lines an element covers, to the start of its last descendant."""
+    start = tag.sourceline or 1
+    end = max((d.sourceline or start for d in tag.find_all(True)), default=start)
+    return range(start, end + 1)
+
+
+class _Renderer:
+    def __init__(self) -> None:
+        self.out: list[SourceLine] = []
+        self.buffer: list[str] = []
+        self.buffer_line: int | None = None
+
+    def emit(self, number: int, text: str) -> None:
+        for offset, part in enumerate(text.split("\n")):
+            part = _SPACES.sub(" ", part).strip()
+            if part:
+                self.out.append(SourceLine(number + offset, part))
+
+    def flush(self) -> None:
+        if self.buffer and self.buffer_line is not None:
+            self.emit(self.buffer_line, "".join(self.buffer))
+        self.buffer, self.buffer_line = [], None
+
+    def add_inline(self, text: str, line: int) -> None:
+        if not self.buffer and not text.strip():
+            return
+        if self.buffer_line is None:
+            self.buffer_line = line
+        self.buffer.append(text)
+
+    def block(self, tag: Tag, list_prefix: str = "") -> None:
+        for child in tag.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                text = str(child)
+                # newlines in page source are layout, not text: keep them only as line breaks of a paragraph
+                self.add_inline(text if self.buffer else text.lstrip("\n"), tag.sourceline or 1)
+                continue
+            if not isinstance(child, Tag) or _is_chrome(child):
+                continue
+            name = child.name
+            line = child.sourceline or tag.sourceline or 1
+            if name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+                self.flush()
+                self.emit(line, "#" * int(name[1]) + " " + inline(child).replace("\n", " "))
+            elif name == "summary":
+                self.flush()
+                self.emit(line, "###### " + inline(child).replace("\n", " "))
+            elif name == "pre":
+                self.flush()
+                code = child.get_text()
+                self.out.append(SourceLine(line, "```"))
+                for offset, part in enumerate(code.strip("\n").split("\n")):
+                    self.out.append(SourceLine(line + offset, part.rstrip()))
+                self.out.append(SourceLine(line + code.strip("\n").count("\n"), "```"))
+            elif name in {"ul", "ol"}:
+                self.flush()
+                for number, item in enumerate(child.find_all("li", recursive=False), start=1):
+                    marker = f"{number}. " if name == "ol" else "- "
+                    self.list_item(item, list_prefix, marker)
+            elif name == "li":
+                self.flush()
+                self.list_item(child, list_prefix, "- ")
+            elif name == "tr":
+                self.flush()
+                cells = [inline(c).replace("\n", " ").strip() for c in child.find_all(["td", "th"], recursive=False)]
+                if any(cells):
+                    self.emit(line, "| " + " | ".join(cells) + " |")
+            elif name == "hr":
+                self.flush()
+            elif name == "br":
+                self.add_inline("\n", line)
+            elif name in BLOCK_TAGS:
+                self.flush()
+                self.block(child, list_prefix)
+                self.flush()
+            else:
+                self.add_inline(inline(child), line)
+        self.flush()
+
+    def list_item(self, item: Tag, indent: str, marker: str) -> None:
+        line = item.sourceline or 1
+        head = [c for c in item.children if not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
+        text = "".join(inline(c) if isinstance(c, Tag) else str(c) for c in head if not isinstance(c, Comment))
+        self.emit(line, indent + marker + _SPACES.sub(" ", text).strip().replace("\n", " "))
+        for sub in item.find_all(["ul", "ol"], recursive=False):
+            for number, child in enumerate(sub.find_all("li", recursive=False), start=1):
+                self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
+
+
+def _math(tag: Tag) -> str | None:
+    kind = str(tag.get("type") or "")
+    if tag.name == "script" and kind.startswith("math/tex"):
+        body = tag.get_text()
+        return f"$${body}$$" if "mode=display" in kind else f"${body}$"
+    classes = tag.get("class") or []
+    if "katex" in classes or "katex-display" in classes:
+        note = tag.find("annotation", attrs={"encoding": "application/x-tex"})
+        if note is not None:
+            return f"$${note.get_text()}$$" if "katex-display" in classes else f"${note.get_text()}$"
+    return None
+
+
+def inline(tag: Tag) -> str:
+    """An element's inline content as Markdown: bold, code, links, images, math."""
+    math = _math(tag)
+    if math is not None:
+        return math
+    if _is_chrome(tag):
+        return ""
+    name = tag.name
+    if name == "br":
+        return "\n"
+    if name == "img":
+        src = str(tag.get("src") or "")
+        return f"![{tag.get('alt') or ''}]({src})" if src else ""
+    inner = "".join(inline(c) if isinstance(c, Tag) else ("" if isinstance(c, Comment) else str(c))
+                    for c in tag.children)
+    if name == "a":
+        href = str(tag.get("href") or "")
+        text = inner.strip()
+        if href.startswith("#") and text in _PERMALINK_TEXT:
+            return ""
+        if href.startswith(("http://", "https://")) and text and text != href:
+            return f"[{text}]({href})"
+        return text or (href if href.startswith(("http://", "https://")) else "")
+    if name in {"strong", "b"} and inner.strip():
+        return f"**{inner.strip()}**"
+    if name == "code" and tag.parent is not None and tag.parent.name != "pre" and inner.strip():
+        return f"`{inner.strip()}`"
+    return inner
+
+
+def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine], list[Drop]]:
+    soup = BeautifulSoup(text, "html.parser")
+    content = _main_content(soup)
+    renderer = _Renderer()
+    renderer.block(content)
+    lines = renderer.out
+    covered = {ln.number for ln in lines}
+    chrome: set[int] = set()
+    for tag in soup.find_all(True):
+        if _is_chrome(tag) and not (tag.name == "script" and _math(tag) is not None):
+            chrome.update(_span(tag))
+    outside = set(range(1, len(raw) + 1)) - set(_span(content)) if content is not soup else set()
+    drops = []
+    for number, raw_text in enumerate(raw, start=1):
+        if number in covered or not raw_text.strip():
+            continue
+        rule = "html_chrome" if number in chrome or number in outside else "html_markup"
+        drops.append(Drop(rule, file, number, raw_text.strip()[:200]))
+    return lines, drops

@@ -1,0 +1,108 @@
+"""Stable card ids and their registry (`source/card_ids.yaml`).
+
+The registry maps each id to the folded questions it has carried. A rebuilt card takes
+the id whose questions match its own or one of its aliases exactly, else the id of a
+near match (the rule that merges duplicates: typo fixes and small rewordings keep the id).
+A new question gets a new id derived from its text; an id is never given to another
+question. Ids not seen in a build stay in the registry, marked with their last question."""
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .dedup import why_same
+from .model import Card
+from .text import fold
+from .yamlio import dump, load, write_atomic
+
+REGISTRY_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "ids": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["questions"],
+                "properties": {
+                    "questions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "topic": {"type": "string"},
+                    "alias_of": {"type": "string"},
+                    "seen": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass
+class Registry:
+    ids: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> "Registry":
+        if not path.exists():
+            return cls()
+        data = load(path, REGISTRY_SCHEMA, shown=str(path)) or {}
+        return cls(dict(data.get("ids") or {}))
+
+    def write(self, path: Path) -> None:
+        header = "# Card id registry: written by the build, committed with the sources. Do not reuse ids.\n"
+        write_atomic(path, header + dump({"ids": dict(sorted(self.ids.items()))}))
+
+
+def new_id(question: str, taken: set[str]) -> str:
+    digest = base64.b32encode(hashlib.blake2b(fold(question).encode("utf-8"), digest_size=10).digest()).decode().lower()
+    for size in range(6, len(digest) + 1):
+        candidate = f"c-{digest[:size]}"
+        if candidate not in taken:
+            return candidate
+    raise ValueError(f"no free id for {question!r}")
+
+
+def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[tuple[str, str]]]:
+    """Give every card its id; return the cards and the (id, last question) of ids not seen."""
+    by_fold: dict[str, str] = {}
+    for card_id, entry in registry.ids.items():
+        for q in entry["questions"]:
+            by_fold.setdefault(fold(q), entry.get("alias_of") or card_id)
+    used: set[str] = set()
+    out: list[Card] = []
+    pending: list[int] = []
+    for card in cards:
+        exact = [by_fold[f] for f in (fold(q) for q in [card.question, *card.aliases]) if f in by_fold]
+        exact = [i for i in exact if i not in used]
+        out.append(replace(card, id=exact[0], alias_ids=[i for i in dict.fromkeys(exact[1:]) if i != exact[0]]) if exact else card)
+        if exact:
+            used.update(exact)
+        else:
+            pending.append(len(out) - 1)
+    for pos in pending:
+        card = out[pos]
+        near = next((cid for cid, entry in registry.ids.items()
+                     if cid not in used and not entry.get("alias_of")
+                     and any(why_same(q, entry.get("topic", ""), card.question, card.topic) for q in entry["questions"])), None)
+        card_id = near or new_id(card.question, set(registry.ids) | used)
+        used.add(card_id)
+        out[pos] = replace(card, id=card_id)
+    for card in out:
+        entry = registry.ids.setdefault(card.id, {"questions": []})
+        for q in [card.question, *card.aliases]:
+            if q not in entry["questions"]:
+                entry["questions"].append(q)
+        entry["topic"] = card.topic
+        entry["seen"] = True
+        for alias in card.alias_ids:
+            registry.ids.setdefault(alias, {"questions": [card.question]})["alias_of"] = card.id
+    gone = []
+    seen_ids = {c.id for c in out} | {a for c in out for a in c.alias_ids}
+    for card_id, entry in registry.ids.items():
+        if card_id not in seen_ids:
+            entry["seen"] = False
+            if not entry.get("alias_of"):
+                gone.append((card_id, entry["questions"][-1]))
+    return out, gone

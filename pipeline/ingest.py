@@ -1,0 +1,88 @@
+"""Bytes to numbered lines: encoding detection, line endings, HTML pages to block text."""
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from .htmltext import html_to_lines
+from .model import Document, PipelineError, SourceLine
+
+SOURCE_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
+                   ".html": "html", ".htm": "html"}
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+# charset-normalizer names narrower Chinese code pages; GB18030 and Big5-HKSCS decode a superset
+_WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
+
+
+def decode(data: bytes, path: str) -> tuple[str, str]:
+    """Return (text, encoding name) or raise PipelineError naming the file."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(name), name
+            except UnicodeDecodeError as exc:
+                raise PipelineError(path, f"starts with a {name} byte-order mark but does not decode as {name}: {exc.reason}") from None
+    if b"\x00" in data[:8192]:
+        raise PipelineError(path, "binary file (NUL bytes and no UTF-16 byte-order mark); not a text document")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise PipelineError(path, "cannot detect the text encoding (not UTF-8, GB18030, Big5 or UTF-16)")
+    name = _WIDER.get(best.encoding, best.encoding)
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        raise PipelineError(path, f"detected as {name} but does not decode: {exc.reason}") from None
+    if _control_ratio(text) > 0.01:
+        raise PipelineError(path, f"binary file (decodes as {name} only to control characters)")
+    return text, name
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    return bad / len(text)
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on every kind of line end (\\r\\n, \\r, \\n) and nothing else, so numbers match editors."""
+    parts = _LINE_BREAK.split(text)
+    if parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def document_kind(path: Path, data: bytes) -> str:
+    kind = SOURCE_SUFFIXES.get(path.suffix.lower(), "text")
+    if kind != "html" and _HTML_START.match(data[:2048]):
+        return "html"
+    return kind
+
+
+def ingest(path: Path, name: str | None = None) -> Document:
+    """Read one source file into a Document whose lines keep their original numbers."""
+    shown = name or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PipelineError(shown, f"cannot read: {exc.strerror}") from None
+    text, encoding = decode(data, shown)
+    raw = split_lines(text)
+    kind = document_kind(path, data)
+    if kind == "html":
+        lines, markup_drops = html_to_lines(text, raw, shown)
+        return Document(shown, "html", lines, len(raw), encoding, str(path.parent), markup_drops)
+    lines = [SourceLine(i, t) for i, t in enumerate(raw, start=1)]
+    return Document(shown, kind, lines, len(raw), encoding, str(path.parent))

@@ -1,0 +1,52 @@
+"""`source/sources.yaml`: the deck's name and, per document, its title."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import PipelineError
+from .yamlio import line_of, load
+
+MANIFEST = "sources.yaml"
+DEFAULT_ROOT = "深度学习面试"
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "deck_root": {"type": "string", "minLength": 1},
+        "documents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "minLength": 1},
+                    "title": {"type": "string"},
+                    "url": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass
+class Manifest:
+    deck_root: str = DEFAULT_ROOT
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def read_manifest(source_dir: Path) -> Manifest:
+    path = source_dir / MANIFEST
+    if not path.exists():
+        return Manifest()
+    data = load(path, SCHEMA, shown=str(path)) or {}
+    manifest = Manifest(data.get("deck_root", DEFAULT_ROOT))
+    for k, doc in enumerate(data.get("documents") or []):
+        if not (source_dir / doc["file"]).is_file():
+            raise PipelineError(str(path), f"documents/{k}/file: no such file in {source_dir}: {doc['file']}",
+                                line_of(path, ["documents", k, "file"]))
+        manifest.titles[doc["file"]] = doc.get("title") or Path(doc["file"]).stem
+    return manifest

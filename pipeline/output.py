@@ -1,0 +1,55 @@
+"""build/cards.yaml: every card with its deck, tags and provenance, in source order."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from .model import CARD_SCHEMA, PIPELINE_VERSION, Card
+from .yamlio import dump
+
+_TAG_UNSAFE = re.compile(r"[\s\"'`]+")
+
+
+def tag(text: str) -> str:
+    return _TAG_UNSAFE.sub("_", text.strip()).strip("_:") or "untitled"
+
+
+def place(card: Card, deck_root: str) -> Card:
+    """Deck path and hierarchical tags from the card's topic and sources."""
+    topic = card.topic.replace("::", "：").strip() or "未分类"
+    sources = dict.fromkeys(Path(s.file).stem for s in card.sources)
+    tags = [f"topic::{tag(topic)}", *(f"source::{tag(s)}" for s in sources)]
+    return replace(card, deck=f"{deck_root}::{topic}", tags=tags)
+
+
+def card_record(card: Card) -> dict:
+    record = {
+        "id": card.id,
+        "type": card.type,
+        "status": card.status,
+        "question": card.question,
+        "answer": card.answer,
+        "choices": [{"label": c.label, "text": c.text} for c in card.choices],
+        "correct": list(card.correct),
+        "topic": card.topic,
+        "tags": list(card.tags),
+        "aliases": list(card.aliases),
+        "sources": [{"file": s.file, "lines": [s.first, s.last]} for s in card.sources],
+        "deck": card.deck,
+        "layout": card.layout,
+    }
+    if card.alias_ids:
+        record["alias_ids"] = list(card.alias_ids)
+    if card.notes:
+        record["notes"] = list(card.notes)
+    return record
+
+
+def cards_yaml(cards: list[Card], deck_root: str, generated: str) -> str:
+    data = {"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
+            "cards": [card_record(c) for c in cards]}
+    return dump(data)
+
+
+__all__ = ["CARD_SCHEMA", "cards_yaml", "place"]

@@ -1,0 +1,141 @@
+"""build/report.md: per source, the lines read and where each went; merges; cards that
+need a hand; what changed since the previous build."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .dedup import Merge
+from .model import Card, CleanDocument, Extraction
+
+
+@dataclass
+class SourceAccount:
+    name: str
+    encoding: str
+    raw_lines: int
+    nonblank: int
+    in_cards: int
+    topics: int
+    dropped: Counter
+    rewrites: dict[str, int]
+    layouts: dict[str, int]
+    unaccounted: list[int]
+    warnings: list[str]
+
+
+@dataclass
+class Diff:
+    added: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+
+def account(doc: CleanDocument, extraction: Extraction, cards: list[Card]) -> SourceAccount:
+    """Where every non-blank line of a source went: a card, a topic line, or a named drop."""
+    dropped_lines = {d.line for d in doc.drops} | {d.line for d in extraction.drops}
+    topic_lines = set(extraction.topic_lines)
+    card_lines: set[int] = set()
+    for card in cards:
+        for span in card.sources:
+            if span.file == doc.name:
+                card_lines.update(range(span.first, span.last + 1))
+    nonblank = doc.nonblank_lines
+    in_cards = nonblank & card_lines - dropped_lines - topic_lines
+    rules = Counter(d.rule for d in doc.drops) + Counter(d.rule for d in extraction.drops)
+    unaccounted = sorted(nonblank - dropped_lines - topic_lines - card_lines)
+    return SourceAccount(doc.name, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
+                         len(topic_lines & nonblank), rules, doc.rewrites, extraction.layouts, unaccounted,
+                         doc.warnings)
+
+
+def _short(text: str, size: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[:size - 1] + "…"
+
+
+def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
+           diff: Diff | None, errors: list[str], generated: str) -> str:
+    status = Counter(c.status for c in cards)
+    out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
+           f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
+           f"{status['dropped']} dropped) · {len(merges)} merges\n"]
+    if errors:
+        out.append("## Skipped sources\n")
+        out += [f"- {e}" for e in errors]
+        out.append("")
+    out.append("## Sources\n")
+    out.append("| source | encoding | lines | non-blank | in cards | topic lines | dropped | unaccounted | layout | cards (ok/all) |")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    per_source: dict[str, list[Card]] = {}
+    for card in cards:
+        for name in dict.fromkeys(s.file for s in card.sources):
+            per_source.setdefault(name, []).append(card)
+    for a in accounts:
+        own = per_source.get(a.name, [])
+        layout = ", ".join(f"{k} {v}" for k, v in sorted(a.layouts.items(), key=lambda kv: -kv[1])) or "none"
+        out.append(f"| {a.name} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
+                   f"{sum(a.dropped.values())} | {len(a.unaccounted)} | {layout} | "
+                   f"{sum(c.status == 'ok' for c in own)}/{len(own)} |")
+    out.append("")
+    out.append("## Lines dropped, by rule\n")
+    rules = sorted({r for a in accounts for r in a.dropped})
+    if rules:
+        out.append("| source | " + " | ".join(rules) + " |")
+        out.append("| --- |" + " --- |" * len(rules))
+        for a in accounts:
+            out.append(f"| {a.name} | " + " | ".join(str(a.dropped.get(r, 0)) for r in rules) + " |")
+        out.append(f"| **all** | " + " | ".join(str(sum(a.dropped.get(r, 0) for a in accounts)) for r in rules) + " |")
+    out.append("")
+    rewrites = Counter()
+    for a in accounts:
+        rewrites.update(a.rewrites)
+    if rewrites:
+        out.append("Lines repaired in place: " + ", ".join(f"{k} {v}" for k, v in sorted(rewrites.items())) + "\n")
+    types = Counter(c.type for c in cards)
+    out.append("## Cards\n")
+    out.append("By type: " + ", ".join(f"{k} {v}" for k, v in sorted(types.items())) +
+               ". By status: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items())) + ".\n")
+    if merges:
+        out.append("## Merges\n")
+        out += [f"- “{_short(m.merged)}” → “{_short(m.kept)}” ({m.reason})" for m in merges]
+        out.append("")
+    needing = [c for c in cards if c.status in ("needs_answer", "needs_review")]
+    if needing:
+        out.append("## Cards that need a hand\n")
+        out += [f"- `{c.id}` {c.status}: {_short(c.question)} ({c.sources[0].file}:{c.sources[0].first})" for c in needing]
+        out.append("")
+    if diff is not None and (diff.added or diff.removed or diff.changed):
+        out.append("## Changes since the previous build\n")
+        out += [f"- added `{i}`: {_short(q)}" for i, q in diff.added]
+        out += [f"- removed `{i}`: {_short(q)}" for i, q in diff.removed]
+        out += [f"- changed `{i}` ({', '.join(f)}): {_short(q)}" for i, q, f in diff.changed]
+        out.append("")
+    if gone:
+        out.append("## Ids no longer produced\n")
+        out += [f"- `{i}`: {_short(q)}" for i, q in gone]
+        out.append("")
+    warnings = [(a.name, w) for a in accounts for w in a.warnings]
+    unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]
+    if warnings or unaccounted:
+        out.append("## Warnings\n")
+        out += [f"- {name}: {w}" for name, w in warnings]
+        out += [f"- {name}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
+        out.append("")
+    return "\n".join(out)
+
+
+def diff_cards(previous: list[dict], current: list[dict]) -> Diff:
+    before = {c["id"]: c for c in previous}
+    after = {c["id"]: c for c in current}
+    diff = Diff()
+    for cid, card in after.items():
+        if cid not in before:
+            diff.added.append((cid, card["question"]))
+            continue
+        fields = [k for k in ("question", "answer", "choices", "correct", "status", "topic", "aliases")
+                  if before[cid].get(k) != card.get(k)]
+        if fields:
+            diff.changed.append((cid, card["question"], fields))
+    diff.removed = [(cid, c["question"]) for cid, c in before.items() if cid not in after]
+    return diff

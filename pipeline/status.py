@@ -1,0 +1,32 @@
+"""Which cards may reach the deck: `ok` only with a real answer (not nothing, not only
+links, images or a reference label) and, for a choice card, a stated key."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .model import Card
+from .text import REFERENCE_LABEL, fold, link_free
+
+_MIN_ANSWER = 2  # folded characters
+_LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*)+")
+
+
+def has_real_answer(answer: str) -> bool:
+    kept = []
+    for line in link_free(answer).split("\n"):
+        line = _LIST_NUMBER.sub("", line)
+        if REFERENCE_LABEL.match(line):
+            continue
+        kept.append(line)
+    return len(fold("\n".join(kept))) >= _MIN_ANSWER
+
+
+def assess(card: Card) -> Card:
+    if card.status == "dropped":
+        return card
+    if card.type == "basic":
+        status = "ok" if has_real_answer(card.answer) else "needs_answer"
+    else:
+        status = "ok" if card.correct else "needs_review"
+    return replace(card, status=status)

@@ -1,0 +1,98 @@
+"""Small text helpers shared by the stages: blank lines, links, question wording, folding."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def is_blank(text: str) -> bool:
+    """Blank means ASCII spaces and tabs only: a line of NBSPs is debris to be accounted for."""
+    return not text.strip(" \t\r\n")
+
+
+CHROME_MARKER = re.compile(
+    r"评论|留言|发表|回复|点赞|赞赏|打赏|收藏|书签|分享|转发|关注|粉丝|阅读|浏览|举报|版权|转载|原文链接|"
+    r"本文链接|引用|上一篇|下一篇|前一篇|后一篇|猜你|相关推荐|推荐阅读|热门文章|红包|余额|充值|支付|扫码|"
+    r"二维码|公众号|登录|注册|站点地图|联系我们|关于我们|©|copyright|all rights reserved|powered by|"
+    r"previous post|next post|leave a (comment|reply)|subscribe|👍|⭐", re.I)
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·▪●○◦]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
+
+
+def strip_list_marker(text: str) -> str:
+    return _LIST_MARKER.sub("", text, count=1)
+
+
+_URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)]*)\)")
+_AUTOLINK = re.compile(r"<(https?://[^>]+)>")
+
+
+def link_free(text: str) -> str:
+    """The text with links, images and bare URLs removed (link labels too)."""
+    text = _MD_LINK.sub("", text)
+    text = _AUTOLINK.sub("", text)
+    return _URL.sub("", text)
+
+
+REFERENCE_LABEL = re.compile(r"^\s*[*_#>\s-]*(参考(资料|文献|链接|博客|答案)?|相关(资料|链接)|references?|"
+                             r"see also|延伸阅读|更多|详见|详情见|解析|答案|答|a)\s*[*_]*\s*[:：]?\s*[*_]*\s*$", re.I)
+_LINK_LABEL = re.compile(r"^[^。！？?!]{0,30}?[:：]\s*$")
+
+
+def is_link_only(text: str) -> bool:
+    """A line that carries nothing but links: bare URLs, Markdown links, or a short
+    label ("…博客:", "参考：") followed by links."""
+    if not _URL.search(text) and not _MD_LINK.search(text):
+        return False
+    rest = link_free(text)
+    rest = re.sub(r"^\s*(?:[-*+•]\s+|\d+[.)、]\s*)", "", rest)
+    rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip()
+    return not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Fold for matching: NFKC, lower case, no spaces, punctuation, symbols or markup
+    (the folding the gold scorer uses)."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower().replace("麽", "么"))
+
+
+# Words that make a line ask something. Chinese interrogatives and the imperative verbs of
+# interview prompts (简述…, 介绍一下…); English wh-words and auxiliaries at the start.
+_ZH_ASK = re.compile(
+    r"什么|为什么|为何|为啥|怎么|怎样|如何|哪些|哪个|哪种|哪里|哪几|多少|是否|能否|可否|有没有|是不是|会不会|"
+    r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
+    r"^(请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
+    r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)")
+_EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
+                     r"would|will|explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
+_ASK_END = re.compile(r"[?？]\s*$")
+
+
+def ends_with_question_mark(text: str) -> bool:
+    return bool(_ASK_END.search(text))
+
+
+def is_question_like(text: str) -> bool:
+    """Does this (already unnumbered) text ask something?"""
+    text = text.strip().strip("*_ ")
+    if not text:
+        return False
+    if _ASK_END.search(text):
+        return True
+    if len(text) > 120:
+        return False
+    return bool(_ZH_ASK.search(text) or _EN_ASK.match(text))
+
+
+_PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
+
+
+def is_section_title(text: str) -> bool:
+    """Short, no sentence punctuation at the end, no label-colon inside: a title."""
+    text = text.strip().strip("*_ ")
+    return bool(text) and len(text) <= 40 and not _PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
+        and not _ASK_END.search(text)
