@@ -68,7 +68,7 @@ def invisible_chars(state: CleanState) -> None:
     A line that held nothing else is dropped as `nbsp_only`."""
     for i, ln in enumerate(state.lines):
         text = _CONTROL.sub("", ln.text.translate(_INVISIBLE).translate(_SPACE_LIKE))
-        if ln.text.strip() and not text.strip():
+        if not is_blank(ln.text) and is_blank(text):
             state.drop(i, "nbsp_only")
         state.rewrite(i, text, "invisible_chars")
 

@@ -55,11 +55,11 @@ class _Renderer:
         self.buffer: list[str] = []
         self.buffer_line: int | None = None
 
-    def emit(self, number: int, text: str) -> None:
+    def emit(self, number: int, text: str, indent: str = "") -> None:
         for offset, part in enumerate(text.split("\n")):
             part = _SPACES.sub(" ", part).strip()
             if part:
-                self.out.append(SourceLine(number + offset, part))
+                self.out.append(SourceLine(number + offset, indent + part))
 
     def flush(self) -> None:
         if self.buffer and self.buffer_line is not None:
@@ -128,7 +128,7 @@ class _Renderer:
         line = item.sourceline or 1
         head = [c for c in item.children if not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
         text = "".join(inline(c) if isinstance(c, Tag) else str(c) for c in head if not isinstance(c, Comment))
-        self.emit(line, indent + marker + _SPACES.sub(" ", text).strip().replace("\n", " "))
+        self.emit(line, marker + _SPACES.sub(" ", text).strip().replace("\n", " "), indent)
         for sub in item.find_all(["ul", "ol"], recursive=False):
             for number, child in enumerate(sub.find_all("li", recursive=False), start=1):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")

@@ -9,13 +9,15 @@ from .model import Card
 from .text import REFERENCE_LABEL, fold, link_free
 
 _MIN_ANSWER = 2  # folded characters
-_LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*)+")
+_LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
+# placeholders authors leave where an answer will go
+_PLACEHOLDER = re.compile(r"\b(todo|tbd|tba|wip|coming soon)\b|待补充|待完善|待更新|待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
 
 
 def has_real_answer(answer: str) -> bool:
     kept = []
     for line in link_free(answer).split("\n"):
-        line = _LIST_NUMBER.sub("", line)
+        line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         if REFERENCE_LABEL.match(line):
             continue
         kept.append(line)

@@ -11,7 +11,7 @@ import re
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line
-from .base import Mark
+from .base import Mark, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -37,6 +37,18 @@ def choose_layout(lines: list[Line]) -> tuple[str, list[Mark], dict[str, list[Ma
     return name, [m for m in found[name] if m.role == "question"], found
 
 
+def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
+    """In an outline whose questions are list items, an item no deeper than the questions
+    that is not one of them is a section of the outline ("- 二、经典关系抽取篇"): a topic."""
+    depth = {lines[m.index].indent for m in questions if lines[m.index].bullet or lines[m.index].numbering}
+    if not depth or any(not (lines[m.index].bullet or lines[m.index].numbering) for m in questions):
+        return []
+    qset = {m.index for m in questions}
+    return [Mark(ln.index, "topic", topic_text(ln.body), "outline", False) for ln in lines
+            if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.in_code and not ln.link_only
+            and ln.indent < max(depth)]
+
+
 def find_marks(lines: list[Line]) -> tuple[str, list[Mark]]:
     layout, questions, found = choose_layout(lines)
     qset = {m.index for m in questions}
@@ -46,6 +58,7 @@ def find_marks(lines: list[Line]) -> tuple[str, list[Mark]]:
         # every heading still closes the answer before it
         topics = [Mark(m.index, "topic", m.text, heading.NAME, False) for m in found[heading.NAME] if m.index not in qset]
         topics += numbered.topics(lines, qset)
+    topics += outline_items(lines, questions)
     boundaries = qset | {m.index for m in topics}
     waiting = {m.index for m in questions if m.continues and not m.answer}
     extra = bare_line.detect(lines, qset, boundaries, waiting)

@@ -15,13 +15,16 @@ NAME = "bare_line"
 _MIN_PROSE = 60  # characters of prose that make a title a question with an answer
 
 
-def _bare(lines: list[Line], i: int) -> bool:
+def _bare(lines: list[Line], i: int, questions: set[int]) -> bool:
     ln = lines[i]
     if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.link_only or ln.bold:
         return False
     before_blank = i == 0 or lines[i - 1].blank
     after_blank = i + 1 >= len(lines) or lines[i + 1].blank
-    return before_blank and after_blank and is_section_title(ln.text)
+    # a label ("Embedding:", "NER") right above its list of questions is a title too
+    label = i + 1 in questions and len(ln.text.strip()) <= 30
+    title = is_section_title(ln.text) or (label and is_section_title(ln.text.strip().rstrip(":：")))
+    return before_blank and (after_blank or label) and title
 
 
 def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting: set[int]) -> list[Mark]:
@@ -30,7 +33,7 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
     bare = set()
     for i in range(len(lines)):
         before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
-        if i not in boundaries and _bare(lines, i) and before not in waiting:
+        if i not in boundaries and _bare(lines, i, questions) and before not in waiting:
             bare.add(i)
     marks: list[Mark] = []
     rest: list[tuple[int, int]] = []

@@ -1,8 +1,9 @@
-"""Top-level list items that hold a prompt and its answer: `- 为什么要有BN: 1. …`.
+"""List items that hold a prompt and its answer: `- 为什么要有BN: 1. …`.
 
 The prompt ends at the first colon or question mark outside links and math; the answer
 may run on over the next lines and paragraphs. An item with no separator is a prompt
-whose answer is missing (`- 反向传播推导 <手推>`)."""
+whose answer is missing (`- 反向传播推导 <手推>`). The prompts are the items at the
+list depths where most items ask; the other items belong to answers or are sections."""
 from __future__ import annotations
 
 import re
@@ -13,6 +14,7 @@ from .lines import Line
 
 NAME = "bullet"
 _MAX_PROMPT = 50
+_MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
 _PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\]]*\]\([^)]*\)")
 _SEPARATOR = re.compile(r"[:：?？]")
 
@@ -34,11 +36,8 @@ def detect(lines: list[Line]) -> list[Mark]:
     items = [ln for ln in lines if ln.bullet and not ln.in_code]
     if not items:
         return []
-    top = min(ln.indent for ln in items)
-    marks = []
+    by_indent: dict[int, list[Mark]] = {}
     for ln in items:
-        if ln.indent != top:
-            continue
         split = split_prompt(ln.body)
         if split is None:
             continue
@@ -46,6 +45,16 @@ def detect(lines: list[Line]) -> list[Mark]:
         text = question_text(prompt + (sep if sep in "?？" else ""))
         if not link_free(text).strip():
             continue
-        marks.append(Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
-                          is_question_like(text), answer=answer, continues=bool(sep)))
-    return marks
+        asks = is_question_like(text)
+        if not asks and sep and len(answer) < _MIN_STATED_ANSWER:
+            continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
+        by_indent.setdefault(ln.indent, []).append(
+            Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
+                 asks, answer=answer, continues=bool(sep)))
+    if not by_indent:
+        return []
+    # prompts sit at the depths of the list where most items ask; the others are sections or points
+    best = max(sum(m.asks for m in marks) for marks in by_indent.values())
+    chosen = [marks for marks in by_indent.values()
+              if sum(m.asks for m in marks) >= max(2, len(marks) / 2) or sum(m.asks for m in marks) == best]
+    return sorted((m for marks in chosen for m in marks), key=lambda m: m.index)

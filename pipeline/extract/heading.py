@@ -50,6 +50,9 @@ def detect(lines: list[Line]) -> list[Mark]:
     marks: list[Mark] = []
     open_question = 0  # level of the question heading whose answer we are in, or 0
     for ln in heads:
+        label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
+        if open_question and label:
+            continue  # "### Prefix Decoder：" under a question is a part of its answer
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
             if asks[ln.index] and not short:

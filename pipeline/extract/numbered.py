@@ -1,9 +1,8 @@
 """Numbered question lines: `16. …`, `3、…`, `6.1 …`, `6.6.1 …`, `(2) …`.
 
 A numbered line that asks something is a question. One that does not ask ("24、深度学习常用方法。")
-is a question too when it continues the numbering run of asking lines (23 and 25 ask, or
-6.11 asks and 6.12 is the last). Questions are numbered in one style; other styles
-number the points inside answers.
+is a question too when it belongs to a numbering run (1, 2, 3 … at one depth) most of whose
+lines ask. Questions are numbered in one style; other styles number points inside answers.
 Numbered lines that are titles ("4.1 神经元", "2. 梯度消失/爆炸") open topics, but only in a
 numbering style that already appears before the first question: a style first seen
 inside an answer ("一、…的目的" under "16. …") is the answer's own outline."""
@@ -19,46 +18,69 @@ _MAX_QUESTION = 200
 
 def _candidate(ln: Line) -> bool:
     return (ln.numbering is not None and not ln.heading and not ln.bullet and not ln.in_code
-            and ln.indent <= 1 and len(ln.numbering.rest) <= _MAX_QUESTION)
+            and len(ln.numbering.rest) <= _MAX_QUESTION)
 
 
 def detect(lines: list[Line]) -> list[Mark]:
     numbered = [ln for ln in lines if _candidate(ln)]
     asks = {ln.index: is_question_like(question_text(ln.text)) and not ln.numbering.rest.rstrip().endswith((":", "："))
             for ln in numbered}
-    # questions are numbered in one style; the other styles number the answers' own points
+    # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}
     for ln in numbered:
         per_style[ln.numbering.style] = per_style.get(ln.numbering.style, 0) + asks[ln.index]
     if not per_style or max(per_style.values()) == 0:
         return []
-    style_of_questions = max(per_style, key=lambda s: per_style[s])
-    numbered = [ln for ln in numbered if ln.numbering.style == style_of_questions]
+    style = max(per_style, key=lambda s: per_style[s])
+    per_depth: dict[int, list[Line]] = {}
+    for ln in numbered:
+        if ln.numbering.style == style:
+            per_depth.setdefault(ln.indent, []).append(ln)
+    best = max(sum(asks[ln.index] for ln in group) for group in per_depth.values())
+    depths = {d for d, group in per_depth.items()
+              if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
+    numbered = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
+    marks = _runs(numbered, asks, depths)
+    return sorted(marks, key=lambda m: m.index)
+
+
+def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int]) -> list[Mark]:
+    """Asking lines, and the lines that continue their numbering run, depth by depth."""
     marks: list[Mark] = []
-    for pos, ln in enumerate(numbered):
-        if asks[ln.index]:
-            marks.append(Mark(ln.index, "question", question_text(ln.text), NAME, True))
-            continue
-        number = ln.numbering.numbers
-        before = next((p for p in reversed(numbered[:pos]) if asks[p.index]), None)
-        after = next((p for p in numbered[pos + 1:] if asks[p.index]), None)
-        follows = before is not None and before.numbering.numbers[:-1] == number[:-1] \
-            and before.numbering.numbers[-1] == number[-1] - 1
-        leads = after is None or (after.numbering.numbers[:-1] == number[:-1]
-                                  and after.numbering.numbers[-1] == number[-1] + 1)
-        if follows and leads and question_text(ln.text):
-            marks.append(Mark(ln.index, "question", question_text(ln.text), NAME, False))
+    for depth in depths:
+        marks += _run([ln for ln in numbered if ln.indent == depth], asks)
+    return marks
+
+
+def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
+    """Split one depth into numbering runs (each number one or two above the last; a
+    restart begins a new run). In a run where at least half the lines ask, every line is
+    a question ("24、深度学习常用方法。" between 23 and 25); elsewhere only asking lines are."""
+    runs: list[list[Line]] = []
+    for ln in numbered:
+        last = runs[-1][-1].numbering.numbers if runs else None
+        now = ln.numbering.numbers
+        if last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + 2:
+            runs[-1].append(ln)
+        else:
+            runs.append([ln])
+    marks: list[Mark] = []
+    for run in runs:
+        asking = sum(asks[ln.index] for ln in run)
+        whole = len(run) >= 2 and asking >= len(run) / 2
+        marks += [Mark(ln.index, "question", question_text(ln.text), NAME, asks[ln.index])
+                  for ln in run if (asks[ln.index] or whole) and question_text(ln.text)]
     return marks
 
 
 def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
     """Numbered section titles above the questions."""
     first_question = min(questions, default=len(lines))
-    styles_before = {ln.numbering.style for ln in lines[:first_question] if _candidate(ln)}
+    styles_before = {ln.numbering.style for ln in lines[:first_question] if _candidate(ln) and ln.indent <= 1}
     marks: list[Mark] = []
     last: dict[str, tuple[int, ...]] = {}
     for ln in lines:
-        if ln.index in questions or not _candidate(ln) or ln.numbering.style not in styles_before:
+        if ln.index in questions or not _candidate(ln) or ln.indent > 1 or ln.numbering.style not in styles_before:
             continue
         if not is_section_title(ln.numbering.rest) or len(ln.numbering.rest) < 1:
             continue

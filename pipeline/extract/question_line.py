@@ -15,7 +15,12 @@ from .base import Mark, question_text
 from .lines import Line
 
 NAME = "question_line"
-_MAX_QUESTION = 150
+_MAX_LINE = 200
+_MIN_QUESTIONS = 3
+_MIN_ASK = 5  # characters, with the question mark
+_MIN_DENSITY = 0.04  # questions per line of text
+_MAX_QUESTION = 80  # a longer sentence ending in "?" is prose that wonders, not a prompt
+_SPEAKER = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,20}(?:\*\*|__)?\s*[:：]")  # "吴恩达：…" turns
 _URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
 _SENTENCE_END = re.compile(r"[。！!；;]")
 _CLAUSE = re.compile(r"[,，]")
@@ -47,17 +52,27 @@ def _plain(ln: Line) -> bool:
 
 
 def detect(lines: list[Line]) -> list[Mark]:
+    marks = _questions(lines)
+    text_lines = sum(not ln.blank for ln in lines)
+    # a page of questions, not prose that wonders now and then ("神奇吧？")
+    if len(marks) < _MIN_QUESTIONS or len(marks) < text_lines * _MIN_DENSITY:
+        return []
+    return marks
+
+
+def _questions(lines: list[Line]) -> list[Mark]:
     marks: list[Mark] = []
     waiting = False  # the last question has no answer line yet
     for ln in lines:
         if ln.blank:
             continue
         text = ln.text.strip()
-        if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_QUESTION:
+        if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_LINE and not _SPEAKER.match(text):
             carry, question = _split_glued(text, waiting)
-            marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
-            waiting = True
-            continue
+            if _MIN_ASK <= len(question.strip()) <= _MAX_QUESTION:
+                marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
+                waiting = True
+                continue
         if waiting and _plain(ln) and len(text) <= 50 and _IMPERATIVE.search(text) and not text.endswith((":", "：")):
             marks.append(Mark(ln.index, "question", question_text(text), NAME, False))
             continue
