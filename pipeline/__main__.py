@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -54,8 +54,11 @@ def source_files(source_dir: Path) -> list[Path]:
 def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
     if given:
         return Path(given)
-    # a read-only source folder (a shared corpus) keeps its registry with the build
-    return source_dir / "card_ids.yaml" if os.access(source_dir, os.W_OK) else build_dir / "card_ids.yaml"
+    # a read-only source folder (a shared corpus) keeps its registry with the build; the
+    # mode bits decide, because root may write anywhere
+    own = source_dir / "card_ids.yaml"
+    writable = own.exists() or source_dir.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    return own if writable else build_dir / "card_ids.yaml"
 
 
 def previous_cards(path: Path) -> list[dict] | None:

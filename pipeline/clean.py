@@ -206,7 +206,7 @@ def toc_block(state: CleanState) -> None:
         anchors = sum(bool(_ANCHOR_LINK.match(state.lines[i].text)) for i in run)
         spread = [c for c in copies if c is not None]
         # the copies of a TOC are spread over the document, never a second run of the same lines
-        if anchors >= len(run) * 0.6 or (len(spread) == len(run) and spread[-1] - spread[0] > 2 * len(run)):
+        if anchors >= len(run) * 0.6 or (len(spread) == len(run) and all(b - a > 1 for a, b in zip(spread, spread[1:]))):
             for i in run:
                 state.drop(i, "toc")
 

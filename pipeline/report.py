@@ -17,6 +17,7 @@ class SourceAccount:
     nonblank: int
     in_cards: int
     topics: int
+    dropped_lines: int
     dropped: Counter
     rewrites: dict[str, int]
     layouts: dict[str, int]
@@ -42,11 +43,12 @@ def account(doc: CleanDocument, extraction: Extraction, cards: list[Card]) -> So
                 card_lines.update(range(span.first, span.last + 1))
     nonblank = doc.nonblank_lines
     in_cards = nonblank & card_lines - dropped_lines - topic_lines
-    rules = Counter(d.rule for d in doc.drops) + Counter(d.rule for d in extraction.drops)
+    # a line is counted once per rule, even when it held several HTML blocks
+    rules = Counter(rule for rule, _ in {(d.rule, d.line) for d in [*doc.drops, *extraction.drops]})
     unaccounted = sorted(nonblank - dropped_lines - topic_lines - card_lines)
     return SourceAccount(doc.name, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
-                         len(topic_lines & nonblank), rules, doc.rewrites, extraction.layouts, unaccounted,
-                         doc.warnings)
+                         len(topic_lines & nonblank - dropped_lines), len(dropped_lines & nonblank), rules,
+                         doc.rewrites, extraction.layouts, unaccounted, doc.warnings)
 
 
 def _short(text: str, size: int = 60) -> str:
@@ -75,7 +77,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         own = per_source.get(a.name, [])
         layout = ", ".join(f"{k} {v}" for k, v in sorted(a.layouts.items(), key=lambda kv: -kv[1])) or "none"
         out.append(f"| {a.name} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
-                   f"{sum(a.dropped.values())} | {len(a.unaccounted)} | {layout} | "
+                   f"{a.dropped_lines} | {len(a.unaccounted)} | {layout} | "
                    f"{sum(c.status == 'ok' for c in own)}/{len(own)} |")
     out.append("")
     out.append("## Lines dropped, by rule\n")

@@ -11,14 +11,14 @@ from ..text import is_blank, is_link_only
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
-    # style name, pattern; group 1 is the number, group 2 the rest
-    ("dotted", re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})+)\.?(?:\s+|(?=[\u4e00-\u9fff]))(.*)$")),
+    # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
+    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)[.．]?(?:\s+|(?=[\u4e00-\u9fff]))(.*)$")),
     ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
-    ("dot", re.compile(r"^\s*(\d{1,3})[.](?!\d)\s*(.*)$")),
-    ("paren", re.compile(r"^\s*(\d{1,3})[)]\s*(.*)$")),
-    ("wrapped", re.compile(r"^\s*[(]\s*(\d{1,3})\s*[)]\s*(.*)$")),
-    ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.]\s*(.*)$")),
-    ("question_no", re.compile(r"^\s*(?:Q|q|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:.、)]\s*(.*)$")),
+    ("dot", re.compile(r"^\s*(\d{1,3})[.．](?!\d)\s*(.*)$")),
+    ("paren", re.compile(r"^\s*(\d{1,3})[)）]\s*(.*)$")),
+    ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
+    ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.*)$")),
+    ("question_no", re.compile(r"^\s*(?:[QqＱ]|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:：.．、)）]\s*(.*)$")),
 ]
 _ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(.+?)\1\s*[:：]?\s*$")
@@ -59,11 +59,10 @@ def _zh_number(text: str) -> int:
 
 
 def parse_numbering(text: str) -> Numbering | None:
-    folded = unicodedata.normalize("NFKC", text)
     for style, pattern in _NUMBERING:
-        m = pattern.match(folded)
+        m = pattern.match(text)
         if m:
-            raw = m.group(1)
+            raw = unicodedata.normalize("NFKC", m.group(1))
             numbers = (_zh_number(raw),) if style == "zh" else tuple(int(p) for p in raw.split("."))
             return Numbering(style, numbers, m.group(2).strip())
     return None

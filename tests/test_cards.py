@@ -1,0 +1,104 @@
+"""Choices, status, dedup, ids and the cards.yaml contract."""
+from __future__ import annotations
+
+import jsonschema
+import yaml
+
+from pipeline.choices import classify
+from pipeline.dedup import deduplicate, why_same
+from pipeline.ids import Registry, assign_ids
+from pipeline.model import CARD_SCHEMA, Card, SourceSpan
+from pipeline.status import assess, has_real_answer
+
+
+def card(question: str, answer: str = "答。", topic: str = "T", file: str = "a.txt", line: int = 1) -> Card:
+    return Card(question=question, answer=answer, topic=topic, sources=[SourceSpan(file, line, line + 1)], layout="t")
+
+
+def test_choice_options_on_one_line_with_stated_key_and_premises_on_front():
+    c = classify(card("梯度下降的正确步骤是什么?", "a.计算误差\n\nb.初始化\n\nA.ab B.ba C.aa D.bb\n\n解析:正确答案D,考查知识点。"))
+    assert c.type == "choice" and c.correct == ["D"]
+    assert [o.label for o in c.choices] == ["A", "B", "C", "D"] and c.choices[3].text == "bb"
+    assert "b.初始化" in c.question and c.answer == "正确答案D,考查知识点。"
+
+
+def test_options_one_per_line_and_key_forms():
+    for key in ("答案：B", "答案是B", "正确答案B。"):
+        c = classify(card("下列哪一项引入了非线性?", f"A.SGD\nB.ReLU\nC.卷积\nD.以上都不是\n{key}"))
+        assert c.correct == ["B"], key
+
+
+def test_true_false_with_implied_key_is_inferred_and_noted():
+    c = assess(classify(card("这么说对还是不对?", "A.对 B.不对\n\n解析:。如他所说,可以进行这些操作。")))
+    assert c.type == "truefalse" and c.correct == ["A"] and c.status == "ok" and c.notes
+
+
+def test_choice_without_any_key_needs_review():
+    c = assess(classify(card("下列哪项正确?", "A.甲\nB.乙\n解析:见教材。")))
+    assert c.status == "needs_review" and c.correct == []
+
+
+def test_enumerations_in_basic_answers_are_not_options():
+    c = classify(card("CNN的卷积核是单层的还是多层的?", "A渔夫盯着品种;\nB渔夫盯着重量;"))
+    assert c.type == "basic"
+
+
+def test_real_answer_excludes_links_labels_placeholders():
+    assert not has_real_answer("参考：\n\n- https://mp.weixin.qq.com/s/x")
+    assert not has_real_answer("1.")
+    assert not has_real_answer("- [ ] TODO")
+    assert not has_real_answer("![](https://a/b.png)")
+    assert has_real_answer("DCGAN，Conditional GAN")
+    assert has_real_answer("策略梯度")
+
+
+def test_near_duplicates_merge_and_different_questions_do_not():
+    assert why_same("简述神经网络的发展历史。", "", "请简述神经网络的发展史。", "")
+    assert why_same("为什么LSTM模型中既存在sigmoid又存在tanh两种激活函数,而不是选择统一一种?", "",
+                    "为什么LSTM模型中既存在sigmoid又存在tanh两种激活函数？", "")
+    assert not why_same("介绍下GAN", "", "介绍下GCN", "")
+    assert not why_same("什么是卷积?", "", "什么是梯度爆炸?", "")
+    assert not why_same("ResNet-50 有多少层？", "", "ResNet-101 有多少层？", "")
+    assert not why_same("一句话定义?", "梯度消失", "一句话定义?", "正则化")
+    assert why_same("一句话定义?", "梯度消失", "一句话定义?", "梯度消失")
+
+
+def test_merged_card_keeps_every_answer_phrasing_and_source():
+    a = card("简述神经网络的发展历史。", "Hebb 1949", file="a.txt")
+    b = card("请简述神经网络的发展史。", "WGAN-GP", file="b.txt", line=9)
+    merged, merges = deduplicate([a, b, card("介绍下GCN")])
+    assert len(merged) == 2 and len(merges) == 1
+    assert merged[0].aliases == ["请简述神经网络的发展史。"]
+    assert "Hebb" in merged[0].answer and "WGAN-GP" in merged[0].answer
+    assert [s.file for s in merged[0].sources] == ["a.txt", "b.txt"]
+
+
+def test_ids_survive_rewording_and_are_never_reused():
+    registry = Registry()
+    first, _ = assign_ids([card("什么是批量归一化的目的和原理？"), card("介绍下GAN")], registry)
+    again, gone = assign_ids([card("什么是批量归一化的目的与原理？"), card("介绍下GCN")], registry)
+    assert again[0].id == first[0].id
+    assert again[1].id != first[1].id
+    assert gone == [(first[1].id, "介绍下GAN")]
+    back, _ = assign_ids([card("介绍下GAN")], registry)
+    assert back[0].id == first[1].id
+
+
+def test_cards_yaml_of_the_seeds_matches_the_schema(seeds_build):
+    out, data = seeds_build
+    jsonschema.validate(data, CARD_SCHEMA)
+    ids = [c["id"] for c in data["cards"]]
+    assert len(ids) == len(set(ids))
+    assert all(c["deck"].startswith("深度学习面试::") for c in data["cards"])
+    assert all(" " not in t for c in data["cards"] for t in c["tags"])
+    for c in data["cards"]:
+        if c["status"] == "ok":
+            assert c["answer"].strip() or c["correct"], c["id"]
+
+
+def test_registry_round_trips(tmp_path):
+    registry = Registry()
+    assign_ids([card("什么是卷积？")], registry)
+    registry.write(tmp_path / "ids.yaml")
+    again = Registry.read(tmp_path / "ids.yaml")
+    assert again.ids == yaml.safe_load((tmp_path / "ids.yaml").read_text(encoding="utf-8"))["ids"]

@@ -1,0 +1,106 @@
+"""Each cleaning rule on a small input: what it drops (by name) and what it keeps."""
+from __future__ import annotations
+
+from pipeline.clean import clean
+from pipeline.model import Document, SourceLine
+
+
+def run(text: str, kind: str = "text"):
+    lines = [SourceLine(i, t) for i, t in enumerate(text.split("\n"), start=1)]
+    doc = clean(Document("doc.txt", kind, lines, len(lines), "utf-8"))
+    return [ln.text for ln in doc.lines if ln.text.strip()], {d.line: d.rule for d in doc.drops}
+
+
+def test_nbsp_only_lines_are_dropped_and_nbsp_becomes_space():
+    kept, drops = run("甲\u00a0乙\n\u00a0\n丙")
+    assert kept == ["甲 乙", "丙"]
+    assert drops == {2: "nbsp_only"}
+
+
+def test_image_alt_text_runs():
+    kept, drops = run("正文一。\n标题 试题_激活函数_02\n标题 试题_卷积_03\n标题 试题_神经网络_04\n正文二。")
+    assert kept == ["正文一。", "正文二。"]
+    assert set(drops.values()) == {"image_alt_text"}
+
+
+def test_identifiers_with_underscores_in_prose_stay():
+    kept, _ = run("调用 clip_grad_norm_ 即可。\nuse torch_utils here, it works.")
+    assert len(kept) == 2
+
+
+def test_table_debris_and_empty_images():
+    kept, drops = run("问题?\n![]() |\n![]() ![]() |\n---|---|\n答案。")
+    assert kept == ["问题?", "答案。"]
+    assert drops == {2: "table_debris", 3: "table_debris", 4: "table_debris"}
+
+
+def test_real_markdown_table_keeps_its_delimiter_row():
+    kept, _ = run("| a | b |\n|---|---|\n| 1 | 2 |", kind="markdown")
+    assert kept == ["| a | b |", "|---|---|", "| 1 | 2 |"]
+
+
+def test_markdown_escapes_are_literal_outside_math():
+    kept, _ = run(r"\(1\)计算简单，$\frac{a}{b}$ 与 F\(x\)")
+    assert kept == [r"(1)计算简单，$\frac{a}{b}$ 与 F(x)"]
+
+
+def test_kern_debris_is_removed_inside_math():
+    kept, _ = run(r"$$\kern{8 em}f(z) = z$$")
+    assert kept == ["$$f(z) = z$$"]
+
+
+def test_stray_bold_marker():
+    kept, _ = run("一、卷积层的作用**\n**加粗**保留")
+    assert kept == ["一、卷积层的作用", "**加粗**保留"]
+
+
+def test_advert_and_toc_marker():
+    kept, drops = run("学习资源可以通过公众号滴滴我\n\n文章目录\n\n1. 问题？")
+    assert kept == ["1. 问题？"]
+    assert drops == {1: "advert", 3: "toc"}
+
+
+def test_table_of_contents_repeating_later_questions():
+    text = "本页导航\n6.1 甲是什么？\n6.2 乙是什么？\n6.3 丙是什么？\n\n6.1 甲是什么？\n答甲。\n\n6.2 乙是什么？\n答乙。\n\n6.3 丙是什么？\n答丙。"
+    kept, drops = run(text)
+    assert [drops.get(i) for i in (1, 2, 3, 4)] == ["toc"] * 4
+    assert kept.count("6.1 甲是什么？") == 1
+
+
+def test_duplicated_question_is_not_a_toc():
+    text = "3、对不对?\n\nA.对 B.不对\n\n解析:可以。\n\n3、对不对?\n\nA.对 B.不对\n\n解析:可以。"
+    kept, drops = run(text)
+    assert drops == {}
+
+
+def test_page_footer_comment_box_and_tip_jar():
+    text = ("1. 问题？\n\n很长的一段正文答案，没有任何站点元素，只是解释一个概念而已，足够长以免被当作页脚。\n"
+            "评论\n添加红包\n请填写红包祝福语或标题\n红包个数最小为10个\n余额充值")
+    kept, drops = run(text)
+    assert kept[-1].startswith("很长的一段正文答案")
+    assert set(drops.values()) == {"page_footer"} and len(drops) == 5
+
+
+def test_page_chrome_lines():
+    kept, drops = run("展开全文 ▾\n你在这里：首页 › 深度学习 › 神经网络\n正文。")
+    assert kept == ["正文。"]
+    assert drops == {1: "page_chrome", 2: "page_chrome"}
+
+
+def test_code_blocks_are_never_touched():
+    text = "```python\nx_1 = a_b_c  # 公众号\n\\(1\\)\n```"
+    kept, drops = run(text, kind="markdown")
+    assert kept == text.split("\n") and drops == {}
+
+
+def test_inline_html_heading_and_front_matter():
+    kept, drops = run("---\ntitle: x\n---\n<h2 id='a'>1.什么是token？</h2>\n<p align=center>\n正文", kind="markdown")
+    assert kept == ["## 1.什么是token？", "正文"]
+    assert drops == {1: "front_matter", 2: "front_matter", 3: "front_matter", 5: "html_tag"}
+
+
+def test_missing_local_image_and_path_outside_source_are_dropped(tmp_path):
+    lines = [SourceLine(1, "![](../../etc/passwd)"), SourceLine(2, "![](/assets/a.png)"), SourceLine(3, "![x](https://e.com/a.png)")]
+    doc = clean(Document("d.md", "markdown", lines, 3, "utf-8", str(tmp_path)))
+    assert [ln.text for ln in doc.lines] == ["![x](https://e.com/a.png)"]
+    assert {d.rule for d in doc.drops} == {"missing_image"}

@@ -1,0 +1,64 @@
+"""The command line on bad input: errors name the file (and line), nothing is half-written."""
+from __future__ import annotations
+
+import shutil
+
+from conftest import ROOT, run_cli
+
+
+def copy_sources(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "source", src, ignore=shutil.ignore_patterns("card_ids.yaml"))
+    return src
+
+
+def test_undecodable_file_is_named_and_previous_build_kept(tmp_path):
+    src = copy_sources(tmp_path)
+    out = tmp_path / "build"
+    assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
+    before = (out / "cards.yaml").read_bytes()
+    (src / "broken.txt").write_bytes(b"\x00\x01\x02binary\xff\xfe" * 50)
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 2
+    assert "broken.txt" in result.stderr and "Traceback" not in result.stderr
+    assert (out / "cards.yaml").read_bytes() == before
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_keep_going_builds_the_rest_and_lists_the_skipped(tmp_path):
+    src = copy_sources(tmp_path)
+    (src / "a-broken.md").write_bytes(b"\x00\x00\x00\x00" * 10)
+    (src / "b-broken.txt").write_bytes(b"\x00PK\x03\x04" * 10)
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"), "--keep-going")
+    assert result.returncode == 0
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert "a-broken.md" in report and "b-broken.txt" in report
+
+
+def test_all_bad_files_are_reported_in_one_run(tmp_path):
+    src = copy_sources(tmp_path)
+    (src / "a-broken.md").write_bytes(b"\x00\x00\x00\x00" * 10)
+    (src / "b-broken.txt").write_bytes(b"\x00PK\x03\x04" * 10)
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"))
+    assert result.returncode == 2
+    assert "a-broken.md" in result.stderr and "b-broken.txt" in result.stderr
+
+
+def test_manifest_errors_name_file_and_line(tmp_path):
+    src = copy_sources(tmp_path)
+    (src / "sources.yaml").write_text("deck_root: x\ndocuments:\n  - file: 000_493e6a27935986c3.txt\n    titel: typo\n",
+                                      encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"))
+    assert result.returncode == 2
+    assert "sources.yaml:3" in result.stderr and "titel" in result.stderr
+    (src / "sources.yaml").write_text("deck_root: x\ndeck_root: y\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"))
+    assert "sources.yaml:2" in result.stderr and "duplicate key" in result.stderr
+    (src / "sources.yaml").write_text("documents:\n  - file: [unclosed\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"))
+    assert "sources.yaml:" in result.stderr and "YAML error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_source_directory():
+    result = run_cli("build", "--source", "/nonexistent/dir", "--build", "/tmp/x")
+    assert result.returncode == 2 and "/nonexistent/dir" in result.stderr

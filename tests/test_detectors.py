@@ -1,0 +1,154 @@
+"""Each layout detector on small inputs, seed layouts and layouts the seeds lack."""
+from __future__ import annotations
+
+from pipeline.clean import clean
+from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line
+from pipeline.extract.lines import analyse
+from pipeline.model import Document, SourceLine
+
+
+def lines_of(text: str, kind: str = "markdown"):
+    src = [SourceLine(i, t) for i, t in enumerate(text.split("\n"), start=1)]
+    return analyse(clean(Document("t.md", kind, src, len(src), "utf-8")).lines)
+
+
+def cards_of(text: str, kind: str = "markdown"):
+    src = [SourceLine(i, t) for i, t in enumerate(text.split("\n"), start=1)]
+    ex = extract(clean(Document("t.md", kind, src, len(src), "utf-8")), "标题")
+    return [(c.question, c.answer, c.topic, c.layout) for c in ex.cards]
+
+
+def questions(marks):
+    return [m.text for m in marks if m.role == "question"]
+
+
+def test_qa_marker_q_and_a_lines():
+    text = "Q: 什么是BN？\nA: 批量归一化。\n\n问：Dropout 的作用？\n答：防止过拟合。"
+    assert questions(qa_marker.detect(lines_of(text))) == ["什么是BN？", "Dropout 的作用？"]
+    assert cards_of(text) == [("什么是BN？", "批量归一化。", "标题", "qa_marker"),
+                              ("Dropout 的作用？", "防止过拟合。", "标题", "qa_marker")]
+
+
+def test_qa_marker_without_answer_label_and_bold_question():
+    text = "**Q1: 为什么用ReLU?**\n计算快。\n\nQ:Sigmoid 还能用吗?\n能,仅用于输出层。"
+    assert cards_of(text)[0][:2] == ("为什么用ReLU?", "计算快。")
+    assert cards_of(text)[1][:2] == ("Sigmoid 还能用吗?", "能,仅用于输出层。")
+
+
+def test_heading_questions_with_subheadings_inside_the_answer():
+    text = ("# 前向网络\n\n#### ReLU有什么优点？\n\n##### 优点\n\n计算简单\n\n##### 缺点\n\n会死亡\n\n"
+            "### 训练技巧\n\n#### 能否全零初始化？\n\n不能。")
+    marks = heading.detect(lines_of(text))
+    assert questions(marks) == ["ReLU有什么优点？", "能否全零初始化？"]
+    cards = cards_of(text)
+    assert "**优点**" in cards[0][1] and "会死亡" in cards[0][1]
+    assert cards[1][2] == "训练技巧"
+
+
+def test_heading_without_question_mark_among_asking_siblings():
+    text = "## 面试题\n\n### 什么是A？\n\n甲\n\n### 什么是B？\n\n乙\n\n### 数据不平衡的解决方法\n\n重采样\n\n### 为什么C？\n\n丙"
+    assert "数据不平衡的解决方法" in questions(heading.detect(lines_of(text)))
+
+
+def test_numbered_section_headings_are_topics():
+    text = "## 3. 梯度下降\n\n### 3.1 随机梯度下降\n\n### 3.2 批梯度下降\n\n## 面试题\n\n### 3.5.1 为什么要归一化？\n\n加速。"
+    marks = heading.detect(lines_of(text))
+    assert questions(marks) == ["为什么要归一化？"]
+    assert [m.text for m in marks if m.role == "topic"] == ["梯度下降", "随机梯度下降", "批梯度下降", "面试题"]
+
+
+def test_question_n_headings():
+    text = "## 问题1: 什么是过拟合\n\n模型记住了噪声。\n\n## 问题2: 如何缓解？\n\n正则化。"
+    assert cards_of(text) == [("什么是过拟合", "模型记住了噪声。", "标题", "heading"),
+                              ("如何缓解？", "正则化。", "标题", "heading")]
+
+
+def test_html_h3_questions_and_details(tmp_path):
+    from pipeline.ingest import ingest
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><article><h2>面试题</h2><h3>什么是感受野？</h3><p>映射回输入的区域。</p>"
+                    "<h3>空洞卷积的作用？</h3><p>缺点：</p><p>如何解决？</p><p>混合膨胀率。</p>"
+                    "<details><summary>为什么卷积网络要用池化层？</summary><p>降维。</p></details></article></body></html>",
+                    encoding="utf-8")
+    ex = extract(clean(ingest(page)), "p")
+    assert [(c.question, c.topic) for c in ex.cards] == [("什么是感受野？", "面试题"), ("空洞卷积的作用？", "面试题"),
+                                                         ("为什么卷积网络要用池化层？", "面试题")]
+    assert "如何解决？" in ex.cards[1].answer
+
+
+def test_numbered_items_and_gap_in_the_run():
+    text = "1、什么是A?\n\n甲\n\n2、已知:\n\n- 前提\n\n给定上述,什么是B?\n\n乙\n\n3、什么是C?\n\n丙"
+    assert questions(numbered.detect(lines_of(text, "text"))) == ["什么是A?", "已知:", "什么是C?"]
+
+
+def test_numbered_points_inside_answers_are_not_questions():
+    text = ("16. 简述BN的目的。\n\n一、目的\n\n1. 加速训练收敛:\n  • 更稳定\n2. 提高泛化能力:\n  • 更鲁棒\n\n"
+            "17. 解释池化层的作用。\n\n1. 降维:\n  • 减少参数")
+    assert questions(numbered.detect(lines_of(text, "text"))) == ["简述BN的目的。", "解释池化层的作用。"]
+    cards = cards_of(text, "text")
+    assert len(cards) == 2 and "一、目的" in cards[0][1]
+
+
+def test_numbered_topics_above_q_lines():
+    text = "1. 激活函数\n\nQ:ReLU 的优势?\n\n  1. 计算快\n  2. 稀疏\n\n2. 正则化\n\nQ:L1 与 L2 区别?\n\nL1 稀疏。"
+    cards = cards_of(text, "text")
+    assert [(c[0], c[2]) for c in cards] == [("ReLU 的优势?", "激活函数"), ("L1 与 L2 区别?", "正则化")]
+    assert "2. 稀疏" in cards[0][1]
+
+
+def test_dotted_numbering_with_subquestions():
+    text = "6. 面试题\n\n6.1 为什么要归一化？\n\n加速收敛。\n\n6.2 激活函数是什么？\n\n6.2.1 什么是激活函数？\n\n非线性函数。"
+    cards = cards_of(text, "text")
+    assert [c[0] for c in cards] == ["为什么要归一化？", "激活函数是什么？", "什么是激活函数？"]
+    assert cards[1][1] == ""
+
+
+def test_bold_question_lines():
+    text = "**为什么要归一化？**\n\n加速收敛。\n\n**BN 和 LN 有何区别？**\n\n维度不同。"
+    assert questions(bold.detect(lines_of(text))) == ["为什么要归一化？", "BN 和 LN 有何区别？"]
+
+
+def test_bullet_prompt_answer_with_continuation_and_missing_answer():
+    text = ("BN\n\n- 为什么要有BN: 1. 分布漂移\n- BN的作用: 1. 更大的学习率 2. 更快收敛\n"
+            "以上是主要作用 3. 缓解梯度消失\n- 反向传播推导 <手推>\n\nCNN\n\n- 如何理解卷积：加权求和")
+    marks = bullet.detect(lines_of(text, "text"))
+    assert questions(marks) == ["为什么要有BN", "BN的作用", "反向传播推导 <手推>", "如何理解卷积"]
+    cards = cards_of(text, "text")
+    assert cards[1][1].endswith("3. 缓解梯度消失")
+    assert cards[2][1] == "" and cards[3][2] == "CNN"
+
+
+def test_bullet_prompt_does_not_split_inside_a_url():
+    assert bullet.split_prompt("各种公式; 求导 <https://a.b/c>") == ("各种公式; 求导 <https://a.b/c>", "", "")
+
+
+def test_question_lines_and_glued_questions():
+    text = ("4.4 反向传播\n什么是链式法则?\n链式法则是求复合函数导数的方法,什么是反向传播,举例说明?\n分解为计算单元。\n"
+            "什么是内积?\n点乘。如果有多个路径,则相加。怎么理解静态图?\n程序编译时构建图。")
+    marks = question_line.detect(lines_of(text, "text"))
+    assert questions(marks) == ["什么是链式法则?", "什么是反向传播,举例说明?", "什么是内积?", "怎么理解静态图?"]
+    cards = cards_of(text, "text")
+    assert cards[0][1] == "链式法则是求复合函数导数的方法,"
+    assert "则相加。" in cards[2][1] and "怎么理解" not in cards[2][1]
+    assert cards[0][2] == "反向传播"
+
+
+def test_rhetorical_questions_in_prose_are_not_a_layout():
+    prose = "\n".join(["这是一段很长的讲义正文，解释支持向量机的原理。"] * 30 + ["神奇吧？"])
+    assert question_line.detect(lines_of(prose, "text")) == []
+
+
+def test_speaker_turns_are_not_questions():
+    text = "\n".join(["**吴恩达：**你对新人有什么建议？", "**Ian：**多写代码。"] * 5)
+    assert question_line.detect(lines_of(text)) == []
+
+
+def test_bare_titles_open_topics_and_title_with_prose_is_a_question():
+    text = ("BN\n\n- 为什么要有BN: 1. 分布漂移\n\n激活函数零中心的问题\n\n"
+            "但是这个问题似乎并不严重，因为优化过程使用的是小批量随机梯度下降方法，不同的输入可能有或正或负的参数梯度，"
+            "因而其和并不会很严重地偏离最优解的方向。\n\n"
+            "CNN\n\n- 如何理解卷积：加权求和")
+    cards = cards_of(text, "text")
+    assert [(c[0], c[2], c[3]) for c in cards] == [("为什么要有BN", "BN", "bullet"),
+                                                    ("激活函数零中心的问题", "BN", bare_line.NAME),
+                                                    ("如何理解卷积", "CNN", "bullet")]

@@ -1,0 +1,62 @@
+"""Decoding: every supported encoding reads back the same text; bad files name themselves."""
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from pipeline.ingest import decode, ingest, split_lines
+from pipeline.model import PipelineError
+
+TEXT = "1、什么是卷积？\n答：逐个元素相乘再求和。\n"
+
+
+@pytest.mark.parametrize("data, encoding", [
+    (TEXT.encode("utf-8"), "utf-8"),
+    (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8"),
+    (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), "utf-16-le"),
+    (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16-be"),
+    ((TEXT * 20).encode("gb18030"), "gb18030"),
+])
+def test_encodings_decode_to_the_same_text(data, encoding):
+    text, name = decode(data, "x.txt")
+    assert text.startswith(TEXT)
+    assert name == encoding
+
+
+def test_big5_decodes():
+    text = "什麼是卷積神經網路？請簡述它的原理。卷積是逐個元素相乘再求和的運算。\n" * 10
+    decoded, name = decode(text.encode("big5"), "x.txt")
+    assert decoded == text
+    assert "big5" in name
+
+
+def test_mixed_line_endings_keep_editor_line_numbers():
+    assert split_lines("a\r\nb\rc\nd") == ["a", "b", "c", "d"]
+    assert split_lines("a\u2028b\x0cc") == ["a\u2028b\x0cc"]  # only real line ends split
+
+
+def test_binary_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(PipelineError) as err:
+        ingest(path)
+    assert "image.txt" in str(err.value) and "binary" in str(err.value)
+
+
+def test_empty_and_whitespace_files_give_no_lines(tmp_path):
+    (tmp_path / "empty.md").write_bytes(b"")
+    (tmp_path / "blank.md").write_bytes(b"  \n\t\n")
+    assert ingest(tmp_path / "empty.md").lines == []
+    assert all(not ln.text.strip() for ln in ingest(tmp_path / "blank.md").lines)
+
+
+def test_html_keeps_source_lines_and_drops_chrome(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><script>track()</script></head><body>\n<nav>菜单</nav>\n<article>\n"
+                    "<h3>什么是池化？</h3>\n<p>取区域平均或最大。</p>\n</article>\n"
+                    "<aside class=\"right-toc\"><a href=\"#x\">什么是池化？</a></aside>\n</body></html>\n", encoding="utf-8")
+    doc = ingest(page)
+    assert [(ln.number, ln.text) for ln in doc.lines] == [(4, "### 什么是池化？"), (5, "取区域平均或最大。")]
+    rules = {d.line: d.rule for d in doc.markup_drops}
+    assert rules[2] == "html_chrome" and rules[7] == "html_chrome"
