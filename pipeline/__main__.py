@@ -17,6 +17,7 @@ import yaml
 
 from . import choices, dedup, report, status
 from .clean import clean
+from .export.anki import write_deck
 from .extract import extract
 from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, ingest
@@ -71,7 +72,8 @@ def previous_cards(path: Path) -> list[dict] | None:
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
           quiet: bool = False) -> int:
     started = time.perf_counter()
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    build_time = time.time()
+    generated = datetime.fromtimestamp(build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
     errors: list[str] = []
@@ -97,12 +99,13 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     diff = report.diff_cards(before, yaml.load(cards_text, Loader=FastLoader)["cards"]) if before is not None else None
     accounts = [report.account(r.doc, r.extraction, cards) for r in results]
     write_atomic(build_dir / "cards.yaml", cards_text)
-    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated))
+    media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
+    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated, media))
     registry.write(registry_at)
     if not quiet:
         ok = sum(c.status == "ok" for c in cards)
         print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
-              f"{time.perf_counter() - started:.2f} s → {build_dir}/cards.yaml, report.md"
+              f"{time.perf_counter() - started:.2f} s → {build_dir}/cards.yaml, deck.apkg, report.md"
               + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
         for e in errors:
             print(f"  skipped: {e}", file=sys.stderr)

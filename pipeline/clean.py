@@ -40,6 +40,13 @@ class CleanState:
 
 Rule = Callable[[CleanState], None]
 
+_MATH_OR_CODE = re.compile(r"(\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`)")
+
+
+def _outside_math(text: str, change: Callable[[str], str]) -> str:
+    parts = _MATH_OR_CODE.split(text)
+    return "".join(p if k % 2 else change(p) for k, p in enumerate(parts))
+
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -117,6 +124,13 @@ _BR = re.compile(r"<br\s*/?>", re.I)
 _IMG_TAG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.I)
 
 
+def _strip_tags(text: str) -> str:
+    text = _IMG_TAG.sub(lambda m: f"![]({m.group(1)})", text)
+    text = _BR.sub(" ", text)
+    text = _INLINE_BOLD.sub("**", text)
+    return _HTML_TAG.sub("", text)
+
+
 def inline_html(state: CleanState) -> None:
     """Raw HTML inside Markdown: headings become Markdown headings, <img> an image link,
     other tags are removed; a line that held only tags is dropped as `html_tag`."""
@@ -133,10 +147,7 @@ def inline_html(state: CleanState) -> None:
         elif summary:
             new = "###### " + _HTML_TAG.sub("", summary.group(1)).strip()
         else:
-            new = _IMG_TAG.sub(lambda m: f"![]({m.group(1)})", text)
-            new = _BR.sub(" ", new)
-            new = _INLINE_BOLD.sub("**", new)
-            new = _HTML_TAG.sub("", new)
+            new = _outside_math(text, _strip_tags)
         if not new.strip() or new.strip() in {"#", "######"}:
             state.drop(i, "html_tag")
         else:
@@ -364,14 +375,8 @@ def stray_bold(state: CleanState) -> None:
             state.rewrite(i, head + tail, "stray_bold")
 
 
-_MATH_OR_CODE = re.compile(r"(\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`)")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*(\{[^}]*\}|-?[\d.]+\s*(em|ex|pt|mu|px))\s*")
-
-
-def _outside_math(text: str, change: Callable[[str], str]) -> str:
-    parts = _MATH_OR_CODE.split(text)
-    return "".join(p if k % 2 else change(p) for k, p in enumerate(parts))
 
 
 def markdown_escape(state: CleanState) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .dedup import Merge
 from .model import Card, CleanDocument, Extraction
+from .render import Media
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _short(text: str, size: int = 60) -> str:
 
 
 def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
-           diff: Diff | None, errors: list[str], generated: str) -> str:
+           diff: Diff | None, errors: list[str], generated: str, media: Media | None = None) -> str:
     status = Counter(c.status for c in cards)
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
            f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
@@ -116,6 +117,13 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     if gone:
         out.append("## Ids no longer produced\n")
         out += [f"- `{i}`: {_short(q)}" for i, q in gone]
+        out.append("")
+    if media is not None and (media.files or media.remote or media.missing):
+        out.append("## Images\n")
+        out.append(f"{len(media.files)} bundled in the deck, {len(set(media.remote))} remote (shown as links), "
+                   f"{len(set(media.missing))} missing (shown as a note).\n")
+        out += [f"- missing: `{m}`" for m in sorted(set(media.missing))]
+        out += [f"- remote: {m}" for m in sorted(set(media.remote))[:50]]
         out.append("")
     warnings = [(a.name, w) for a in accounts for w in a.warnings]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]

@@ -1,0 +1,119 @@
+"""The deck in the real Anki backend: clean import, update in place, safe rendering."""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+import yaml
+from anki.collection import Collection
+
+from anki_helpers import import_deck, render
+from conftest import ROOT, run_cli
+
+TEMPLATE_ERRORS = ("template has a problem", "there is no field called", "templates/errors.html")
+
+
+def build(src, out):
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load((out / "cards.yaml").read_text(encoding="utf-8"))["cards"]
+
+
+@pytest.fixture
+def sources(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "source", src, ignore=shutil.ignore_patterns("card_ids.yaml"))
+    return src
+
+
+@pytest.fixture
+def col(tmp_path):
+    collection = Collection(str(tmp_path / "collection.anki2"))
+    yield collection
+    collection.close()
+
+
+def test_fresh_import_is_clean(sources, tmp_path, col):
+    cards = build(sources, tmp_path / "b")
+    ok = [c for c in cards if c["status"] == "ok"]
+    log = import_deck(col, tmp_path / "b" / "deck.apkg")
+    assert len(log.new) == len(ok) == col.note_count() == col.card_count()
+    assert not (log.duplicate or log.conflicting or log.missing_notetype or log.empty_first_field)
+    assert not col.get_empty_cards().notes
+    assert col.db.scalar("select count() from (select guid from notes group by guid having count() > 1)") == 0
+    message, healthy = col.fix_integrity()
+    assert healthy, message
+    assert col.note_count() == len(ok)
+    for cid in col.find_cards(""):
+        front, back = render(col, cid)
+        assert not any(e in front + back for e in TEMPLATE_ERRORS)
+    choice = next(c for c in ok if c["type"] == "choice")
+    nid = col.find_notes(f'"Id:{choice["id"]}"')[0]
+    front, back = render(col, col.get_note(nid).card_ids()[0])
+    assert f"答案：{choice['correct'][0]}" in back and 'class="correct"' in back
+    assert 'class="correct"' not in front
+    decks = {d.name for d in col.decks.all_names_and_ids()}
+    assert {c["deck"] for c in ok} <= decks
+
+
+def test_update_in_place_keeps_review_history(sources, tmp_path, col):
+    cards = build(sources, tmp_path / "b")
+    import_deck(col, tmp_path / "b" / "deck.apkg")
+    target = next(c for c in cards if c["status"] == "ok" and "假币制造商" in c["answer"])
+    nid = col.find_notes(f'"Id:{target["id"]}"')[0]
+    card = col.get_card(col.get_note(nid).card_ids()[0])
+    card.start_timer()
+    col.sched.answerCard(card, 3)  # "Good"
+    reviewed = col.get_card(card.id)
+    assert col.db.scalar("select count() from revlog where cid = ?", card.id) == 1
+    notes_before = col.note_count()
+
+    path = sources / "000_493e6a27935986c3.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("假币制造商", "伪钞制造者"), encoding="utf-8")
+    time.sleep(1.1)  # Anki compares modification times in seconds
+    cards2 = build(sources, tmp_path / "b")
+    assert next(c for c in cards2 if c["id"] == target["id"])["answer"].count("伪钞制造者") == 1
+    log = import_deck(col, tmp_path / "b" / "deck.apkg")
+    assert len(log.updated) >= 1 and not log.new
+    assert col.note_count() == notes_before
+    note = col.get_note(nid)
+    assert "伪钞制造者" in note["Answer"] and "假币制造商" not in note["Answer"]
+    after = col.get_card(card.id)
+    assert after.ivl == reviewed.ivl and after.type == reviewed.type
+    assert col.db.scalar("select count() from revlog where cid = ?", card.id) == 1
+    assert not [m["name"] for m in col.models.all() if "+" in m["name"]]
+
+
+def test_adding_a_document_adds_only_its_cards(sources, tmp_path, col):
+    build(sources, tmp_path / "b")
+    import_deck(col, tmp_path / "b" / "deck.apkg")
+    before = col.note_count()
+    (sources / "extra.md").write_text("## 额外\n\n### 什么是知识蒸馏？\n\n用大模型的输出训练小模型。\n", encoding="utf-8")
+    time.sleep(1.1)
+    build(sources, tmp_path / "b")
+    log = import_deck(col, tmp_path / "b" / "deck.apkg")
+    assert len(log.new) == 1 and col.note_count() == before + 1
+
+
+def test_hostile_text_imports_and_renders_as_text(tmp_path, col):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "evil.md").write_text(
+        "### 为什么 <script>alert(1)</script> 不执行？\n\n<img src=x onerror=alert(1)> 以及 {{c1::x}} 和 }} 还有 <手推>"
+        " [链接](javascript:alert(1)) 公式 $a<b$\n\n### 第二个问题是什么？\n\n普通答案。\n", encoding="utf-8")
+    build(src, tmp_path / "b")
+    import_deck(col, tmp_path / "b" / "deck.apkg")
+    assert col.note_count() == 2
+    nid = col.find_notes("第二个问题")[0]
+    other = [n for n in col.find_notes("") if n != nid][0]
+    front, back = render(col, col.get_note(other).card_ids()[0])
+    html = re.sub(r"<style>.*?</style>", "", front + back, flags=re.S)
+    assert not re.search(r"<script", html, re.I)
+    assert not re.search(r"<[a-z]+[^>]*\son\w+\s*=", html, re.I)  # no event handler attributes
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I)
+    assert "为什么 alert(1) 不执行" in html  # the tag is gone, the text is kept
+    assert "&lt;手推&gt;" in html
+    assert "{{c1::" not in html and not any(e in html for e in TEMPLATE_ERRORS)
+    assert r"\(a&lt;b\)" in html
