@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import stat
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +20,7 @@ import yaml
 from . import choices, dedup, report, status
 from .clean import clean
 from .export.anki import write_deck
+from .export.sheets import start_sheets
 from .extract import extract
 from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, ingest
@@ -27,6 +30,7 @@ from .output import cards_yaml, place
 from .yamlio import FastLoader, write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
+PER_WORKER = 8  # sources a worker process must have to be worth starting
 
 
 @dataclass
@@ -42,6 +46,27 @@ def read_source(path: Path, title: str) -> SourceResult:
     extraction = extract(doc, title)
     cards = [status.assess(choices.classify(c)) for c in extraction.cards]
     return SourceResult(doc, extraction, cards)
+
+
+def _read_or_error(job: tuple[Path, str]) -> SourceResult | str:
+    try:
+        return read_source(*job)
+    except PipelineError as exc:
+        return str(exc)
+
+
+def read_sources(jobs: list[tuple[Path, str]], quiet: bool) -> list[SourceResult | str]:
+    """The per-source stages, on every core when there are enough sources to pay for it."""
+    workers = min(os.cpu_count() or 1, len(jobs) // PER_WORKER)
+    if workers < 2:
+        return [_read_or_error(job) for job in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        outcomes = []
+        for outcome in pool.map(_read_or_error, jobs, chunksize=2):
+            outcomes.append(outcome)
+            if not quiet and sys.stderr.isatty():
+                print(f"\r  read {len(outcomes)}/{len(jobs)} sources", end="", file=sys.stderr)
+        return outcomes
 
 
 def source_files(source_dir: Path) -> list[Path]:
@@ -69,6 +94,19 @@ def previous_cards(path: Path) -> list[dict] | None:
         return None
 
 
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write cards.yaml unless only its build time would change; say whether it changed."""
+    def body(t: str) -> str:
+        return "\n".join(line for line in t.split("\n") if not line.startswith("generated:"))
+    try:
+        if body(path.read_text(encoding="utf-8")) == body(text):
+            return False
+    except OSError:
+        pass
+    write_atomic(path, text)
+    return True
+
+
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
           quiet: bool = False) -> int:
     started = time.perf_counter()
@@ -77,13 +115,9 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
     errors: list[str] = []
-    for path in source_files(source_dir):
-        try:
-            results.append(read_source(path, manifest.titles.get(path.name, path.stem)))
-        except PipelineError as exc:
-            errors.append(str(exc))
-        if not quiet and sys.stderr.isatty():
-            print(f"\r  read {len(results) + len(errors)} sources", end="", file=sys.stderr)
+    jobs = [(path, manifest.titles.get(path.name, path.stem)) for path in source_files(source_dir)]
+    for outcome in read_sources(jobs, quiet):
+        (errors if isinstance(outcome, str) else results).append(outcome)
     if errors and not keep_going:
         raise PipelineError(str(source_dir), "bad sources (nothing was written; --keep-going builds the rest):\n  "
                             + "\n  ".join(errors))
@@ -98,14 +132,21 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     before = previous_cards(build_dir / "cards.yaml")
     diff = report.diff_cards(before, yaml.load(cards_text, Loader=FastLoader)["cards"]) if before is not None else None
     accounts = [report.account(r.doc, r.extraction, cards) for r in results]
-    write_atomic(build_dir / "cards.yaml", cards_text)
-    media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
-    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated, media))
+    outputs = [build_dir / n for n in ("deck.apkg", "study.md", "study.pdf", "quiz.pdf")]
+    changed = write_if_changed(build_dir / "cards.yaml", cards_text) or not all(p.exists() for p in outputs)
+    media, formulas = None, []
+    if changed:  # the deck keeps its modification times, the sheets are not laid out again
+        with ProcessPoolExecutor(2) as pool:
+            pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+            media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
+            formulas = sorted({tex for job in pdfs for tex in job.result()})
+    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated,
+                                                       media, formulas))
     registry.write(registry_at)
     if not quiet:
         ok = sum(c.status == "ok" for c in cards)
         print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
-              f"{time.perf_counter() - started:.2f} s → {build_dir}/cards.yaml, deck.apkg, report.md"
+              f"{time.perf_counter() - started:.2f} s → {build_dir}/"
               + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
         for e in errors:
             print(f"  skipped: {e}", file=sys.stderr)

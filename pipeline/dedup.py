@@ -70,9 +70,10 @@ def _grams(folded: str) -> set[str]:
 
 def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
     folded = [fold(q) for q in questions]
+    grams = [_grams(f) for f in folded]
     index: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(folded):
-        for g in _grams(f):
+        for g in grams[i]:
             index[g].append(i)
         if len(f) >= PREFIX:
             index["^" + f[:PREFIX]].append(i)
@@ -85,7 +86,7 @@ def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
                 shared[(members[a], members[b])] += 1 if not key.startswith("^") else 1000
     pairs = set()
     for (i, j), count in shared.items():
-        need = 0.3 * min(len(_grams(folded[i])), len(_grams(folded[j])))
+        need = 0.3 * min(len(grams[i]), len(grams[j]))
         if count >= max(1.0, need):
             pairs.add((i, j))
     return pairs

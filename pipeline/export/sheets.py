@@ -1,0 +1,275 @@
+"""Study sheets: build/study.md (CommonMark with $…$ math), build/study.pdf and
+build/quiz.pdf (Typst, CJK font embedded).
+
+Card text is Markdown from scraped pages, so every character Typst reads as markup is
+escaped; LaTeX math is converted with tex2typst. A formula that does not convert, or that
+Typst then rejects, is printed as its LaTeX source in a code font and reported."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import Executor, Future
+from datetime import datetime, timezone
+from pathlib import Path
+
+import tex2typst
+import typst
+
+from ..model import Card
+from ..yamlio import write_atomic
+
+FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans")
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)", re.S)
+_INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)"
+                     r"|<(?P<auto>https?://[^>\s]+)>)")
+_TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-\"'])")
+_LIST = re.compile(r"^(\s*)([-*+•]|\d+[.)、])\s+(.*)$")
+_FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)")
+_DIAGNOSTIC_LINE = re.compile(r":(\d+):(\d+)")
+
+
+def escape(text: str) -> str:
+    """Plain text for Typst markup: every special character escaped."""
+    return _TYPST_SPECIAL.sub(r"\\\1", text)
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class TypstWriter:
+    """Card Markdown to Typst markup; remembers each formula so that a Typst error on a
+    line can be traced back to the LaTeX it came from."""
+
+    def __init__(self, fallback: set[str]):
+        self.fallback = fallback  # LaTeX sources Typst rejected on an earlier pass
+        self.formulas: list[tuple[str, str]] = []  # (Typst math, LaTeX source)
+        self.failed: list[str] = []
+        self.lines: list[str] = []
+
+    def math(self, tex: str, display: bool) -> str:
+        tex = tex.strip()
+        typ = None
+        if tex not in self.fallback:
+            try:
+                typ = tex2typst.tex2typst(tex)
+            except Exception:  # noqa: BLE001 - the converter raises its own error types
+                typ = None
+        if typ is None:
+            self.failed.append(tex)
+            return f"#raw({_string(tex)})"
+        typ = f"$ {typ} $" if display else f"${typ}$"
+        self.formulas.append((typ, tex))
+        return typ
+
+    def inline(self, text: str) -> str:
+        out, pos = [], 0
+        for m in _MATH.finditer(text):
+            out.append(self._markup(text[pos:m.start()]))
+            display = m.group(1) is not None
+            out.append(self.math(m.group(1) if display else m.group(2), display))
+            pos = m.end()
+        out.append(self._markup(text[pos:]))
+        return "".join(out)
+
+    def _markup(self, text: str) -> str:
+        out, pos = [], 0
+        for m in _INLINE.finditer(text):
+            out.append(escape(text[pos:m.start()]))
+            if m.group("bold"):
+                out.append(f"#strong[{escape(m.group('bold'))}]")
+            elif m.group("code"):
+                out.append(f"#raw({_string(m.group('code'))})")
+            elif m.group("auto") or m.group("url"):
+                url = m.group("auto") or m.group("url")
+                label = m.group("label") or url
+                out.append(f"#link({_string(url)})[{escape(label)}]" if url.startswith(("http://", "https://"))
+                           else escape(label))
+            pos = m.end()
+        out.append(escape(text[pos:]))
+        return "".join(out)
+
+    def block(self, markdown_text: str) -> None:
+        fence: str | None = None
+        code: list[str] = []
+        lang = ""
+        for line in markdown_text.split("\n"):
+            if fence is not None:
+                if line.strip().startswith(fence):
+                    self.lines.append(f"#raw(block: true, lang: {_string(lang or 'text')}, {_string(chr(10).join(code))})")
+                    fence, code = None, []
+                else:
+                    code.append(line)
+                continue
+            m = _FENCE.match(line)
+            if m:
+                fence, lang = m.group(1), m.group(2)
+                continue
+            if line.strip() == "---":
+                self.lines.append("#line(length: 100%, stroke: 0.4pt + gray)")
+                continue
+            item = _LIST.match(line)
+            if item:
+                depth = len(item.group(1)) // 2
+                marker = "+" if item.group(2)[0].isdigit() else "-"
+                self._emit("  " * depth + f"{marker} " + self.inline(item.group(3)))
+            elif not line.strip():
+                self.lines.append("")
+            else:
+                self._emit(self.inline(line.strip()) + " \\")
+        if fence is not None:  # an unclosed fence: print what was in it
+            self.lines.append(f"#raw(block: true, {_string(chr(10).join(code))})")
+
+    def _emit(self, text: str) -> None:
+        self.lines.extend(text.split("\n"))
+
+    def raw(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def _preamble(title: str, subtitle: str) -> list[str]:
+    fonts = ", ".join(_string(f) for f in FONTS)
+    return [
+        f"#set document(title: {_string(title)})",
+        f"#set text(font: ({fonts}), size: 10.5pt, lang: \"zh\")",
+        "#set page(paper: \"a4\", margin: (x: 2cm, y: 2.2cm), numbering: \"1 / 1\")",
+        "#set par(justify: false, leading: 0.75em)",
+        "#show heading.where(level: 1): it => { pagebreak(weak: true); it }",
+        "#show raw: set text(font: (\"DejaVu Sans Mono\", \"Noto Sans CJK SC\"), size: 9pt)",
+        "#align(center + horizon)[",
+        f"  #text(size: 26pt, weight: \"bold\")[{escape(title)}]",
+        "",
+        f"  #text(size: 12pt)[{escape(subtitle)}]",
+        "]",
+        "#pagebreak()",
+        "#outline(title: [目录], depth: 1)",
+        "",
+    ]
+
+
+def _by_topic(cards: list[Card]) -> dict[str, list[Card]]:
+    groups: dict[str, list[Card]] = {}
+    for card in cards:
+        groups.setdefault(card.topic or "未分类", []).append(card)
+    return groups
+
+
+def _sources(card: Card) -> str:
+    return "; ".join(f"{s.file}:{s.first}-{s.last}" for s in card.sources)
+
+
+def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str]) -> TypstWriter:
+    w = TypstWriter(fallback)
+    kind = "自测卷" if quiz else "复习讲义"
+    counts = f"{date} · {len(cards)} 张卡片 · {len(_by_topic(cards))} 个主题 · {kind}"
+    for line in _preamble(title, counts):
+        w.raw(line)
+    number = 0
+    for topic, group in _by_topic(cards).items():
+        w.raw(f"= {escape(topic)}")
+        w.raw("")
+        for card in group:
+            number += 1
+            w.raw(f"== {number}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
+            rest = "\n".join(card.question.split("\n")[1:]).strip()
+            if rest:
+                w.block(rest)
+            for choice in card.choices:
+                w.raw(f"- *{choice.label}.* " + w.inline(choice.text).replace("\n", " "))
+            if not quiz:
+                _answer(w, card)
+                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(_sources(card))}]")
+            w.raw("")
+    if quiz:
+        w.raw("= 答案")
+        w.raw("")
+        for k, card in enumerate(cards, start=1):
+            w.raw(f"== {k}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
+            _answer(w, card)
+            w.raw("")
+    return w
+
+
+def _answer(w: TypstWriter, card: Card) -> None:
+    if card.correct:
+        w.raw(f"#strong[答案：{escape('、'.join(card.correct))}]")
+        w.raw("")
+    if card.answer.strip():
+        w.block(card.answer)
+
+
+def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
+    """The LaTeX of the formula that starts closest before a Typst error's position."""
+    if not 0 < line <= len(writer.lines):
+        return None
+    text = writer.lines[line - 1]
+    best: tuple[int, str] | None = None
+    for typ, tex in writer.formulas:
+        start = text.find(typ)
+        while start != -1:
+            if start <= column - 1 and (best is None or start > best[0]):
+                best = (start, tex)
+            start = text.find(typ, start + 1)
+    return best[1] if best else None
+
+
+def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path) -> list[str]:
+    """Compile the sheet; formulas Typst rejects fall back to their source. Returns them."""
+    fallback: set[str] = set()
+    for _attempt in range(50):
+        writer = typst_document(cards, title, date, quiz, fallback)
+        source = "\n".join(writer.lines).encode("utf-8")
+        try:
+            pdf = typst.compile(source, format="pdf")
+        except typst.TypstError as err:
+            bad = {tex for line, column in _DIAGNOSTIC_LINE.findall(err.diagnostic or "")
+                   if (tex := _formula_at(writer, int(line), int(column)))}
+            if not bad:
+                raise
+            fallback |= bad
+            continue
+        write_atomic(path, pdf)
+        return sorted(set(writer.failed) | fallback)
+    raise RuntimeError("too many formulas Typst rejects")
+
+
+def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
+    groups = _by_topic(cards)
+    anchors = {topic: f"topic-{k}" for k, topic in enumerate(groups, start=1)}
+    out = [f"# {title}", "", f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题", "", "## 目录", ""]
+    out += [f"- [{_md_inline(topic)}](#{anchors[topic]})" for topic in groups]
+    out.append("")
+    number = 0
+    for topic, group in groups.items():
+        out += [f'<a id="{anchors[topic]}"></a>', "", f"## {_md_inline(topic)}", ""]
+        for card in group:
+            number += 1
+            first, _, rest = card.question.partition("\n")
+            out += [f"### {number}. {_md_inline(first)}", ""]
+            if rest.strip():
+                out += [rest.strip(), ""]
+            for choice in card.choices:
+                mark = " ✅" if choice.label in card.correct else ""
+                out.append(f"- **{choice.label}.** {choice.text}{mark}")
+            if card.choices:
+                out.append("")
+            if card.correct:
+                out += [f"**答案：{'、'.join(card.correct)}**", ""]
+            if card.answer.strip():
+                out += [card.answer.strip(), ""]
+            out += [f"<sub>{_md_inline(_sources(card))}</sub>", ""]
+    return "\n".join(out)
+
+
+def _md_inline(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text.replace("\n", " "))
+
+
+def start_sheets(cards: list[Card], title: str, build_dir: Path, pool: Executor) -> list[Future]:
+    """Write study.md, and lay out study.pdf and quiz.pdf on the pool (Typst holds the
+    interpreter while it works, so the PDFs go to their own processes). Each future gives
+    the formulas printed as source."""
+    ok = [c for c in cards if c.status == "ok"]
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date))
+    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name)
+            for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]

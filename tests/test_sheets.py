@@ -1,0 +1,96 @@
+"""Study sheets read back: PDF text and fonts with pypdf, Markdown with a CommonMark parser."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from markdown_it import MarkdownIt
+from pypdf import PdfReader
+
+from conftest import build_dir
+from pipeline.text import fold
+
+
+def pdf_text(path) -> tuple[str, int, set[str]]:
+    reader = PdfReader(str(path))
+    fonts: set[str] = set()
+    for page in reader.pages:
+        for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
+            font = font.get_object()
+            fonts.add(str(font.get("/BaseFont")))
+            for desc in font.get("/DescendantFonts", []) or []:
+                desc = desc.get_object()
+                if "/FontFile2" in desc.get("/FontDescriptor", {}) or "/FontFile3" in desc.get("/FontDescriptor", {}):
+                    fonts.add("embedded:" + str(desc.get("/BaseFont")))
+    return "\n".join(p.extract_text() or "" for p in reader.pages), len(reader.pages), fonts
+
+
+def test_study_pdf_has_every_question_in_an_embedded_cjk_font(seeds_build):
+    out, data = seeds_build
+    ok = [c for c in data["cards"] if c["status"] == "ok"]
+    text, pages, fonts = pdf_text(out / "study.pdf")
+    folded = fold(text)
+    for card in ok:
+        first = card["question"].split("\n")[0]
+        if "$" not in first:
+            assert fold(first) in folded, first
+    assert any(f.startswith("embedded:") and "CJK" in f for f in fonts), fonts
+    assert "\ufffd" not in text and "□" not in text
+    assert len(ok) / 10 <= pages <= len(ok) * 2
+
+
+def test_quiz_pdf_has_questions_then_answers(seeds_build):
+    out, data = seeds_build
+    text, _, _ = pdf_text(out / "quiz.pdf")
+    answers_at = text.rfind("答案\n")
+    assert answers_at > 0
+    card = next(c for c in data["cards"] if c["status"] == "ok" and "假币制造商" in c["answer"])
+    assert fold("假币制造商") in fold(text[answers_at:]) and fold("假币制造商") not in fold(text[:answers_at])
+
+
+def test_markdown_sheet_is_commonmark_with_each_card_once(seeds_build):
+    out, data = seeds_build
+    ok = [c for c in data["cards"] if c["status"] == "ok"]
+    text = (out / "study.md").read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"]
+    assert len(headings) == len(ok)
+    topics = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    assert set(topics) - {"目录"} == {c["topic"] for c in ok}
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', text))
+    assert anchors == set(re.findall(r"\]\(#([^)]+)\)", text))
+
+
+def test_control_characters_print_literally(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "odd.md").write_text("## 符号\n\n### 为什么 #set 和 *星号* 与 <标签> 以及 @引用 还有 $5 不会执行？\n\n"
+                                "因为 // 不是注释，[方括号] 与 `代码` 照样打印，价格 $5 和 $6 也是。\n", encoding="utf-8")
+    data = build_dir(src, tmp_path / "b")
+    assert data["cards"][0]["status"] == "ok"
+    text, _, _ = pdf_text(tmp_path / "b" / "study.pdf")
+    flat = text.replace("\n", "")
+    for literal in ("#set", "*星号*", "<标签>", "@引用", "//", "[方括号]", "$5"):
+        assert literal in flat, literal
+
+
+def test_unconvertible_formula_falls_back_to_source(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "math.md").write_text("### 这个公式是什么？\n\n$\\frac{a}{b}$ 与 $\\badmacro{x}$ 以及 $\\left( x$\n", encoding="utf-8")
+    build_dir(src, tmp_path / "b")
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert "printed as LaTeX source" in report
+    text, _, _ = pdf_text(tmp_path / "b" / "study.pdf")
+    assert "\\left( x" in text or "\\badmacro" in text
+    assert "\\frac" not in text and "$\\frac" not in text  # the convertible one was typeset
+
+
+@pytest.mark.skipif(subprocess.run(["which", "pdftoppm"], capture_output=True).returncode != 0,
+                    reason="poppler-utils not installed")
+def test_first_page_renders_to_png(seeds_build, tmp_path):
+    out, _ = seeds_build
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(out / "study.pdf"), str(tmp_path / "p")],
+                   check=True)
+    assert list(tmp_path.glob("p*.png"))
