@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import stat
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
-from . import choices, dedup, report, status
+from . import choices, dedup, edits, report, status
 from .clean import clean
 from .export.anki import write_deck
 from .export.sheets import start_sheets
@@ -30,6 +31,7 @@ from .output import cards_yaml, place
 from .yamlio import FastLoader, write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
+PREVIOUS = "previous-cards.yaml"  # the last cards.yaml that differed, for diffs
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 
 
@@ -94,17 +96,14 @@ def previous_cards(path: Path) -> list[dict] | None:
         return None
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write cards.yaml unless only its build time would change; say whether it changed."""
+def same_cards(path: Path, text: str) -> bool:
+    """Does cards.yaml already hold these cards (its build time aside)?"""
     def body(t: str) -> str:
         return "\n".join(line for line in t.split("\n") if not line.startswith("generated:"))
     try:
-        if body(path.read_text(encoding="utf-8")) == body(text):
-            return False
+        return body(path.read_text(encoding="utf-8")) == body(text)
     except OSError:
-        pass
-    write_atomic(path, text)
-    return True
+        return False
 
 
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
@@ -126,14 +125,24 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     registry_at = registry_path(source_dir, build_dir, registry_file)
     registry = Registry.read(registry_at)
     cards, gone = assign_ids(cards, registry)
+    cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
+    wanted, edits_file = edits.read_edits(source_dir)
+    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, set(registry.ids))
+    registry.record(cards)
     cards = [place(c, manifest.deck_root) for c in cards]
 
     cards_text = cards_yaml(cards, manifest.deck_root, generated)
-    before = previous_cards(build_dir / "cards.yaml")
+    cards_path, previous_path = build_dir / "cards.yaml", build_dir / PREVIOUS
+    changed = not same_cards(cards_path, cards_text)
+    if changed:
+        if cards_path.exists():
+            shutil.copyfile(cards_path, previous_path)
+        write_atomic(cards_path, cards_text)
+    before = previous_cards(previous_path)
     diff = report.diff_cards(before, yaml.load(cards_text, Loader=FastLoader)["cards"]) if before is not None else None
     accounts = [report.account(r.doc, r.extraction, cards) for r in results]
     outputs = [build_dir / n for n in ("deck.apkg", "study.md", "study.pdf", "quiz.pdf")]
-    changed = write_if_changed(build_dir / "cards.yaml", cards_text) or not all(p.exists() for p in outputs)
+    changed = changed or not all(p.exists() for p in outputs)
     media, formulas = None, []
     if changed:  # the deck keeps its modification times, the sheets are not laid out again
         with ProcessPoolExecutor(2) as pool:
@@ -141,7 +150,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
             media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
             formulas = sorted({tex for job in pdfs for tex in job.result()})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated,
-                                                       media, formulas))
+                                                       media, formulas, edit_notes))
     registry.write(registry_at)
     if not quiet:
         ok = sum(c.status == "ok" for c in cards)
@@ -150,6 +159,38 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
               + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
         for e in errors:
             print(f"  skipped: {e}", file=sys.stderr)
+    return 0
+
+
+def _built_cards(build_dir: Path) -> list[dict]:
+    cards = previous_cards(build_dir / "cards.yaml")
+    if cards is None:
+        raise PipelineError(str(build_dir / "cards.yaml"), "no build yet: run `make` or `python -m pipeline build`")
+    return cards
+
+
+def print_edit_stub(build_dir: Path, card_id: str) -> int:
+    card = next((c for c in _built_cards(build_dir) if c["id"] == card_id or card_id in c.get("alias_ids", [])), None)
+    if card is None:
+        raise PipelineError(str(build_dir / "cards.yaml"), f"no card has the id {card_id}")
+    print(edits.stub(card), end="")
+    return 0
+
+
+def print_diff(build_dir: Path) -> int:
+    current = _built_cards(build_dir)
+    before = previous_cards(build_dir / PREVIOUS)
+    if before is None:
+        print("no previous build to compare with")
+        return 0
+    diff = report.diff_cards(before, current)
+    for cid, question in diff.added:
+        print(f"+ {cid}  {question.splitlines()[0]}")
+    for cid, question in diff.removed:
+        print(f"- {cid}  {question.splitlines()[0]}")
+    for cid, question, fields in diff.changed:
+        print(f"~ {cid}  ({', '.join(fields)})  {question.splitlines()[0]}")
+    print(f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed")
     return 0
 
 
@@ -162,10 +203,19 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--keep-going", action="store_true", help="skip unreadable sources instead of stopping")
     b.add_argument("--registry", help="card id registry (default: SOURCE/card_ids.yaml)")
     b.add_argument("--quiet", action="store_true")
+    e = sub.add_parser("edit", help="print a ready-to-edit entry of source/edits.yaml for a card")
+    e.add_argument("id")
+    e.add_argument("--build", default="build")
+    d = sub.add_parser("diff", help="cards added, removed and changed since the previous build")
+    d.add_argument("--build", default="build")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             return build(Path(args.source), Path(args.build), args.keep_going, args.registry, args.quiet)
+        if args.command == "edit":
+            return print_edit_stub(Path(args.build), args.id)
+        if args.command == "diff":
+            return print_diff(Path(args.build))
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -51,9 +51,20 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def protect_code(state: CleanState) -> None:
-    """Mark fenced code blocks (``` or ~~~) so that no other rule touches them."""
+    """Mark fenced code blocks (``` or ~~~) and display math over several lines ($$ … $$)
+    so that no other rule touches them."""
     inside = None
     for i, ln in enumerate(state.lines):
+        stripped = ln.text.strip()
+        if inside is None and stripped.startswith("$$") and stripped.count("$$") == 1:
+            inside = "$$"
+            state.protected.add(i)
+            continue
+        if inside == "$$":
+            state.protected.add(i)
+            if "$$" in stripped:
+                inside = None
+            continue
         m = _FENCE.match(ln.text)
         if inside is None and m:
             inside = m.group(1)
@@ -186,6 +197,7 @@ def _toc_key(text: str) -> str:
     return re.sub(r"[\s¶*_`]+", "", text)
 
 
+_STRUCTURAL = re.compile(r"^\s*(#{1,6}\s|\d{1,3}(\.\d{1,3})*[.、)）]?\s*\S|\*\*|__)")
 _ANCHOR_LINK = re.compile(r"^\s*([-*+•]\s+|\d+[.)]\s+)?\[[^\]]+\]\(#[^)]*\)\s*$")
 
 
@@ -215,7 +227,8 @@ def toc_block(state: CleanState) -> None:
             continue
         copies = [min((j for j in later[keys[i]] if j > run[-1]), default=None) for i in run]
         anchors = sum(bool(_ANCHOR_LINK.match(state.lines[i].text)) for i in run)
-        spread = [c for c in copies if c is not None]
+        # a contents list points at headings or numbered questions, not at list items
+        spread = [c for c in copies if c is not None and _STRUCTURAL.match(state.lines[c].text)]
         # the copies of a TOC are spread over the document, never a second run of the same lines
         if anchors >= len(run) * 0.6 or (len(spread) == len(run) and all(b - a > 1 for a, b in zip(spread, spread[1:]))):
             for i in run:
@@ -266,7 +279,8 @@ def page_chrome(state: CleanState) -> None:
             state.drop(i, "page_chrome")
 
 
-_AD = re.compile(r"公众号|扫码|扫一扫|二维码|加微信|加群|滴滴我|私信我|关注我|广告|推广|优惠券|领取福利|辅导")
+# the calls to action of ads, not their subjects: "广告点击率预估" is content
+_AD = re.compile(r"公众号|扫码|扫一扫|二维码|加微信|加群|滴滴我|私信我|关注我|优惠券|领取福利|添加微信|微信号")
 
 
 def advert(state: CleanState) -> None:
@@ -278,6 +292,7 @@ def advert(state: CleanState) -> None:
 
 
 _SENTENCE_PUNCT = re.compile(r"[。，,；;！!？?：:（）()]")
+_LATEX_OR_CODE = re.compile(r"[\\{}&$=<>/]")
 
 
 def image_alt_text(state: CleanState) -> None:
@@ -286,7 +301,8 @@ def image_alt_text(state: CleanState) -> None:
     candidates: dict[str, list[int]] = {}
     for i in state.live():
         text = state.lines[i].text.strip()
-        if "_" in text and len(text) <= 80 and not _SENTENCE_PUNCT.search(text) and not text.startswith(("#", "-", "*", "|", "$", "`", "!", "[")):
+        if ("_" in text and len(text) <= 80 and not _SENTENCE_PUNCT.search(text) and not _LATEX_OR_CODE.search(text)
+                and not text.startswith(("#", "-", "*", "|", "$", "`", "!", "["))):
             candidates.setdefault(text.split("_", 1)[0], []).append(i)
     for key, indices in candidates.items():
         if key and len(indices) >= 3:
@@ -296,7 +312,8 @@ def image_alt_text(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text.strip()
         for key, indices in candidates.items():
-            if len(indices) >= 3 and key and text.startswith(key) and "_" in text and not _SENTENCE_PUNCT.search(text):
+            if (len(indices) >= 3 and key and text.startswith(key) and "_" in text
+                    and not _SENTENCE_PUNCT.search(text) and not _LATEX_OR_CODE.search(text)):
                 state.drop(i, "image_alt_text")
 
 

@@ -92,7 +92,8 @@ def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _combine(kept: Card, other: Card) -> Card:
+def combine(kept: Card, other: Card) -> Card:
+    """One card from two: every phrasing, every distinct answer, every source."""
     aliases = list(kept.aliases)
     for q in [other.question, *other.aliases]:
         if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
@@ -136,5 +137,5 @@ def deduplicate(cards: list[Card]) -> tuple[list[Card], list[Merge]]:
             groups[r] = card
             order.append(r)
         else:
-            groups[r] = _combine(groups[r], card)
+            groups[r] = combine(groups[r], card)
     return [groups[r] for r in order], merges

@@ -55,6 +55,13 @@ class Registry:
         write_atomic(path, header + dump({"ids": dict(sorted(self.ids.items()))}))
 
 
+    def record(self, cards: list[Card]) -> None:
+        """Register ids made after assignment (cards split by an edit)."""
+        for card in cards:
+            if card.id not in self.ids:
+                self.ids[card.id] = {"questions": [card.question], "topic": card.topic, "seen": True}
+
+
 def new_id(question: str, taken: set[str]) -> str:
     digest = base64.b32encode(hashlib.blake2b(fold(question).encode("utf-8"), digest_size=10).digest()).decode().lower()
     for size in range(6, len(digest) + 1):

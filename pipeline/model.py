@@ -92,6 +92,7 @@ class Card:
     id: str = ""
     deck: str = ""
     notes: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # of the extracted question and answer, before human edits
 
 
 @dataclass
@@ -159,6 +160,7 @@ CARD_SCHEMA: dict = {
                     "deck": {"type": "string"},
                     "layout": {"type": "string"},
                     "notes": {"type": "array", "items": {"type": "string"}},
+                    "fingerprint": {"type": "string"},
                 },
             },
         },

@@ -20,6 +20,7 @@ def place(card: Card, deck_root: str) -> Card:
     topic = card.topic.replace("::", "：").strip() or "未分类"
     sources = dict.fromkeys(Path(s.file).stem for s in card.sources)
     tags = [f"topic::{tag(topic)}", *(f"source::{tag(s)}" for s in sources)]
+    tags += [t for t in card.tags if not t.startswith(("topic::", "source::")) and t not in tags]  # from edits
     return replace(card, deck=f"{deck_root}::{topic}", tags=tags)
 
 
@@ -38,6 +39,7 @@ def card_record(card: Card) -> dict:
         "sources": [{"file": s.file, "lines": [s.first, s.last]} for s in card.sources],
         "deck": card.deck,
         "layout": card.layout,
+        "fingerprint": card.fingerprint,
     }
     if card.alias_ids:
         record["alias_ids"] = list(card.alias_ids)

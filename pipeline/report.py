@@ -59,7 +59,7 @@ def _short(text: str, size: int = 60) -> str:
 
 def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
            diff: Diff | None, errors: list[str], generated: str, media: Media | None = None,
-           formulas: list[str] | None = None) -> str:
+           formulas: list[str] | None = None, edit_notes: list | None = None) -> str:
     status = Counter(c.status for c in cards)
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
            f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
@@ -125,6 +125,10 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
                    f"{len(set(media.missing))} missing (shown as a note).\n")
         out += [f"- missing: `{m}`" for m in sorted(set(media.missing))]
         out += [f"- remote: {m}" for m in sorted(set(media.remote))[:50]]
+        out.append("")
+    if edit_notes:
+        out.append("## Human edits\n")
+        out += [f"- `{n.card_id}` {n.what}" + (f": {n.detail}" if n.detail else "") for n in edit_notes]
         out.append("")
     if formulas:
         out.append("## Formulas printed as LaTeX source in the PDF sheets\n")

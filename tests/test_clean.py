@@ -60,11 +60,26 @@ def test_advert_and_toc_marker():
     assert drops == {1: "advert", 3: "toc"}
 
 
+def test_content_about_ads_is_not_an_ad():
+    kept, drops = run("DNN可以用于广告点击率预估,推荐等。\n推广到多分类的情形。")
+    assert drops == {} and len(kept) == 2
+
+
 def test_table_of_contents_repeating_later_questions():
     text = "本页导航\n6.1 甲是什么？\n6.2 乙是什么？\n6.3 丙是什么？\n\n6.1 甲是什么？\n答甲。\n\n6.2 乙是什么？\n答乙。\n\n6.3 丙是什么？\n答丙。"
     kept, drops = run(text)
     assert [drops.get(i) for i in (1, 2, 3, 4)] == ["toc"] * 4
     assert kept.count("6.1 甲是什么？") == 1
+
+
+def test_repeated_list_items_are_not_a_toc():
+    text = "**优点**:\n- 训练稳定\n- 有明确的概率模型\n- 可以插值和采样\n\n正文。\n\n**优点**:\n- 训练稳定\n- 有明确的概率模型\n- 可以插值和采样"
+    assert run(text)[1] == {}
+
+
+def test_latex_matrix_rows_are_not_image_captions():
+    text = "$$\n\\hat{y}_{1} & 0 \\\\\n\\hat{y}_{2} & 0 \\\\\n\\hat{y}_{3} & 0\n$$\n\\hat{y}_{1} x\n\\hat{y}_{2} x\n\\hat{y}_{3} x"
+    assert run(text)[1] == {}
 
 
 def test_duplicated_question_is_not_a_toc():
