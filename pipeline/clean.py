@@ -4,6 +4,7 @@ debris inside a line (counted per rule). Code blocks are never touched."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,18 +25,25 @@ class CleanState:
     protected: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
+    _live: list[int] | None = None
+
     def live(self) -> list[int]:
         """Indices of lines still kept, not blank, not inside code."""
-        return [i for i, ln in enumerate(self.lines)
-                if i not in self.dropped and i not in self.protected and not is_blank(ln.text)]
+        if self._live is None:
+            self._live = [i for i, ln in enumerate(self.lines)
+                          if i not in self.dropped and i not in self.protected and not is_blank(ln.text)]
+        return self._live
 
     def drop(self, index: int, rule: str) -> None:
-        self.dropped.setdefault(index, rule)
+        if index not in self.dropped:
+            self.dropped[index] = rule
+            self._live = None
 
     def rewrite(self, index: int, text: str, rule: str) -> None:
         if text != self.lines[index].text:
             self.lines[index] = SourceLine(self.lines[index].number, text)
             self.rewrites[rule] += 1
+            self._live = None
 
 
 Rule = Callable[[CleanState], None]
@@ -201,6 +209,11 @@ _STRUCTURAL = re.compile(r"^\s*(#{1,6}\s|\d{1,3}(\.\d{1,3})*[.、)）]?\s*\S|\*\
 _ANCHOR_LINK = re.compile(r"^\s*([-*+•]\s+|\d+[.)]\s+)?\[[^\]]+\]\(#[^)]*\)\s*$")
 
 
+def _first_after(indices: list[int], position: int) -> int | None:
+    k = bisect_right(indices, position)
+    return indices[k] if k < len(indices) else None
+
+
 def toc_block(state: CleanState) -> None:
     """A run of three or more lines that repeat headings or questions found later in the
     document (or that only link to anchors in it) is a table of contents."""
@@ -209,11 +222,12 @@ def toc_block(state: CleanState) -> None:
     later: dict[str, list[int]] = {}
     for i in live:
         later.setdefault(keys[i], []).append(i)
+    last_of = {key: indices[-1] for key, indices in later.items()}
     runs: list[list[int]] = []
     for i in live:
         text = state.lines[i].text
         anchor = bool(_ANCHOR_LINK.match(text))
-        repeated = len(text.strip()) <= 100 and keys[i] and any(j > i + 1 for j in later[keys[i]])
+        repeated = len(text.strip()) <= 100 and keys[i] and last_of[keys[i]] > i + 1
         if not (anchor or repeated):
             continue
         if runs and runs[-1][-1] == i - 1:
@@ -225,7 +239,7 @@ def toc_block(state: CleanState) -> None:
     for run in runs:
         if len(run) < 3:
             continue
-        copies = [min((j for j in later[keys[i]] if j > run[-1]), default=None) for i in run]
+        copies = [_first_after(later[keys[i]], run[-1]) for i in run]
         anchors = sum(bool(_ANCHOR_LINK.match(state.lines[i].text)) for i in run)
         # a contents list points at headings or numbered questions, not at list items
         spread = [c for c in copies if c is not None and _STRUCTURAL.match(state.lines[c].text)]
@@ -239,7 +253,7 @@ def _is_chrome_line(text: str) -> bool:
     return bool(CHROME_MARKER.search(text))
 
 
-_NUMBERED_START = re.compile(r"^\s*(#{1,6}\s|\d+(\.\d+)*[.、．)]?\s|Q\d*[:：.]|问[:：])")
+_NUMBERED_START = re.compile(r"^\s*(#{1,6}\s|\d+(\.\d+)*([.．)]?\s|、)|Q\d*[:：.]|问[:：])")
 
 
 def page_footer(state: CleanState) -> None:
@@ -254,9 +268,8 @@ def page_footer(state: CleanState) -> None:
             start = pos
             continue
         break
-    region = live[start:]
-    while region and not _is_chrome_line(state.lines[region[0]].text):
-        region = region[1:]
+    first = next((pos for pos in range(start, len(live)) if _is_chrome_line(state.lines[live[pos]].text)), len(live))
+    region = live[first:]
     marked = sum(_is_chrome_line(state.lines[i].text) for i in region)
     if marked >= 2 and marked >= 0.4 * len(region):
         for i in region:

@@ -106,7 +106,9 @@ def combine(kept: Card, other: Card) -> Card:
 
 
 def deduplicate(cards: list[Card]) -> tuple[list[Card], list[Merge]]:
-    """Merge duplicates into the first card of each group (source order is kept)."""
+    """Merge duplicates into the first card of each group (source order is kept).
+    Exact repeats are grouped by their folded text first; only distinct questions go
+    through the candidate index."""
     parent = list(range(len(cards)))
 
     def root(i: int) -> int:
@@ -116,14 +118,25 @@ def deduplicate(cards: list[Card]) -> tuple[list[Card], list[Merge]]:
         return i
 
     merges: list[Merge] = []
-    for i, j in sorted(candidate_pairs([c.question for c in cards])):
-        a, b = cards[i], cards[j]
-        if a.type != b.type or root(i) == root(j):
+    first_of: dict[tuple[str, str, str], int] = {}
+    for i, card in enumerate(cards):
+        f = fold(card.question)
+        key = (card.type, f, fold(card.topic) if len(f) < SHORT else "")
+        if key in first_of:
+            parent[i] = first_of[key]
+            merges.append(Merge(cards[first_of[key]].question, card.question, "exact"))
+        else:
+            first_of[key] = i
+    distinct = sorted(first_of.values())
+    for a, b in sorted(candidate_pairs([cards[i].question for i in distinct])):
+        i, j = distinct[a], distinct[b]
+        x, y = cards[i], cards[j]
+        if x.type != y.type or root(i) == root(j):
             continue
-        ra = cards[root(i)]
-        reason = why_same(a.question, a.topic, b.question, b.topic)
+        reason = why_same(x.question, x.topic, y.question, y.topic)
+        rx = cards[root(i)]
         # a group grows only with questions that match its first card too
-        if reason and why_same(ra.question, ra.topic, b.question, b.topic) is None and root(i) != i:
+        if reason and root(i) != i and why_same(rx.question, rx.topic, y.question, y.topic) is None:
             reason = None
         if reason:
             keep, fold_in = sorted((root(i), root(j)))

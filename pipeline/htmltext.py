@@ -10,7 +10,7 @@ import re
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from .model import Drop, SourceLine
+from .model import Drop, PipelineError, SourceLine
 
 CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
                "form", "button", "textarea", "input", "select", "iframe", "svg", "canvas", "object",
@@ -177,11 +177,32 @@ def inline(tag: Tag) -> str:
     return inner
 
 
+MAX_DEPTH = 200  # wrappers nested deeper than this carry no structure worth a recursion
+
+
+def _flatten(soup: BeautifulSoup) -> None:
+    """Unwrap the containers of absurdly deep nesting (walked without recursion)."""
+    depth: dict[int, int] = {id(soup): 0}
+    deep: list[Tag] = []
+    for tag in soup.descendants:
+        if isinstance(tag, Tag):
+            d = depth[id(tag.parent)] + 1 if tag.parent is not None else 0
+            depth[id(tag)] = d
+            if d > MAX_DEPTH and tag.name not in {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "summary"}:
+                deep.append(tag)
+    for tag in reversed(deep):
+        tag.unwrap()
+
+
 def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine], list[Drop]]:
     soup = BeautifulSoup(text, "html.parser")
+    _flatten(soup)
     content = _main_content(soup)
     renderer = _Renderer()
-    renderer.block(content)
+    try:
+        renderer.block(content)
+    except RecursionError:
+        raise PipelineError(file, f"HTML nested too deeply to read (over {MAX_DEPTH} levels)") from None
     lines = renderer.out
     covered = {ln.number for ln in lines}
     chrome: set[int] = set()

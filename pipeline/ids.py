@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field, replace
+from itertools import count
 from pathlib import Path
 
-from .dedup import why_same
+from .dedup import candidate_pairs, why_same
 from .model import Card
 from .text import fold
 from .yamlio import dump, load, write_atomic
@@ -63,12 +64,28 @@ class Registry:
 
 
 def new_id(question: str, taken: set[str]) -> str:
+    """A short id from the question's text; longer, then numbered, when already taken."""
     digest = base64.b32encode(hashlib.blake2b(fold(question).encode("utf-8"), digest_size=10).digest()).decode().lower()
     for size in range(6, len(digest) + 1):
         candidate = f"c-{digest[:size]}"
         if candidate not in taken:
             return candidate
-    raise ValueError(f"no free id for {question!r}")
+    return next(f"c-{digest[:6]}-{n}" for n in count(2) if f"c-{digest[:6]}-{n}" not in taken)
+
+
+def _near_matches(known: list[tuple[str, str, str]], cards: list[Card]) -> dict[int, list[str]]:
+    """For each card (by position), the registry ids whose questions match it closely,
+    found through the same candidate index that dedup uses."""
+    questions = [q for _, q, _ in known] + [c.question for c in cards]
+    found: dict[int, list[str]] = {}
+    for a, b in sorted(candidate_pairs(questions)):
+        if a >= len(known) or b < len(known):
+            continue  # only pairs of a registry question and a new card
+        cid, q, topic = known[a]
+        card = cards[b - len(known)]
+        if why_same(q, topic, card.question, card.topic) and cid not in found.get(b - len(known), []):
+            found.setdefault(b - len(known), []).append(cid)
+    return found
 
 
 def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[tuple[str, str]]]:
@@ -88,13 +105,15 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
             used.update(exact)
         else:
             pending.append(len(out) - 1)
-    for pos in pending:
+    known = [(cid, q, entry.get("topic", "")) for cid, entry in registry.ids.items()
+             if not entry.get("alias_of") for q in entry["questions"]]
+    near = _near_matches(known, [out[pos] for pos in pending])
+    taken = set(registry.ids) | used
+    for k, pos in enumerate(pending):
         card = out[pos]
-        near = next((cid for cid, entry in registry.ids.items()
-                     if cid not in used and not entry.get("alias_of")
-                     and any(why_same(q, entry.get("topic", ""), card.question, card.topic) for q in entry["questions"])), None)
-        card_id = near or new_id(card.question, set(registry.ids) | used)
+        card_id = next((cid for cid in near.get(k, []) if cid not in used), None) or new_id(card.question, taken)
         used.add(card_id)
+        taken.add(card_id)
         out[pos] = replace(card, id=card_id)
     for card in out:
         entry = registry.ids.setdefault(card.id, {"questions": []})

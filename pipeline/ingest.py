@@ -18,6 +18,7 @@ _BOMS = [
 ]
 # charset-normalizer names narrower Chinese code pages; GB18030 and Big5-HKSCS decode a superset
 _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a scraped page is far smaller; anything larger is not one
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 
@@ -75,6 +76,10 @@ def ingest(path: Path, name: str | None = None) -> Document:
     """Read one source file into a Document whose lines keep their original numbers."""
     shown = name or path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise PipelineError(shown, f"too large for one scraped document ({size / 2**20:.0f} MB, "
+                                       f"the limit is {MAX_SOURCE_BYTES // 2**20} MB): split it into pages")
         data = path.read_bytes()
     except OSError as exc:
         raise PipelineError(shown, f"cannot read: {exc.strerror}") from None
