@@ -29,7 +29,7 @@ build/.stamp: $(VENV)/.installed $(SOURCES) $(CODE) | fonts
 	@touch $@
 
 test: $(VENV)/.installed | fonts
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 check: $(VENV)/.installed
 	$(PY) -m pytest -q tests/test_schema.py

@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import shutil
+import signal
 import stat
 import sys
 import time
@@ -50,6 +52,15 @@ def read_source(path: Path, title: str) -> SourceResult:
     return SourceResult(doc, extraction, cards)
 
 
+def die_with_parent() -> None:
+    """Pool workers end when the build is killed, instead of lingering as orphans (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _read_or_error(job: tuple[Path, str]) -> SourceResult | str:
     try:
         return read_source(*job)
@@ -62,7 +73,7 @@ def read_sources(jobs: list[tuple[Path, str]], quiet: bool) -> list[SourceResult
     workers = min(os.cpu_count() or 1, len(jobs) // PER_WORKER)
     if workers < 2:
         return [_read_or_error(job) for job in jobs]
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=die_with_parent) as pool:
         outcomes = []
         for outcome in pool.map(_read_or_error, jobs, chunksize=2):
             outcomes.append(outcome)
@@ -145,7 +156,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     changed = changed or not all(p.exists() for p in outputs)
     media, formulas = None, []
     if changed:  # the deck keeps its modification times, the sheets are not laid out again
-        with ProcessPoolExecutor(2) as pool:
+        with ProcessPoolExecutor(2, initializer=die_with_parent) as pool:
             pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
             media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
             formulas = sorted({tex for job in pdfs for tex in job.result()})
@@ -194,7 +205,13 @@ def print_diff(build_dir: Path) -> int:
     return 0
 
 
+def _stop(signum: int, _frame: object) -> None:
+    # unwind through the `finally` blocks so that no temporary file is left behind
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build cards.yaml, report.md, the deck and the study sheets")
