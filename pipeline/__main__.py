@@ -14,13 +14,16 @@ import stat
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
+from tqdm import tqdm
 
 from . import choices, dedup, edits, report, status
+from .cache import SourceCache
 from .clean import clean
 from .export.anki import write_deck
 from .export.sheets import start_sheets
@@ -28,20 +31,13 @@ from .extract import extract
 from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, ingest
 from .manifest import MANIFEST, read_manifest
-from .model import Card, CleanDocument, Extraction, PipelineError
+from .model import PipelineError, SourceResult
 from .output import cards_yaml, place
 from .yamlio import FastLoader, write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 PREVIOUS = "previous-cards.yaml"  # the last cards.yaml that differed, for diffs
 PER_WORKER = 8  # sources a worker process must have to be worth starting
-
-
-@dataclass
-class SourceResult:
-    doc: CleanDocument
-    extraction: Extraction
-    cards: list[Card]
 
 
 def read_source(path: Path, title: str) -> SourceResult:
@@ -68,18 +64,25 @@ def _read_or_error(job: tuple[Path, str]) -> SourceResult | str:
         return str(exc)
 
 
-def read_sources(jobs: list[tuple[Path, str]], quiet: bool) -> list[SourceResult | str]:
-    """The per-source stages, on every core when there are enough sources to pay for it."""
-    workers = min(os.cpu_count() or 1, len(jobs) // PER_WORKER)
-    if workers < 2:
-        return [_read_or_error(job) for job in jobs]
-    with ProcessPoolExecutor(workers, initializer=die_with_parent) as pool:
-        outcomes = []
-        for outcome in pool.map(_read_or_error, jobs, chunksize=2):
-            outcomes.append(outcome)
-            if not quiet and sys.stderr.isatty():
-                print(f"\r  read {len(outcomes)}/{len(jobs)} sources", end="", file=sys.stderr)
-        return outcomes
+def read_sources(jobs: list[tuple[Path, str]], cache: SourceCache, quiet: bool) -> list[SourceResult | str]:
+    """The per-source stages for the sources the cache does not hold, on every core when
+    there are enough of them to pay for the worker processes."""
+    keys = [cache.key(path, title) for path, title in jobs]
+    outcomes: list[SourceResult | str | None] = [cache.get(k) for k in keys]
+    missing = [i for i, o in enumerate(outcomes) if o is None]
+    workers = min(os.cpu_count() or 1, len(missing) // PER_WORKER)
+    bar = tqdm(total=len(missing), desc="reading sources", unit="source", leave=False,
+               disable=quiet or not sys.stderr.isatty() or len(missing) < PER_WORKER)
+    with ProcessPoolExecutor(workers, initializer=die_with_parent) if workers >= 2 else nullcontext() as pool:
+        results = (pool.map(_read_or_error, [jobs[i] for i in missing], chunksize=2) if pool is not None
+                   else map(_read_or_error, [jobs[i] for i in missing]))
+        for i, outcome in zip(missing, results):
+            outcomes[i] = outcome
+            if not isinstance(outcome, str):
+                cache.put(keys[i], outcome)
+            bar.update()
+    bar.close()
+    return [o for o in outcomes if o is not None]
 
 
 def source_files(source_dir: Path) -> list[Path]:
@@ -126,7 +129,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     results: list[SourceResult] = []
     errors: list[str] = []
     jobs = [(path, manifest.titles.get(path.name, path.stem)) for path in source_files(source_dir)]
-    for outcome in read_sources(jobs, quiet):
+    cache = SourceCache(build_dir / "cache")
+    for outcome in read_sources(jobs, cache, quiet):
         (errors if isinstance(outcome, str) else results).append(outcome)
     if errors and not keep_going:
         raise PipelineError(str(source_dir), "bad sources (nothing was written; --keep-going builds the rest):\n  "
@@ -163,6 +167,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated,
                                                        media, formulas, edit_notes))
     registry.write(registry_at)
+    cache.prune()
     if not quiet:
         ok = sum(c.status == "ok" for c in cards)
         print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "

@@ -48,7 +48,7 @@ class Registry:
     def read(cls, path: Path) -> "Registry":
         if not path.exists():
             return cls()
-        data = load(path, REGISTRY_SCHEMA, shown=str(path)) or {}
+        data = load(path, REGISTRY_SCHEMA, shown=str(path), machine_written=True) or {}
         return cls(dict(data.get("ids") or {}))
 
     def write(self, path: Path) -> None:
@@ -76,6 +76,8 @@ def new_id(question: str, taken: set[str]) -> str:
 def _near_matches(known: list[tuple[str, str, str]], cards: list[Card]) -> dict[int, list[str]]:
     """For each card (by position), the registry ids whose questions match it closely,
     found through the same candidate index that dedup uses."""
+    if not cards or not known:
+        return {}
     questions = [q for _, q, _ in known] + [c.question for c in cards]
     found: dict[int, list[str]] = {}
     for a, b in sorted(candidate_pairs(questions)):

@@ -106,6 +106,15 @@ class Extraction:
     layouts: dict[str, int]  # detector name -> questions it found
 
 
+@dataclass
+class SourceResult:
+    """What the per-source stages make of one file (cached between builds)."""
+
+    doc: CleanDocument
+    extraction: Extraction
+    cards: list[Card]
+
+
 CARD_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",

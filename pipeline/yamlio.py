@@ -13,6 +13,10 @@ import yaml
 from .model import PipelineError
 
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: 20x faster
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys and remembers where each node starts."""
 
@@ -49,8 +53,9 @@ def _line_of(node: yaml.Node | None, path: list) -> int | None:
     return line
 
 
-def load(path: Path, schema: dict | None = None, shown: str | None = None) -> Any:
-    """Load a YAML file; on any problem raise PipelineError with file and line."""
+def load(path: Path, schema: dict | None = None, shown: str | None = None, machine_written: bool = False) -> Any:
+    """Load a YAML file; on any problem raise PipelineError with file and line. A file
+    the build wrote itself is read with libyaml, without the duplicate-key check."""
     name = shown or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -59,7 +64,7 @@ def load(path: Path, schema: dict | None = None, shown: str | None = None) -> An
     except OSError as exc:
         raise PipelineError(name, f"cannot read: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=FastLoader if machine_written else _Loader)  # noqa: S506 - both are safe loaders
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise PipelineError(name, f"YAML error: {exc.problem or exc.context}",
@@ -77,10 +82,6 @@ def load(path: Path, schema: dict | None = None, shown: str | None = None) -> An
 def line_of(path: Path, keys: list) -> int | None:
     """The line of the value at `keys` in a YAML file already known to parse."""
     return _line_of(yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader), keys)
-
-
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: 20x faster
-FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def dump(data: Any) -> str:
