@@ -36,7 +36,7 @@ check: $(VENV)/.installed
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 
 bench: $(VENV)/.installed
-	$(PY) -m pytest -q -m slow -s tests/bench
+	cd tests/bench && ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py
 
 clean:
 	rm -rf build

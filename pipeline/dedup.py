@@ -1,7 +1,7 @@
 """Exact and near duplicate questions, within and across documents.
 
-Candidates come from an inverted index of character trigrams and of question openings
-(blocking), so the work grows with the number of similar pairs, not with all pairs.
+Candidates come from MinHash-LSH over character trigrams (datasketch) and from an index
+of question openings, so the work grows with the number of similar pairs, not all pairs.
 A pair merges only when the questions match closely and name the same things: differing
 Latin terms, acronyms or numbers block a merge (介绍下GAN / 介绍下GCN), and a short
 question that leans on its topic ("一句话定义?") merges only within the same topic."""
@@ -12,13 +12,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
+from datasketch import MinHash, MinHashLSH
+
 from .model import Card
 from .text import fold
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
 SHORT = 8  # folded characters: below this a question needs its topic to mean anything
 PREFIX = 12  # folded characters of a question that another one opens with
-COMMON_GRAM = 200  # a trigram in more questions than this says nothing
+LSH_THRESHOLD = 0.5  # Jaccard similarity of trigram sets that makes a pair a candidate
+PERMUTATIONS = 64
+SMALL_GROUP = 40  # questions sharing their terms that are simply compared pairwise
+COMMON_OPENING = 200  # an opening shared by more questions than this is a template, not a sign
 _TERMS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 _CLAUSE_END = set(",，?？。;；、:：")
 
@@ -52,10 +57,11 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
         return None
     if f1 == f2:
         return "exact"
-    t1, t2 = terms(f1), terms(f2)
-    ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
-    if ratio >= NEAR and t1 == t2 and min(len(f1), len(f2)) >= SHORT:
-        return f"near {ratio:.2f}"
+    # the same Latin terms and numbers, in the same order ("A比B" is not "B比A")
+    if _TERMS.findall(f1) == _TERMS.findall(f2) and min(len(f1), len(f2)) >= SHORT:
+        ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
+        if ratio >= NEAR:
+            return f"near {ratio:.2f}"
     shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
     if len(fold(shorter)) >= PREFIX and not (terms(fold(shorter)) - terms(fold(longer))) and _opens_with(longer, shorter):
         return "opens the other"
@@ -69,27 +75,41 @@ def _grams(folded: str) -> set[str]:
 
 
 def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
+    """Pairs of questions worth comparing, without comparing all pairs. A near match needs
+    the same Latin terms and numbers, so questions are first grouped by them; a small group
+    is compared whole, a large one (questions with no such terms) through MinHash-LSH over
+    character trigrams (datasketch). An index of openings finds a question that another
+    one opens with."""
     folded = [fold(q) for q in questions]
-    grams = [_grams(f) for f in folded]
-    index: dict[str, list[int]] = defaultdict(list)
+    groups: dict[tuple, list[int]] = defaultdict(list)
     for i, f in enumerate(folded):
-        for g in grams[i]:
-            index[g].append(i)
+        groups[tuple(_TERMS.findall(f))].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in groups.values():
+        if len(members) <= SMALL_GROUP:
+            pairs.update((members[a], members[b]) for a in range(len(members)) for b in range(a + 1, len(members)))
+        else:
+            pairs |= _similar_pairs(members, folded)
+    openings: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(folded):
         if len(f) >= PREFIX:
-            index["^" + f[:PREFIX]].append(i)
-    shared: Counter = Counter()
-    for key, members in index.items():
-        if len(members) < 2 or (len(members) > COMMON_GRAM and not key.startswith("^")):
-            continue
-        for a in range(len(members)):
-            for b in range(a + 1, len(members)):
-                shared[(members[a], members[b])] += 1 if not key.startswith("^") else 1000
-    pairs = set()
-    for (i, j), count in shared.items():
-        need = 0.3 * min(len(grams[i]), len(grams[j]))
-        if count >= max(1.0, need):
-            pairs.add((i, j))
+            openings[f[:PREFIX]].append(i)
+    for members in openings.values():
+        if 1 < len(members) <= COMMON_OPENING:
+            pairs.update((min(a, b), max(a, b)) for a in members for b in members
+                         if len(folded[b]) > len(folded[a]) and folded[b].startswith(folded[a]))
     return pairs
+
+
+def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]]:
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=PERMUTATIONS)
+    hashes = {}
+    for i in members:
+        minhash = MinHash(num_perm=PERMUTATIONS, seed=1)
+        minhash.update_batch([g.encode("utf-8") for g in _grams(folded[i])])
+        hashes[i] = minhash
+        lsh.insert(i, minhash, check_duplication=False)
+    return {(min(i, j), max(i, j)) for i in members for j in lsh.query(hashes[i]) if j != i}
 
 
 def combine(kept: Card, other: Card) -> Card:

@@ -60,6 +60,7 @@ def test_near_duplicates_merge_and_different_questions_do_not():
     assert not why_same("什么是卷积?", "", "什么是梯度爆炸?", "")
     assert not why_same("ResNet-50 有多少层？", "", "ResNet-101 有多少层？", "")
     assert not why_same("一句话定义?", "梯度消失", "一句话定义?", "正则化")
+    assert not why_same("为什么ResNet比VGG更适合小数据集？", "", "为什么VGG比ResNet更适合小数据集？", "")
     assert why_same("一句话定义?", "梯度消失", "一句话定义?", "梯度消失")
 
 
