@@ -20,8 +20,8 @@ from .text import fold
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
 SHORT = 8  # folded characters: below this a question needs its topic to mean anything
 PREFIX = 12  # folded characters of a question that another one opens with
-LSH_THRESHOLD = 0.5  # Jaccard similarity of trigram sets that makes a pair a candidate
-PERMUTATIONS = 64
+LSH_THRESHOLD = 0.3  # Jaccard of trigram sets that makes a pair a candidate (recall first: why_same decides)
+PERMUTATIONS = 128
 SMALL_GROUP = 40  # questions sharing their terms that are simply compared pairwise
 COMMON_OPENING = 200  # an opening shared by more questions than this is a template, not a sign
 _TERMS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
