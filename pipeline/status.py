@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from .model import Card
-from .text import REFERENCE_LABEL, fold, link_free
+from .text import REFERENCE_LABEL, asks_outright, fold, link_free
 
 _MIN_ANSWER = 2  # folded characters
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
@@ -14,7 +14,15 @@ _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 _PLACEHOLDER = re.compile(r"\b(todo|tbd|tba|wip|coming soon)\b|待补充|待完善|待更新|待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
 
 
+def only_asks(answer: str) -> bool:
+    """An answer made only of further questions ("- 简单介绍下TF-IDF算法") answers nothing."""
+    lines = [_LIST_NUMBER.sub("", line).strip("（）() ") for line in answer.split("\n") if line.strip()]
+    return bool(lines) and all(asks_outright(line) for line in lines)
+
+
 def has_real_answer(answer: str) -> bool:
+    if only_asks(link_free(answer)):
+        return False
     kept = []
     for line in link_free(answer).split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))

@@ -65,8 +65,8 @@ def fold(text: str) -> str:
 _ZH_ASK = re.compile(
     r"什么|为什么|为何|为啥|怎么|怎样|如何|哪些|哪个|哪种|哪里|哪几|多少|是否|能否|可否|有没有|是不是|会不会|"
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
-    r"^(请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
-    r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)")
+    r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
+    r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")
 _EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                      r"would|will|explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
 _ASK_END = re.compile(r"[?？]\s*$")
@@ -74,6 +74,16 @@ _ASK_END = re.compile(r"[?？]\s*$")
 
 def ends_with_question_mark(text: str) -> bool:
     return bool(_ASK_END.search(text))
+
+
+_ASK_START = re.compile(r"^(什么|为什么|为何|为啥|怎么|怎样|如何|哪|是否|能否)")
+
+
+def asks_outright(text: str) -> bool:
+    """Stricter than is_question_like: ends with a question mark or opens with an
+    interrogative (imperatives such as 推导… also open answers)."""
+    text = text.strip().strip("*_ ")
+    return bool(_ASK_END.search(text) or _ASK_START.match(text))
 
 
 def is_question_like(text: str) -> bool:

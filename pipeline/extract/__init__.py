@@ -102,7 +102,6 @@ def extract(doc: CleanDocument, title: str) -> Extraction:
     drops: list[Drop] = []
     topic_lines: list[int] = []
     layouts: dict[str, int] = {}
-    topic = title
 
     def unclaimed(chunk: list[Line], rule: str) -> None:
         for ln in chunk:
@@ -111,14 +110,21 @@ def extract(doc: CleanDocument, title: str) -> Extraction:
 
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
+    # heading topics nest: a question takes the deepest open topic above its own level
+    open_topics: list[tuple[int, str]] = []
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
         body = lines[mark.index + 1:end]
         if mark.role == "topic":
-            topic = mark.text or topic
+            level = mark.level or 0
+            open_topics = [t for t in open_topics if level and t[0] and t[0] < level]
+            if mark.text:
+                open_topics.append((level, mark.text))
             topic_lines.append(lines[mark.index].number)
             unclaimed(body, "section_text")
             continue
+        above = [text for level, text in open_topics if not (mark.level and level and level >= mark.level)]
+        topic = above[-1] if above else title
         if not mark.continues:
             unclaimed(body, "section_text")
             body = []
