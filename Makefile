@@ -31,8 +31,8 @@ build/.stamp: $(VENV)/.installed $(SOURCES) $(CODE) | fonts
 test: $(VENV)/.installed | fonts
 	$(PY) -m pytest -q -n auto
 
-check: $(VENV)/.installed
-	$(PY) -m pytest -q tests/test_schema.py
+check: build
+	$(PY) -m pytest -q -p no:xdist tests/test_cards.py -k schema
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 
 bench: $(VENV)/.installed

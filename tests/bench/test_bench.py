@@ -7,6 +7,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import genanki
@@ -15,6 +16,7 @@ import typst
 import yaml
 
 from pipeline.dedup import deduplicate
+from pipeline.export.anki import write_deck
 from pipeline.export.sheets import typst_document
 from pipeline.model import Card, Choice, SourceSpan
 from pipeline.text import fold
@@ -38,8 +40,8 @@ def as_cards(records: list[dict]) -> list[Card]:
                  choices=[Choice(**x) for x in c["choices"]], correct=c["correct"], id=c["id"]) for c in records]
 
 
-def floor(records: list[dict], tmp: Path) -> tuple[float, float]:
-    """Seconds bare genanki takes to write the same notes, and Typst to lay out the same sheets."""
+def bare_genanki(records: list[dict], tmp: Path) -> float:
+    """Seconds bare genanki takes to write the same notes, text as it is."""
     model = genanki.Model(1, "bare", fields=[{"name": "Q"}, {"name": "A"}],
                           templates=[{"name": "c", "qfmt": "{{Q}}", "afmt": "{{A}}"}])
     started = time.perf_counter()
@@ -48,7 +50,12 @@ def floor(records: list[dict], tmp: Path) -> tuple[float, float]:
         if c["status"] == "ok":
             deck.add_note(genanki.Note(model=model, fields=[c["question"], c["answer"]], guid=genanki.guid_for(c["id"])))
     genanki.Package(deck).write_to_file(str(tmp / "bare.apkg"))
-    anki_seconds = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def floor(records: list[dict], tmp: Path) -> tuple[float, float]:
+    """Seconds bare genanki takes to write the same notes, and Typst to lay out the same sheets."""
+    anki_seconds = bare_genanki(records, tmp)
     cards = [c for c in as_cards(records) if c.status == "ok"]
     sources = ["\n".join(typst_document(cards, "t", "d", quiz, set()).lines).encode() for quiz in (False, True)]
     started = time.perf_counter()
@@ -68,6 +75,12 @@ def test_benchmark(tmp_path):
     changed.write_text(changed.read_text(encoding="utf-8") + "\n### 新加的问题是什么？\n\n新的答案。\n", encoding="utf-8")
     one = run_build(src, out)
     anki_floor, typst_floor = floor(records, tmp_path)
+    deck_cards = [replace(c, deck=f"bench::{c.topic}", tags=["bench"]) for c in as_cards(records)][:10_000]
+    started = time.perf_counter()
+    write_deck(deck_cards, "bench", src, tmp_path / "deck.apkg", time.time())
+    deck_seconds = time.perf_counter() - started
+    bare_deck = bare_genanki([{"question": c.question, "answer": c.answer, "id": c.id, "status": c.status}
+                              for c in deck_cards], tmp_path)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     # every planted duplicate ended on one card
@@ -91,6 +104,8 @@ def test_benchmark(tmp_path):
         ("full build", f"{full:.1f} s"),
         ("floor: bare genanki + Typst", f"{anki_floor:.1f} s + {typst_floor:.1f} s = {anki_floor + typst_floor:.1f} s"),
         ("ratio full / floor", f"{full / (anki_floor + typst_floor):.2f}"),
+        (f"deck export of {len(deck_cards)} cards / bare genanki", f"{deck_seconds:.1f} s / {bare_deck:.1f} s "
+                                                                  f"({deck_seconds / bare_deck:.1f}x)"),
         ("no-op rebuild (python -m pipeline build)", f"{noop:.2f} s"),
         ("one source changed", f"{one:.1f} s"),
         (f"dedup {len(base)} cards / {len(cards)} cards", f"{small:.2f} s / {large:.2f} s ({large / small:.1f}x)"),
