@@ -63,7 +63,7 @@ def test_wild_corpus_builds_cleanly(tmp_path):
         assert f"| {name} |" in report, name
     assert "| 06_interview-prepare-mianjing-gbk.txt | gb18030 |" in report
     assert "lines not accounted for" not in report
-    assert elapsed < 20, f"wild build took {elapsed:.1f} s"
+    assert elapsed < 45, f"wild build took {elapsed:.1f} s"  # about 8 s alone; the bound allows a busy CI
     by_file: dict[str, list[dict]] = {}
     for card in data["cards"]:
         by_file.setdefault(card["sources"][0]["file"], []).append(card)

@@ -117,3 +117,24 @@ def test_hostile_text_imports_and_renders_as_text(tmp_path, col):
     assert "&lt;手推&gt;" in html
     assert "{{c1::" not in html and not any(e in html for e in TEMPLATE_ERRORS)
     assert r"\(a&lt;b\)" in html
+
+
+def test_local_images_are_bundled_and_remote_or_missing_ones_are_not_broken(tmp_path, col):
+    src = tmp_path / "src"
+    (src / "img").mkdir(parents=True)
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63"
+                        "6000010000050001a5f645400000000049454e44ae426082")
+    (src / "img" / "lstm.png").write_bytes(png)
+    (src / "img.md").write_text("### LSTM 的结构是什么？\n\n三个门。\n![结构](img/lstm.png)\n"
+                                "![远程](https://example.com/a.png)\n![缺失](img/none.png)\n", encoding="utf-8")
+    build(src, tmp_path / "b")
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert "1 bundled in the deck, 1 remote" in report and "img/none.png" in report
+    import_deck(col, tmp_path / "b" / "deck.apkg")
+    media = col.media.dir()
+    bundled = [p.name for p in __import__("pathlib").Path(media).iterdir()]
+    assert any(name.endswith("lstm.png") for name in bundled)
+    front, back = render(col, col.find_cards("")[0])
+    assert re.search(r'<img[^>]+src="[0-9a-f]{8}_lstm\.png"', back)
+    assert re.search(r'<a [^>]*href="https://example.com/a.png"', back)  # a link, never a broken <img>
+    assert back.count("<img") == 1 and "none.png" not in back
