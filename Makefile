@@ -32,6 +32,7 @@ test: $(VENV)/.installed | fonts
 	$(PY) -m pytest -q -n auto
 
 check: build
+	$(PY) -m ruff check pipeline tests
 	$(PY) -m pytest -q -p no:xdist tests/test_cards.py -k schema
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 

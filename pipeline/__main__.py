@@ -76,7 +76,7 @@ def read_sources(jobs: list[tuple[Path, str]], cache: SourceCache, quiet: bool) 
     with ProcessPoolExecutor(workers, initializer=die_with_parent) if workers >= 2 else nullcontext() as pool:
         results = (pool.map(_read_or_error, [jobs[i] for i in missing], chunksize=2) if pool is not None
                    else map(_read_or_error, [jobs[i] for i in missing]))
-        for i, outcome in zip(missing, results):
+        for i, outcome in zip(missing, results, strict=True):
             outcomes[i] = outcome
             if not isinstance(outcome, str):
                 cache.put(keys[i], outcome)

@@ -7,6 +7,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -244,7 +245,7 @@ def toc_block(state: CleanState) -> None:
         # a contents list points at headings or numbered questions, not at list items
         spread = [c for c in copies if c is not None and _STRUCTURAL.match(state.lines[c].text)]
         # the copies of a TOC are spread over the document, never a second run of the same lines
-        if anchors >= len(run) * 0.6 or (len(spread) == len(run) and all(b - a > 1 for a, b in zip(spread, spread[1:]))):
+        if anchors >= len(run) * 0.6 or (len(spread) == len(run) and all(b - a > 1 for a, b in zip(spread, spread[1:], strict=False))):
             for i in run:
                 state.drop(i, "toc")
 
@@ -342,6 +343,15 @@ def _local_image_exists(base_dir: str, src: str) -> bool:
     return base in target.parents and target.is_file()
 
 
+def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
+    src = m.group(2)
+    if src.startswith(("http://", "https://", "data:image/")) or _local_image_exists(state.base_dir, src):
+        return m.group(0)
+    if src:
+        state.warnings.append(f"line {number}: missing local image {src}")
+    return ""
+
+
 def images(state: CleanState) -> None:
     """Empty image links `![]()` and local images that do not exist (or point outside the
     source directory) are removed; a line that held only such images is dropped."""
@@ -349,18 +359,7 @@ def images(state: CleanState) -> None:
         text = state.lines[i].text
         if "![" not in text:
             continue
-
-        def keep(m: re.Match) -> str:
-            src = m.group(2)
-            if src.startswith(("http://", "https://", "data:image/")):
-                return m.group(0)
-            if _local_image_exists(state.base_dir, src):
-                return m.group(0)
-            if src:
-                state.warnings.append(f"line {state.lines[i].number}: missing local image {src}")
-            return ""
-
-        new = _MD_IMAGE.sub(keep, text)
+        new = _MD_IMAGE.sub(partial(_keep_image, state, state.lines[i].number), text)
         if not new.strip():
             state.drop(i, "empty_image" if all(not m.group(2) for m in _MD_IMAGE.finditer(text)) else "missing_image")
         else:

@@ -5,7 +5,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from .model import CARD_SCHEMA, PIPELINE_VERSION, Card
+from .model import PIPELINE_VERSION, Card
 from .yamlio import dump
 
 _TAG_UNSAFE = re.compile(r"[\s\"'`]+")
@@ -53,5 +53,3 @@ def cards_yaml(cards: list[Card], deck_root: str, generated: str) -> str:
             "cards": [card_record(c) for c in cards]}
     return dump(data)
 
-
-__all__ = ["CARD_SCHEMA", "cards_yaml", "place"]

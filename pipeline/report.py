@@ -89,7 +89,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         out.append("| --- |" + " --- |" * len(rules))
         for a in accounts:
             out.append(f"| {a.name} | " + " | ".join(str(a.dropped.get(r, 0)) for r in rules) + " |")
-        out.append(f"| **all** | " + " | ".join(str(sum(a.dropped.get(r, 0) for a in accounts)) for r in rules) + " |")
+        out.append("| **all** | " + " | ".join(str(sum(a.dropped.get(r, 0) for a in accounts)) for r in rules) + " |")
     out.append("")
     rewrites = Counter()
     for a in accounts:

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import DATA, ROOT, SHARED, build_dir
 
