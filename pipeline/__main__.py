@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import ctypes
 import os
 import shutil
@@ -32,11 +34,13 @@ from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, ingest
 from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
-from .output import cards_yaml, place
+from .output import card_record, cards_yaml, place
 from .yamlio import FastLoader, write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
-PREVIOUS = "previous-cards.yaml"  # the last cards.yaml that differed, for diffs
+CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
+PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
+DIGEST = ".cards-digest"  # of the cards written last: an unchanged build writes nothing but its report
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 
 
@@ -104,20 +108,19 @@ def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
 
 
 def previous_cards(path: Path) -> list[dict] | None:
+    """Cards of an earlier build: cards.yaml, or the JSON copy kept for diffs."""
     try:
-        return (yaml.load(path.read_text(encoding="utf-8"), Loader=FastLoader) or {}).get("cards") or []
-    except (OSError, yaml.YAMLError, AttributeError):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return json.loads(text)
+        return (yaml.load(text, Loader=FastLoader) or {}).get("cards") or []
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
         return None
 
 
-def same_cards(path: Path, text: str) -> bool:
-    """Does cards.yaml already hold these cards (its build time aside)?"""
-    def body(t: str) -> str:
-        return "\n".join(line for line in t.split("\n") if not line.startswith("generated:"))
-    try:
-        return body(path.read_text(encoding="utf-8")) == body(text)
-    except OSError:
-        return False
+def digest(data: object) -> str:
+    return hashlib.blake2b(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+                           digest_size=16).hexdigest()
 
 
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
@@ -138,7 +141,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     cards, merges = dedup.deduplicate([c for r in results for c in r.cards])
     cards = [status.assess(c) for c in cards]
     registry_at = registry_path(source_dir, build_dir, registry_file)
-    registry = Registry.read(registry_at)
+    registry = Registry.read(registry_at, build_dir / "cache")
+    registry_before = digest(registry.ids)
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
     wanted, edits_file = edits.read_edits(source_dir)
@@ -146,16 +150,20 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     registry.record(cards)
     cards = [place(c, manifest.deck_root) for c in cards]
 
-    cards_text = cards_yaml(cards, manifest.deck_root, generated)
-    cards_path, previous_path = build_dir / "cards.yaml", build_dir / PREVIOUS
-    changed = not same_cards(cards_path, cards_text)
+    records = [card_record(c) for c in cards]
+    cards_path, previous_path, digest_path = build_dir / "cards.yaml", build_dir / PREVIOUS, build_dir / DIGEST
+    cards_digest = digest([manifest.deck_root, records])
+    changed = not cards_path.exists() or not digest_path.exists() or digest_path.read_text() != cards_digest
     if changed:
-        if cards_path.exists():
-            shutil.copyfile(cards_path, previous_path)
-        write_atomic(cards_path, cards_text)
+        if (build_dir / CURRENT).exists():
+            shutil.copyfile(build_dir / CURRENT, previous_path)
+        write_atomic(cards_path, cards_yaml(records, manifest.deck_root, generated))
+        write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
+        write_atomic(digest_path, cards_digest)
     before = previous_cards(previous_path)
-    diff = report.diff_cards(before, yaml.load(cards_text, Loader=FastLoader)["cards"]) if before is not None else None
-    accounts = [report.account(r.doc, r.extraction, cards) for r in results]
+    diff = report.diff_cards(before, records) if before is not None else None
+    spans = report.spans_by_file(cards)
+    accounts = [report.account(r.doc, r.extraction, spans) for r in results]
     outputs = [build_dir / n for n in ("deck.apkg", "study.md", "study.pdf", "quiz.pdf")]
     changed = changed or not all(p.exists() for p in outputs)
     media, formulas = None, []
@@ -166,7 +174,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
             formulas = sorted({tex for job in pdfs for tex in job.result()})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated,
                                                        media, formulas, edit_notes))
-    registry.write(registry_at)
+    if digest(registry.ids) != registry_before:
+        registry.write(registry_at)
     cache.prune()
     if not quiet:
         ok = sum(c.status == "ok" for c in cards)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from itertools import count
 from pathlib import Path
@@ -45,11 +46,22 @@ class Registry:
     ids: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path) -> "Registry":
+    def read(cls, path: Path, cache_dir: Path | None = None) -> "Registry":
+        """The registry; a JSON copy in the cache, keyed by the file's content, saves the
+        YAML parse and the schema check when the file has not changed."""
         if not path.exists():
             return cls()
+        raw = path.read_bytes()
+        cached = cache_dir / f"registry-{hashlib.blake2b(raw, digest_size=16).hexdigest()}.json" if cache_dir else None
+        if cached is not None and cached.exists():
+            return cls(json.loads(cached.read_text(encoding="utf-8")))
         data = load(path, REGISTRY_SCHEMA, shown=str(path), machine_written=True) or {}
-        return cls(dict(data.get("ids") or {}))
+        registry = cls(dict(data.get("ids") or {}))
+        if cached is not None:
+            for old in cache_dir.glob("registry-*.json"):
+                old.unlink(missing_ok=True)
+            write_atomic(cached, json.dumps(registry.ids, ensure_ascii=False))
+        return registry
 
     def write(self, path: Path) -> None:
         header = "# Card id registry: written by the build, committed with the sources. Do not reuse ids.\n"

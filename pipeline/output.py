@@ -48,8 +48,7 @@ def card_record(card: Card) -> dict:
     return record
 
 
-def cards_yaml(cards: list[Card], deck_root: str, generated: str) -> str:
-    data = {"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
-            "cards": [card_record(c) for c in cards]}
-    return dump(data)
+def cards_yaml(records: list[dict], deck_root: str, generated: str) -> str:
+    return dump({"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
+                 "cards": records})
 

@@ -33,15 +33,21 @@ class Diff:
     changed: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
-def account(doc: CleanDocument, extraction: Extraction, cards: list[Card]) -> SourceAccount:
+def spans_by_file(cards: list[Card]) -> dict[str, list[tuple[int, int]]]:
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for card in cards:
+        for span in card.sources:
+            spans.setdefault(span.file, []).append((span.first, span.last))
+    return spans
+
+
+def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tuple[int, int]]]) -> SourceAccount:
     """Where every non-blank line of a source went: a card, a topic line, or a named drop."""
     dropped_lines = {d.line for d in doc.drops} | {d.line for d in extraction.drops}
     topic_lines = set(extraction.topic_lines)
     card_lines: set[int] = set()
-    for card in cards:
-        for span in card.sources:
-            if span.file == doc.name:
-                card_lines.update(range(span.first, span.last + 1))
+    for first, last in spans.get(doc.name, []):
+        card_lines.update(range(first, last + 1))
     nonblank = doc.nonblank_lines
     in_cards = nonblank & card_lines - dropped_lines - topic_lines
     # a line is counted once per rule, even when it held several HTML blocks

@@ -12,7 +12,7 @@ from conftest import DATA, ROOT, SHARED, build_dir
 
 from pipeline.__main__ import read_source, source_files
 from pipeline.dedup import deduplicate
-from pipeline.report import account
+from pipeline.report import account, spans_by_file
 
 
 def score(cards: Path, gold: Path) -> subprocess.CompletedProcess:
@@ -41,7 +41,7 @@ def test_every_nonblank_line_is_accounted_for_exactly_once(folder):
     cards, _ = deduplicate([c for r in results for c in r.cards])
     assert len(results) >= 4
     for r in results:
-        acc = account(r.doc, r.extraction, cards)
+        acc = account(r.doc, r.extraction, spans_by_file(cards))
         assert acc.unaccounted == [], (acc.name, acc.unaccounted)
         assert acc.in_cards + acc.topics + acc.dropped_lines == acc.nonblank, acc
         assert acc.nonblank == sum(1 for line in (folder / acc.name).read_text(encoding="utf-8").split("\n")

@@ -14,7 +14,7 @@ from pipeline.dedup import deduplicate
 from pipeline.extract import extract
 from pipeline.model import Document, SourceLine
 from pipeline.render import to_html
-from pipeline.report import account
+from pipeline.report import account, spans_by_file
 from pipeline.status import assess
 from pipeline.text import is_blank
 
@@ -39,7 +39,7 @@ def run(text: str, kind: str):
 @given(documents, st.sampled_from(["text", "markdown"]))
 def test_any_text_extracts_and_every_line_is_accounted_for(text, kind):
     raw, cleaned, extraction, cards = run(text, kind)
-    acc = account(cleaned, extraction, cards)
+    acc = account(cleaned, extraction, spans_by_file(cards))
     assert acc.unaccounted == []
     assert acc.nonblank == sum(not is_blank(line) for line in raw)
     assert acc.in_cards + acc.topics + acc.dropped_lines == acc.nonblank
