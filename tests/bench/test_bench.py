@@ -71,7 +71,7 @@ def test_benchmark(tmp_path):
     full = run_build(src, out)
     records = yaml.safe_load((out / "cards.yaml").read_text(encoding="utf-8"))["cards"]
     noop = run_build(src, out)
-    changed = src / "doc0003.md"
+    changed = src / "doc0001.md"  # a headings document: the new heading is a new card
     changed.write_text(changed.read_text(encoding="utf-8") + "\n### 新加的问题是什么？\n\n新的答案。\n", encoding="utf-8")
     one = run_build(src, out)
     anki_floor, typst_floor = floor(records, tmp_path)
