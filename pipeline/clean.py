@@ -4,6 +4,7 @@ debris inside a line (counted per rule). Code blocks are never touched."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -85,16 +86,22 @@ def protect_code(state: CleanState) -> None:
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
+_SPACE_ENTITY = re.compile(r"&(nbsp|ensp|emsp|thinsp|#x0*20|#0*32|#x0*a0|#0*160);", re.I)
+_RADICAL = re.compile(r"[\u2e80-\u2ef3\u2f00-\u2fd5]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ",
                              "\u202f": " ", "\t": "    "})
 
 
 def invisible_chars(state: CleanState) -> None:
-    """Zero-width characters, NUL and soft hyphens go; NBSP and other wide spaces become spaces.
-    A line that held nothing else is dropped as `nbsp_only`."""
+    """Zero-width characters, NUL and soft hyphens go; NBSP, wide spaces and whitespace
+    entities (`&#x20;`, `&nbsp;`) become spaces; Kangxi radicals that look like ideographs
+    (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`."""
     for i, ln in enumerate(state.lines):
         text = _CONTROL.sub("", ln.text.translate(_INVISIBLE).translate(_SPACE_LIKE))
+        text = _SPACE_ENTITY.sub(" ", text)
+        if _RADICAL.search(text):
+            text = _RADICAL.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
         if not is_blank(ln.text) and is_blank(text):
             state.drop(i, "nbsp_only")
         state.rewrite(i, text, "invisible_chars")

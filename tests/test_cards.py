@@ -50,6 +50,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert not has_real_answer("![](https://a/b.png)")
     assert has_real_answer("DCGAN，Conditional GAN")
     assert has_real_answer("策略梯度")
+    assert not has_real_answer("答：p24-p25")
+    assert has_real_answer("关于非参数模型：p72；参数是无穷维的")
     assert not has_real_answer("- TF-IDF算法是做什么的？\n  - 为什么要用 IDF")
     assert has_real_answer("推导forget gate的变化;因为LSTM有进有出")
     assert has_real_answer("1. 在连续情况下是做积分 2. 这个和全连接神经网络没有区别")

@@ -17,6 +17,11 @@ def test_nbsp_only_lines_are_dropped_and_nbsp_becomes_space():
     assert drops == {2: "nbsp_only"}
 
 
+def test_look_alike_radicals_and_space_entities():
+    kept, _ = run("⾸先⼀条就是使⽤(Q, K, V)&#x20;\n甲&nbsp;乙")
+    assert kept == ["首先一条就是使用(Q, K, V) ", "甲 乙"]
+
+
 def test_image_alt_text_runs():
     kept, drops = run("正文一。\n标题 试题_激活函数_02\n标题 试题_卷积_03\n标题 试题_神经网络_04\n正文二。")
     assert kept == ["正文一。", "正文二。"]
