@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipeline.clean import clean
-from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line
+from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line, table_row
 from pipeline.extract.lines import analyse
 from pipeline.model import Document, SourceLine
 
@@ -27,6 +27,19 @@ def test_qa_marker_q_and_a_lines():
     assert questions(qa_marker.detect(lines_of(text))) == ["什么是BN？", "Dropout 的作用？"]
     assert cards_of(text) == [("什么是BN？", "批量归一化。", "标题", "qa_marker"),
                               ("Dropout 的作用？", "防止过拟合。", "标题", "qa_marker")]
+
+
+def test_bracketed_question_and_answer_labels():
+    text = "【问题】什么是梯度裁剪？\n【答案】把梯度的范数限制在阈值以内。\n\n【问题1】为什么要归一化？\n【答案】加速收敛。"
+    assert cards_of(text, "text") == [("什么是梯度裁剪？", "把梯度的范数限制在阈值以内。", "标题", "qa_marker"),
+                                      ("为什么要归一化？", "加速收敛。", "标题", "qa_marker")]
+
+
+def test_table_rows_pairing_questions_and_answers():
+    text = "## 速记\n\n| 问题 | 答案 |\n|---|---|\n| 什么是BN？ | 批量归一化 |\n| Dropout 的作用是什么？ | 防止过拟合 |\n| 备注 | 无 |"
+    assert questions(table_row.detect(lines_of(text))) == ["什么是BN？", "Dropout 的作用是什么？"]
+    assert cards_of(text)[:2] == [("什么是BN？", "批量归一化", "速记", "table_row"),
+                                  ("Dropout 的作用是什么？", "防止过拟合", "速记", "table_row")]
 
 
 def test_qa_marker_without_answer_label_and_bold_question():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line
+from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import Mark, topic_text
 from .lines import Line, analyse
 
@@ -21,10 +21,12 @@ QUESTION_RULES = [
     (numbered.NAME, numbered.detect),
     (bold.NAME, bold.detect),
     (bullet.NAME, bullet.detect),
+    (table_row.NAME, table_row.detect),
     (question_line.NAME, question_line.detect),
 ]
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:\*\*|__)?\s*(?:解析|答案|参考答案|答|回答|A|Answer)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*", re.I)
+_ANSWER_LABEL = re.compile(r"^\s*(?:\*\*|__)?\s*(?:(?:解析|答案|参考答案|答|回答|A|Answer)\s*(?:\*\*|__)?\s*[:：]"
+                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*\*|__)?\s*", re.I)
 
 
 def choose_layout(lines: list[Line]) -> tuple[str, list[Mark], dict[str, list[Mark]]]:

@@ -1,4 +1,4 @@
-"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `Question: …`, also in bold or in a list item.
+"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `【问题】…`, `Question: …`, also in bold or in a list item.
 The answer is what follows, with or without an `A:` / `答：` label."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from .base import Mark
 from .lines import Line
 
 NAME = "qa_marker"
-_QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3})\s*(?:\*\*|__)?\s*[:：.．]"
+_QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3})\s*(?:\*\*|__)?\s*[:：.．]"
+                       r"|[【\[]\s*(?:问题?|Q)\s*\d{0,3}\s*[】\]]\s*[:：]?)"
                        r"\s*(?:\*\*|__)?\s*(?P<q>.+?)\s*(?:\*\*|__)?\s*$")
 
 
