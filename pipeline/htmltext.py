@@ -92,6 +92,9 @@ class _Renderer:
             elif name == "summary":
                 self.flush()
                 self.emit(line, "###### " + inline(child).replace("\n", " "))
+            elif name == "dt":  # a definition list's term: a bold line, its <dd> the text under it
+                self.flush()
+                self.emit(line, "**" + inline(child).replace("\n", " ").replace("**", "").strip() + "**")
             elif name == "pre":
                 self.flush()
                 code = child.get_text()

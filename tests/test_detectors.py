@@ -89,6 +89,16 @@ def test_html_h3_questions_and_details(tmp_path):
     assert "如何解决？" in ex.cards[1].answer
 
 
+def test_html_definition_list_faq(tmp_path):
+    from pipeline.ingest import ingest
+    page = tmp_path / "faq.html"
+    page.write_text("<html><body><main><dl><dt>什么是过拟合？</dt><dd>训练好、测试差。</dd>"
+                    "<dt>如何缓解过拟合？</dt><dd>正则化、数据增强。</dd></dl></main></body></html>", encoding="utf-8")
+    ex = extract(clean(ingest(page)), "faq")
+    assert [(c.question, c.answer, c.layout) for c in ex.cards] == [
+        ("什么是过拟合？", "训练好、测试差。", "bold"), ("如何缓解过拟合？", "正则化、数据增强。", "bold")]
+
+
 def test_numbered_items_and_gap_in_the_run():
     text = "1、什么是A?\n\n甲\n\n2、已知:\n\n- 前提\n\n给定上述,什么是B?\n\n乙\n\n3、什么是C?\n\n丙"
     assert questions(numbered.detect(lines_of(text, "text"))) == ["什么是A?", "已知:", "什么是C?"]
