@@ -29,6 +29,12 @@ def test_qa_marker_q_and_a_lines():
                               ("Dropout 的作用？", "防止过拟合。", "标题", "qa_marker")]
 
 
+def test_question_and_answer_on_one_line():
+    text = "- **Q:** What is batch norm? **A:** Normalizing activations per mini-batch.\n- Q: 什么是BN？ 答：批量归一化。"
+    assert [c[:2] for c in cards_of(text)] == [("What is batch norm?", "Normalizing activations per mini-batch."),
+                                                ("什么是BN？", "批量归一化。")]
+
+
 def test_bracketed_question_and_answer_labels():
     text = "【问题】什么是梯度裁剪？\n【答案】把梯度的范数限制在阈值以内。\n\n【问题1】为什么要归一化？\n【答案】加速收敛。"
     assert cards_of(text, "text") == [("什么是梯度裁剪？", "把梯度的范数限制在阈值以内。", "标题", "qa_marker"),

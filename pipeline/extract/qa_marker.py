@@ -13,12 +13,20 @@ _QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:(?:Q(?:uestion)?\s*\
                        r"\s*(?:\*\*|__)?\s*(?P<q>.+?)\s*(?:\*\*|__)?\s*$")
 
 
+_INLINE_ANSWER = re.compile(r"(?<=[?？])\s*(?:\*\*|__)?\s*(?:A|Answer|答|回答)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*")
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     marks = []
     for ln in lines:
         if ln.blank or ln.heading or ln.in_code:
             continue
         m = _QUESTION.match(ln.text)
-        if m and m.group("q").strip("*_ "):
-            marks.append(Mark(ln.index, "question", m.group("q").strip("*_ "), NAME, True))
+        if not m or not m.group("q").strip("*_ "):
+            continue
+        question, answer = m.group("q"), ""
+        inline = _INLINE_ANSWER.search(question)  # "Q: …? A: …" on one line
+        if inline:
+            question, answer = question[:inline.start()], question[inline.end():]
+        marks.append(Mark(ln.index, "question", question.strip("*_ "), NAME, True, answer=answer.strip("*_ ")))
     return marks
