@@ -35,6 +35,12 @@ def test_question_and_answer_on_one_line():
                                                 ("什么是BN？", "批量归一化。")]
 
 
+def test_answer_label_in_an_italic_list_item():
+    text = "*   **Q: Why use ReLU?**\n    - *A:* It avoids vanishing gradients.\n*   **Q: What is BN?**\n    - *A:* Normalization."
+    assert [c[:2] for c in cards_of(text)] == [("Why use ReLU?", "It avoids vanishing gradients."),
+                                                ("What is BN?", "Normalization.")]
+
+
 def test_bracketed_question_and_answer_labels():
     text = "【问题】什么是梯度裁剪？\n【答案】把梯度的范数限制在阈值以内。\n\n【问题1】为什么要归一化？\n【答案】加速收敛。"
     assert cards_of(text, "text") == [("什么是梯度裁剪？", "把梯度的范数限制在阈值以内。", "标题", "qa_marker"),

@@ -25,8 +25,8 @@ QUESTION_RULES = [
     (question_line.NAME, question_line.detect),
 ]
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:\*\*|__)?\s*(?:(?:解析|答案|参考答案|答|回答|A|Answer)\s*(?:\*\*|__)?\s*[:：]"
-                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*\*|__)?\s*", re.I)
+_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
+                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
 
 
 def choose_layout(lines: list[Line]) -> tuple[str, list[Mark], dict[str, list[Mark]]]:
