@@ -75,6 +75,11 @@ def test_heading_without_question_mark_among_asking_siblings():
     assert "数据不平衡的解决方法" in questions(heading.detect(lines_of(text)))
 
 
+def test_numbered_question_headings_without_a_question_mark():
+    text = "## Q1: 为什么要除以根号 d_k？\n\n防止饱和。\n\n## Q2: 位置编码有哪些？\n\nRoPE。\n\n## Q3: Multi-head 的作用\n\n**A:** 不同子空间。"
+    assert cards_of(text)[2][:2] == ("Multi-head 的作用", "不同子空间。")
+
+
 def test_numbered_section_headings_are_topics():
     text = "## 3. 梯度下降\n\n### 3.1 随机梯度下降\n\n### 3.2 批梯度下降\n\n## 面试题\n\n### 3.5.1 为什么要归一化？\n\n加速。"
     marks = heading.detect(lines_of(text))

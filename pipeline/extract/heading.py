@@ -44,7 +44,9 @@ def detect(lines: list[Line]) -> list[Mark]:
         group = groups[(parent[ln.index], ln.heading)]
         asking = sum(asks[g.index] for g in group)
         text = question_text(ln.body)
-        return (len(group) >= 3 and asking >= 0.6 * len(group) and ln.numbering is None
+        # a section number (3.1) marks a title; a question number (Q3:, 问题3：) marks a question
+        numbered_section = ln.numbering is not None and ln.numbering.style != "question_no"
+        return (len(group) >= 3 and asking >= 0.6 * len(group) and not numbered_section
                 and not _NOT_QUESTION.match(fold(text)))
 
     marks: list[Mark] = []
