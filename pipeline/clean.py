@@ -279,7 +279,9 @@ def page_footer(state: CleanState) -> None:
     first = next((pos for pos in range(start, len(live)) if _is_chrome_line(state.lines[live[pos]].text)), len(live))
     region = live[first:]
     marked = sum(_is_chrome_line(state.lines[i].text) for i in region)
-    if marked >= 2 and marked >= 0.4 * len(region):
+    # one closing line can carry the whole footer: "欢迎点赞收藏关注！"
+    dense = len(region) == 1 and len({m.group(0) for m in CHROME_MARKER.finditer(state.lines[region[0]].text)}) >= 2
+    if (marked >= 2 and marked >= 0.4 * len(region)) or dense:
         for i in region:
             state.drop(i, "page_footer")
 

@@ -101,6 +101,13 @@ def test_page_footer_comment_box_and_tip_jar():
     assert set(drops.values()) == {"page_footer"} and len(drops) == 5
 
 
+def test_a_single_closing_call_to_like_and_follow_is_a_footer():
+    kept, drops = run("### 为什么？\n\n因为随机。\n\n如果觉得有用，欢迎点赞收藏关注！")
+    assert drops == {5: "page_footer"}
+    kept, drops = run("### 为什么？\n\n引用计数在垃圾回收中很常用。")
+    assert drops == {}
+
+
 def test_page_chrome_lines():
     kept, drops = run("展开全文 ▾\n你在这里：首页 › 深度学习 › 神经网络\n正文。")
     assert kept == ["正文。"]
