@@ -41,6 +41,22 @@ def test_answer_label_in_an_italic_list_item():
                                                 ("What is BN?", "Normalization.")]
 
 
+def test_wrapped_chinese_section_numbers_open_topics():
+    text = "（一）卷积神经网络\n\n问：感受野如何计算？\n答：逐层累加。\n\n（二）循环神经网络\n\n问：LSTM 有几个门？\n答：三个。"
+    assert [(c[0], c[2]) for c in cards_of(text, "text")] == [("感受野如何计算？", "卷积神经网络"),
+                                                              ("LSTM 有几个门？", "循环神经网络")]
+
+
+def test_markdown_ordered_list_of_bold_questions_with_indented_answers():
+    text = ("1. **What is the vanishing gradient problem?**\n\n   Gradients shrink.\n\n"
+            "2. **How does batch normalization help?**\n\n   It normalizes inputs.\n\n   It regularizes.\n\n"
+            "3. **Explain dropout.**\n\n   Randomly zeroing activations.")
+    cards = cards_of(text)
+    assert [c[0] for c in cards] == ["What is the vanishing gradient problem?", "How does batch normalization help?",
+                                     "Explain dropout."]
+    assert cards[1][1] == "It normalizes inputs.\n\nIt regularizes."
+
+
 def test_bracketed_question_and_answer_labels():
     text = "【问题】什么是梯度裁剪？\n【答案】把梯度的范数限制在阈值以内。\n\n【问题1】为什么要归一化？\n【答案】加速收敛。"
     assert cards_of(text, "text") == [("什么是梯度裁剪？", "把梯度的范数限制在阈值以内。", "标题", "qa_marker"),

@@ -18,6 +18,7 @@ _NUMBERING = [
     ("paren", re.compile(r"^\s*(\d{1,3})[)）]\s*(.*)$")),
     ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
     ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.*)$")),
+    ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
     ("question_no", re.compile(r"^\s*(?:[QqＱ]|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:：.．、)）]\s*(.*)$")),
 ]
 _ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
@@ -63,7 +64,7 @@ def parse_numbering(text: str) -> Numbering | None:
         m = pattern.match(text)
         if m:
             raw = unicodedata.normalize("NFKC", m.group(1))
-            numbers = (_zh_number(raw),) if style == "zh" else tuple(int(p) for p in raw.split("."))
+            numbers = (_zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
             return Numbering(style, numbers, m.group(2).strip())
     return None
 
