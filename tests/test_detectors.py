@@ -57,6 +57,11 @@ def test_markdown_ordered_list_of_bold_questions_with_indented_answers():
     assert cards[1][1] == "It normalizes inputs.\n\nIt regularizes."
 
 
+def test_numbered_answer_labels():
+    text = "Q1：什么是过拟合？\nA1：训练好，测试差。\n\nQ2：怎么解决？\nA2：正则化。"
+    assert [c[:2] for c in cards_of(text, "text")] == [("什么是过拟合？", "训练好，测试差。"), ("怎么解决？", "正则化。")]
+
+
 def test_bracketed_question_and_answer_labels():
     text = "【问题】什么是梯度裁剪？\n【答案】把梯度的范数限制在阈值以内。\n\n【问题1】为什么要归一化？\n【答案】加速收敛。"
     assert cards_of(text, "text") == [("什么是梯度裁剪？", "把梯度的范数限制在阈值以内。", "标题", "qa_marker"),

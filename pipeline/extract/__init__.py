@@ -25,7 +25,7 @@ QUESTION_RULES = [
     (question_line.NAME, question_line.detect),
 ]
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
+_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
                            r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
 
 
