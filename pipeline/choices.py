@@ -9,6 +9,7 @@ from dataclasses import replace
 from .model import Card, Choice
 from .text import fold
 
+_LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _OPTION_AT = re.compile(r"(?:^|(?<=\s))\(?([A-H])\s*[.．、:：)）]\s*")
 _KEY = re.compile(r"(?:正确答案|参考答案|标准答案|答案|正确选项|answer)\s*(?:是|为|应为|应该是|选)?\s*[:：]?\s*"
                   r"([A-H](?:\s*[,，、和]?\s*[A-H])*)(?![A-Za-z])", re.I)
@@ -21,7 +22,9 @@ _EXPLANATION_LABEL = re.compile(r"^\s*(?:解析|解答|答案解析|分析|expla
 
 
 def _options_in(line: str, expected: str) -> list[tuple[str, str]] | None:
-    """The options on one line, if it starts with option `expected` and the labels run in order."""
+    """The options on one line (or list item), if it starts with option `expected` and the
+    labels run in order."""
+    line = _LIST_ITEM.sub("", line)
     starts = [m for m in _OPTION_AT.finditer(line)]
     if not starts or starts[0].start() != len(line) - len(line.lstrip()) or starts[0].group(1) != expected:
         return None

@@ -28,6 +28,11 @@ def test_options_one_per_line_and_key_forms():
         assert c.correct == ["B"], key
 
 
+def test_options_as_list_items():
+    c = classify(card("下列哪个不是激活函数？", "- A. ReLU\n- B. Sigmoid\n- C. Adam\n- D. Tanh\n\n答案：C"))
+    assert c.type == "choice" and c.correct == ["C"] and [o.text for o in c.choices] == ["ReLU", "Sigmoid", "Adam", "Tanh"]
+
+
 def test_true_false_with_implied_key_is_inferred_and_noted():
     c = assess(classify(card("这么说对还是不对?", "A.对 B.不对\n\n解析:。如他所说,可以进行这些操作。")))
     assert c.type == "truefalse" and c.correct == ["A"] and c.status == "ok" and c.notes
