@@ -1,5 +1,5 @@
-"""Multiple-choice and true/false cards: options A–H (one per line or several on one line),
-the answer key (`正确答案D`, `答案：B`, `答案是A`), the explanation. Whatever stands
+"""Multiple-choice and true/false cards: options A–H (one per line, several on one line, or
+a checklist whose ticked boxes are the key), the answer key (`正确答案D`, `答案：B`, `答案是A`), the explanation. Whatever stands
 between the question line and the options (premises, steps a–e) belongs on the front."""
 from __future__ import annotations
 
@@ -73,9 +73,37 @@ def implied_true_false(options: list[Choice], explanation: str) -> list[str]:
     return [o.label for o in options if (fold(o.text) in _AFFIRMATIVE) == affirms]
 
 
+_CHECKBOX = re.compile(r"^\s*[-*+]\s+\[([ xX✓✔]?)\]\s+(.+)$")
+
+
+def checkbox_choices(card: Card) -> Card | None:
+    """Options written as a checklist, the right ones ticked (`- [x] sigmoid`)."""
+    lines = card.answer.split("\n")
+    boxes = [i for i, line in enumerate(lines) if _CHECKBOX.match(line)]
+    if len(boxes) < 2 or boxes[-1] - boxes[0] + 1 != len(boxes):
+        return None
+    options, correct = [], []
+    for k, i in enumerate(boxes):
+        tick, text = _CHECKBOX.match(lines[i]).groups()
+        label = chr(ord("A") + k)
+        options.append(Choice(label, text.strip()))
+        if tick.strip():
+            correct.append(label)
+    if not correct:
+        return None
+    stem = "\n".join(lines[:boxes[0]]).strip()
+    true_false = len(options) == 2 and all(fold(o.text) in _TRUE_FALSE for o in options)
+    return replace(card, type="truefalse" if true_false else "choice",
+                   question=card.question + ("\n\n" + stem if stem else ""),
+                   answer="\n".join(lines[boxes[-1] + 1:]).strip(), choices=options, correct=correct)
+
+
 def classify(card: Card) -> Card:
     if card.type != "basic":
         return card
+    ticked = checkbox_choices(card)
+    if ticked is not None:
+        return ticked
     split = split_choices(card.answer)
     if split is None:
         return card

@@ -33,6 +33,16 @@ def test_options_as_list_items():
     assert c.type == "choice" and c.correct == ["C"] and [o.text for o in c.choices] == ["ReLU", "Sigmoid", "Adam", "Tanh"]
 
 
+def test_checklist_options_with_ticked_answers():
+    c = classify(card("Which activation for a binary output layer?",
+                      "- [ ] ReLU\n- [ ] Leaky ReLU\n- [x] sigmoid\n- [ ] tanh\n\nNote: a probability."))
+    assert c.type == "choice" and c.correct == ["C"] and c.choices[2].text == "sigmoid"
+    assert c.answer == "Note: a probability."
+    tf = classify(card("tanh centers the data. True/False?", "- [x] True\n- [ ] False"))
+    assert tf.type == "truefalse" and tf.correct == ["A"]
+    assert classify(card("Todo?", "- [ ] 甲\n- [ ] 乙")).type == "basic"
+
+
 def test_true_false_with_implied_key_is_inferred_and_noted():
     c = assess(classify(card("这么说对还是不对?", "A.对 B.不对\n\n解析:。如他所说,可以进行这些操作。")))
     assert c.type == "truefalse" and c.correct == ["A"] and c.status == "ok" and c.notes

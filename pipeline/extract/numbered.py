@@ -13,7 +13,7 @@ from .base import Mark, question_text, topic_text
 from .lines import Line
 
 NAME = "numbered"
-_MAX_QUESTION = 200
+_MAX_QUESTION = 300  # characters: quiz questions can be long
 
 
 def _candidate(ln: Line) -> bool:
