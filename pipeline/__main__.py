@@ -44,10 +44,10 @@ DIGEST = ".cards-digest"  # of the cards written last: an unchanged build writes
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 
 
-def read_source(path: Path, title: str) -> SourceResult:
+def read_source(path: Path, title: str, layout: str = "") -> SourceResult:
     """The per-source stages: ingest, clean, extract, choices, status."""
     doc = clean(ingest(path))
-    extraction = extract(doc, title)
+    extraction = extract(doc, title, layout)
     cards = [status.assess(choices.classify(c)) for c in extraction.cards]
     return SourceResult(doc, extraction, cards)
 
@@ -61,17 +61,17 @@ def die_with_parent() -> None:
         pass
 
 
-def _read_or_error(job: tuple[Path, str]) -> SourceResult | str:
+def _read_or_error(job: tuple[Path, str, str]) -> SourceResult | str:
     try:
         return read_source(*job)
     except PipelineError as exc:
         return str(exc)
 
 
-def read_sources(jobs: list[tuple[Path, str]], cache: SourceCache, quiet: bool) -> list[SourceResult | str]:
+def read_sources(jobs: list[tuple[Path, str, str]], cache: SourceCache, quiet: bool) -> list[SourceResult | str]:
     """The per-source stages for the sources the cache does not hold, on every core when
     there are enough of them to pay for the worker processes."""
-    keys = [cache.key(path, title) for path, title in jobs]
+    keys = [cache.key(path, f"{title}\0{layout}") for path, title, layout in jobs]
     outcomes: list[SourceResult | str | None] = [cache.get(k) for k in keys]
     missing = [i for i, o in enumerate(outcomes) if o is None]
     workers = min(os.cpu_count() or 1, len(missing) // PER_WORKER)
@@ -131,7 +131,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
     errors: list[str] = []
-    jobs = [(path, manifest.titles.get(path.name, path.stem)) for path in source_files(source_dir)]
+    jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
+            for path in source_files(source_dir)]
     cache = SourceCache(build_dir / "cache")
     for outcome in read_sources(jobs, cache, quiet):
         (errors if isinstance(outcome, str) else results).append(outcome)

@@ -1,9 +1,11 @@
-"""`source/sources.yaml`: the deck's name and, per document, its title."""
+"""`source/sources.yaml`: the deck's name and, per document, its title and, where the
+detectors would guess wrong, the layout (a detector's name) that must read it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .extract import LAYOUTS
 from .model import PipelineError
 from .yamlio import line_of, load
 
@@ -23,6 +25,7 @@ SCHEMA = {
                 "properties": {
                     "file": {"type": "string", "minLength": 1},
                     "title": {"type": "string"},
+                    "layout": {"enum": LAYOUTS},
                     "url": {"type": "string"},
                     "note": {"type": "string"},
                 },
@@ -36,6 +39,7 @@ SCHEMA = {
 class Manifest:
     deck_root: str = DEFAULT_ROOT
     titles: dict[str, str] = field(default_factory=dict)
+    layouts: dict[str, str] = field(default_factory=dict)  # file -> detector that must read it
 
 
 def read_manifest(source_dir: Path) -> Manifest:
@@ -49,4 +53,6 @@ def read_manifest(source_dir: Path) -> Manifest:
             raise PipelineError(str(path), f"documents/{k}/file: no such file in {source_dir}: {doc['file']}",
                                 line_of(path, ["documents", k, "file"]))
         manifest.titles[doc["file"]] = doc.get("title") or Path(doc["file"]).stem
+        if doc.get("layout"):
+            manifest.layouts[doc["file"]] = doc["layout"]
     return manifest

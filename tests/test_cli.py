@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, build_dir, run_cli
 
 
 def copy_sources(tmp_path):
@@ -62,3 +62,18 @@ def test_manifest_errors_name_file_and_line(tmp_path):
 def test_missing_source_directory():
     result = run_cli("build", "--source", "/nonexistent/dir", "--build", "/tmp/x")
     assert result.returncode == 2 and "/nonexistent/dir" in result.stderr
+
+
+def test_layout_hint_in_the_manifest_overrides_the_guess(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "notes.md").write_text("### 什么是A？\n\n- 甲是什么: 第一种解释\n\n### 什么是B？\n\n- 乙是什么: 第二种解释\n",
+                                  encoding="utf-8")
+    guessed = build_dir(src, tmp_path / "a")
+    assert [c["question"] for c in guessed["cards"]] == ["什么是A？", "什么是B？"]
+    (src / "sources.yaml").write_text("documents:\n  - file: notes.md\n    layout: bullet\n", encoding="utf-8")
+    hinted = build_dir(src, tmp_path / "b")
+    assert [c["question"] for c in hinted["cards"]] == ["甲是什么", "乙是什么"]
+    (src / "sources.yaml").write_text("documents:\n  - file: notes.md\n    layout: guess\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "c"))
+    assert result.returncode == 2 and "sources.yaml:3" in result.stderr and "guess" in result.stderr

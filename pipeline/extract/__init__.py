@@ -29,13 +29,20 @@ _ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析
                            r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
 
 
-def choose_layout(lines: list[Line]) -> tuple[str, list[Mark], dict[str, list[Mark]]]:
+LAYOUTS = [name for name, _ in QUESTION_RULES]
+
+
+def choose_layout(lines: list[Line], hint: str = "") -> tuple[str, list[Mark], dict[str, list[Mark]]]:
+    """The detector whose questions ask the most, or the one `sources.yaml` names."""
     found = {name: detect(lines) for name, detect in QUESTION_RULES}
     scores = {name: sum(m.role == "question" and m.asks for m in marks) for name, marks in found.items()}
     best = max(scores.values())
-    if best == 0:
+    if hint:
+        name = hint
+    elif best == 0:
         return "", [], found
-    name = next(n for n, _ in QUESTION_RULES if scores[n] == best)
+    else:
+        name = next(n for n, _ in QUESTION_RULES if scores[n] == best)
     return name, [m for m in found[name] if m.role == "question"], found
 
 
@@ -51,8 +58,8 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
             and ln.indent < max(depth)]
 
 
-def find_marks(lines: list[Line]) -> tuple[str, list[Mark]]:
-    layout, questions, found = choose_layout(lines)
+def find_marks(lines: list[Line], hint: str = "") -> tuple[str, list[Mark]]:
+    layout, questions, found = choose_layout(lines, hint)
     qset = {m.index for m in questions}
     if layout == heading.NAME:
         topics = [m for m in found[heading.NAME] if m.role == "topic"]
@@ -97,9 +104,9 @@ def strip_answer_label(text: str) -> str:
     return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")
 
 
-def extract(doc: CleanDocument, title: str) -> Extraction:
+def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines)
-    layout, marks = find_marks(lines)
+    layout, marks = find_marks(lines, layout_hint)
     cards: list[Card] = []
     drops: list[Drop] = []
     topic_lines: list[int] = []
