@@ -12,8 +12,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
-from datasketch import MinHash, MinHashLSH
-
 from .model import Card
 from .text import fold
 
@@ -102,6 +100,9 @@ def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
 
 
 def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]]:
+    # imported here: datasketch pulls in SciPy (0.7 s), and most builds never need it
+    from datasketch import MinHash, MinHashLSH
+
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=PERMUTATIONS)
     hashes = {}
     for i in members:

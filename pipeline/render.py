@@ -11,9 +11,8 @@ from pathlib import Path
 import markdown
 import nh3
 
-_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+from .text import AUTOLINK, DISPLAY_MATH, INLINE_MATH
+
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 _PLACEHOLDER = "MATHPLACEHOLDER{}END"
 _RESTORE = re.compile(r"MATHPLACEHOLDER(\d+)END")
@@ -78,9 +77,9 @@ def to_html(text: str, media: Media | None = None) -> str:
             return _PLACEHOLDER.format(len(maths) - 1)
         return sub
 
-    text = _DISPLAY_MATH.sub(keep(True), text)
-    text = _INLINE_MATH.sub(keep(False), text)
-    text = _AUTOLINK.sub(r"[\1](\1)", text)
+    text = DISPLAY_MATH.sub(keep(True), text)
+    text = INLINE_MATH.sub(keep(False), text)
+    text = AUTOLINK.sub(r"[\1](\1)", text)
     if media is not None:
         text = _IMAGE.sub(lambda m: media.resolve(m.group(2), m.group(1)), text)
     _MD.reset()

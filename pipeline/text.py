@@ -25,13 +25,15 @@ def strip_list_marker(text: str) -> str:
 
 _URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)]*)\)")
-_AUTOLINK = re.compile(r"<(https?://[^>]+)>")
+AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
 
 
 def link_free(text: str) -> str:
     """The text with links, images and bare URLs removed (link labels too)."""
     text = _MD_LINK.sub("", text)
-    text = _AUTOLINK.sub("", text)
+    text = AUTOLINK.sub("", text)
     return _URL.sub("", text)
 
 

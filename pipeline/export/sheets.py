@@ -15,10 +15,11 @@ import tex2typst
 import typst
 
 from ..model import Card
+from ..text import DISPLAY_MATH, INLINE_MATH
 from ..yamlio import write_atomic
 
 FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans")
-_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)", re.S)
+_MATH = re.compile(f"{DISPLAY_MATH.pattern}|{INLINE_MATH.pattern}", re.S)
 _INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)"
                      r"|<(?P<auto>https?://[^>\s]+)>)")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-\"'])")
