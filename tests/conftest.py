@@ -10,6 +10,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = ROOT.parent / "shared"
+# documents and gold from other repositories are read from ../shared at test time, never committed
+PRACTICE = SHARED / "practice"
+GOLD = SHARED / "gold"
+SCORER = SHARED / "tools" / "score_extraction.py"
+
+
+def need_shared(*paths: Path) -> None:
+    """Skip the calling test, naming the folder, when ../shared does not hold `paths`."""
+    for path in paths:
+        if not path.exists():
+            pytest.skip(f"{path} is not beside the project (../shared)")
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -34,5 +45,6 @@ def seeds_build(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="session")
 def practice_build(tmp_path_factory) -> tuple[Path, dict]:
+    need_shared(PRACTICE / "docs")
     out = tmp_path_factory.mktemp("practice")
-    return out, build_dir(DATA / "practice" / "docs", out)
+    return out, build_dir(PRACTICE / "docs", out)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, ROOT, SHARED, build_dir
+from conftest import GOLD, PRACTICE, ROOT, SCORER, SHARED, build_dir, need_shared
 
 from pipeline.__main__ import read_source, source_files
 from pipeline.dedup import deduplicate
@@ -16,27 +16,29 @@ from pipeline.report import account, spans_by_file
 
 
 def score(cards: Path, gold: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(DATA / "score_extraction.py"), str(cards), str(gold), "--verbose"],
+    need_shared(SCORER, gold)
+    return subprocess.run([sys.executable, str(SCORER), str(cards), str(gold), "--verbose"],
                           capture_output=True, text=True, timeout=60)
 
 
 def test_seed_sources_score_zero_problems(seeds_build):
     out, _ = seeds_build
-    result = score(out / "cards.yaml", DATA / "gold")
+    result = score(out / "cards.yaml", GOLD)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("problems 0")
 
 
 def test_practice_set_scores_zero_problems(practice_build):
     out, _ = practice_build
-    result = score(out / "cards.yaml", DATA / "practice" / "gold")
+    result = score(out / "cards.yaml", PRACTICE / "gold")
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("problems 0")
 
 
-@pytest.mark.parametrize("folder", [ROOT / "source", DATA / "practice" / "docs"], ids=["seeds", "practice"])
+@pytest.mark.parametrize("folder", [ROOT / "source", PRACTICE / "docs"], ids=["seeds", "practice"])
 def test_every_nonblank_line_is_accounted_for_exactly_once(folder):
     """Each non-blank line is in a card, a topic line or dropped by a named rule."""
+    need_shared(folder)
     results = [read_source(p, p.stem) for p in source_files(folder)]
     cards, _ = deduplicate([c for r in results for c in r.cards])
     assert len(results) >= 4
