@@ -32,18 +32,42 @@ _ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析
 LAYOUTS = [name for name, _ in QUESTION_RULES]
 
 
-def choose_layout(lines: list[Line], hint: str = "") -> tuple[str, list[Mark], dict[str, list[Mark]]]:
-    """The detector whose questions ask the most, or the one `sources.yaml` names."""
-    found = {name: detect(lines) for name, detect in QUESTION_RULES}
-    scores = {name: sum(m.role == "question" and m.asks for m in marks) for name, marks in found.items()}
-    best = max(scores.values())
+# the rules that read the body of a section (headings are the sections themselves)
+BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != heading.NAME]
+_INNER_QUESTIONS = 3  # answered questions inside a heading question's answer that make the heading a section
+
+
+def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
+    """(name, questions) of the rule in `rules` whose questions ask the most (the earlier
+    rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
+    found = {name: [m for m in detect(lines) if m.role == "question"] for name, detect in rules}
     if hint:
-        name = hint
-    elif best == 0:
-        return "", [], found
-    else:
-        name = next(n for n, _ in QUESTION_RULES if scores[n] == best)
-    return name, [m for m in found[name] if m.role == "question"], found
+        return hint, found[hint]
+    # a layout is a pattern of siblings most of which ask, not one asking line among notes
+    scores = {name: asking if 2 * (asking := sum(m.asks for m in marks)) >= len(marks) else 0
+              for name, marks in found.items()}
+    if not scores or max(scores.values()) == 0:
+        return "", []
+    name = next(n for n, _ in rules if scores[n] == max(scores.values()))
+    return name, found[name]
+
+
+def _answered(lines: list[Line], questions: list[Mark], end: int) -> int:
+    """How many of `questions` (sorted) ask and have answer text before the next one or `end`."""
+    count = 0
+    for k, m in enumerate(questions):
+        stop = questions[k + 1].index if k + 1 < len(questions) else end
+        count += m.asks and (bool(m.answer.strip()) or (m.continues and any(
+            not ln.blank for ln in lines[m.index + 1:stop])))
+    return count
+
+
+def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, int, int]]:
+    """The containers of a document: (heading mark or None, first body line, end) for the
+    text before the first heading and under each heading up to the next one."""
+    starts = [(None, 0)] + [(m, m.index + 1) for m in heads]
+    ends = [m.index for m in heads] + [len(lines)]
+    return [(m, start, end) for (m, start), end in zip(starts, ends, strict=True) if start <= end]
 
 
 def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
@@ -58,25 +82,50 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
             and ln.indent < max(depth)]
 
 
-def find_marks(lines: list[Line], hint: str = "") -> tuple[str, list[Mark]]:
-    layout, questions, found = choose_layout(lines, hint)
+def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
+    """Questions and topics, container by container.
+
+    Headings make the containers. A heading that asks (see `heading`) is a question and
+    everything under it, lists of follow-up questions included, is its answer, unless that
+    body holds a layout of its own with several answered questions, which makes the heading
+    a section. In every other container the body rules compete on their own, so the
+    sections of one document may use different layouts. A layout named in `sources.yaml`
+    (`hint`) reads the whole document instead."""
+    if hint:
+        _, questions = choose_layout(lines, QUESTION_RULES, hint)
+        heads = [m for m in heading.detect(lines) if m.index not in {q.index for q in questions}]
+        heads = [Mark(m.index, "topic", m.text, heading.NAME, False, level=m.level) for m in heads]
+        return _with_topics(lines, questions, heads, set())
+    heads = heading.detect(lines)
+    questions: list[Mark] = []
+    answers: set[int] = set()  # lines inside the answer of a heading question
+    for k, (owner, start, end) in enumerate(sections(lines, heads)):
+        _, inner = choose_layout(lines[start:end], BODY_RULES)
+        if owner is not None and owner.role == "question":
+            if _answered(lines, inner, end) < _INNER_QUESTIONS:
+                answers.update(range(start, end))
+                continue
+            heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
+                                level=owner.level)
+        questions += inner
+    questions += [m for m in heads if m.role == "question"]
+    topics = [m for m in heads if m.role == "topic"]
+    return _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+
+
+def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], answers: set[int]) -> list[Mark]:
+    """All marks in line order: the questions, the heading topics, and the numbered, outline
+    and bare-line topics found outside the answers of heading questions."""
     qset = {m.index for m in questions}
-    if layout == heading.NAME:
-        topics = [m for m in found[heading.NAME] if m.role == "topic"]
-    else:
-        # every heading still closes the answer before it
-        topics = [Mark(m.index, "topic", m.text, heading.NAME, False) for m in found[heading.NAME] if m.index not in qset]
-        topics += numbered.topics(lines, qset)
+    topics = topics + [m for m in numbered.topics(lines, qset) if m.index not in answers]
     topics += outline_items(lines, questions)
     boundaries = qset | {m.index for m in topics}
     waiting = {m.index for m in questions if m.continues and not m.answer}
-    extra = bare_line.detect(lines, qset, boundaries, waiting)
-    if layout == heading.NAME:
-        extra = [m for m in extra if m.role == "topic"]
+    extra = [m for m in bare_line.detect(lines, qset, boundaries, waiting) if m.index not in answers]
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
     by_index.update({m.index: m for m in questions})
-    return layout, [by_index[i] for i in sorted(by_index)]
+    return [by_index[i] for i in sorted(by_index)]
 
 
 def _answer_text(lines: list[Line]) -> str:
@@ -106,7 +155,7 @@ def strip_answer_label(text: str) -> str:
 
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines)
-    layout, marks = find_marks(lines, layout_hint)
+    marks = find_marks(lines, layout_hint)
     cards: list[Card] = []
     drops: list[Drop] = []
     topic_lines: list[int] = []
@@ -148,7 +197,5 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         cards.append(Card(question=mark.text, answer=answer, topic=topic,
                           sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout))
         layouts[mark.layout] = layouts.get(mark.layout, 0) + 1
-    if layout:
-        layouts.setdefault(layout, 0)
     return Extraction(doc.name, cards, topic_lines, drops, layouts)
 

@@ -67,6 +67,8 @@ def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
     marks: list[Mark] = []
     for run in runs:
         asking = sum(asks[ln.index] for ln in run)
+        if len(run) >= 3 and asking == 1:
+            continue  # the steps of an answer, one of which happens to ask
         whole = len(run) >= 2 and asking >= len(run) / 2
         marks += [Mark(ln.index, "question", question_text(ln.text), NAME, asks[ln.index])
                   for ln in run if (asks[ln.index] or whole) and question_text(ln.text)]
