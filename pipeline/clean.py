@@ -144,8 +144,18 @@ def html_comment(state: CleanState) -> None:
 
 
 _HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.*?)</h\1>\s*$", re.I)
-_HTML_SUMMARY = re.compile(r"^\s*(?:<b>)?\s*<summary\b[^>]*>(.*?)</summary>\s*(?:</b>)?\s*$", re.I)
-_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s+[^<>]*)?/?>")
+_HTML_SUMMARY = re.compile(r"^\s*(?:<details\b[^>]*>)?\s*(?:<b>)?\s*<summary\b[^>]*>(.*?)</summary>\s*(?:</b>)?\s*$", re.I)
+# the elements scraped Markdown carries; anything else in angle brackets ("<pad>", "x<b 且 y>a") is text
+HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|caption|center|cite|code|col|colgroup|"
+                 "dd|del|details|dfn|div|dl|dt|em|embed|figcaption|figure|font|footer|form|h[1-6]|head|header|hr|"
+                 "html|i|iframe|img|input|ins|kbd|label|li|link|main|mark|meta|nav|nobr|object|ol|option|p|"
+                 "picture|pre|q|s|samp|script|section|select|small|source|span|strike|strong|style|sub|summary|"
+                 "sup|svg|table|tbody|td|textarea|tfoot|th|thead|title|tr|tt|u|ul|var|video|wbr")
+# attributes must be ASCII name[=value] pairs; possessive repeats keep a run of spaces linear
+_HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
+                       r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
+_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*>\s*(?:<[^>]*>\s*)*(?:答案|参考答案|解析|答|查看答案|点击查看答案|"
+                             r"answer|show answer|solution)\s*[:：]?\s*(?:<[^>]*>\s*)*</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 _IMG_TAG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.I)
@@ -167,6 +177,8 @@ def inline_html(state: CleanState) -> None:
         text = state.lines[i].text
         if "<" not in text:
             continue
+        # <details><summary>答案</summary>…: the summary labels the answer that follows, it is no heading
+        text = _ANSWER_SUMMARY.sub("", text)
         heading = _HTML_HEADING.match(text) or None
         summary = _HTML_SUMMARY.match(text)
         if heading:

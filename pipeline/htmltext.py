@@ -39,7 +39,9 @@ def _main_content(soup: BeautifulSoup) -> Tag:
         found = [t for t in soup.select(selector) if not any(_is_chrome(p) for p in t.parents if isinstance(p, Tag))]
         if found:
             return max(found, key=lambda t: len(t.get_text()))
-    return soup.body or soup
+    # a generator that emits two <body> elements: the one that holds the text
+    bodies = soup.find_all("body")
+    return max(bodies, key=lambda t: len(t.get_text(strip=True))) if bodies else soup
 
 
 def _span(tag: Tag) -> range:
@@ -47,6 +49,9 @@ def _span(tag: Tag) -> range:
     start = tag.sourceline or 1
     end = max((d.sourceline or start for d in tag.find_all(True)), default=start)
     return range(start, end + 1)
+
+
+_ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section"}
 
 
 class _Renderer:
@@ -128,10 +133,26 @@ class _Renderer:
         self.flush()
 
     def list_item(self, item: Tag, indent: str, marker: str) -> None:
+        """The item's first paragraph on the marker line; its further paragraphs (<li><p>…</p><p>…</p>)
+        as continuation lines indented under it, as CommonMark writes them; nested lists deeper."""
         line = item.sourceline or 1
-        head = [c for c in item.children if not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
-        text = "".join(inline(c) if isinstance(c, Tag) else str(c) for c in head if not isinstance(c, Comment))
-        self.emit(line, marker + _SPACES.sub(" ", text).strip().replace("\n", " "), indent)
+        head = [c for c in item.children if not isinstance(c, Comment)
+                and not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
+        paragraphs: list[tuple[int, list]] = [(line, [])]
+        for c in head:
+            if isinstance(c, Tag) and c.name in _ITEM_BLOCKS:
+                if paragraphs[-1][1] and "".join(map(str, paragraphs[-1][1])).strip():
+                    paragraphs.append((c.sourceline or line, []))
+                paragraphs[-1][1].append(c)
+                paragraphs.append((c.sourceline or line, []))
+            else:
+                paragraphs[-1][1].append(c)
+        texts = [(n, _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
+                  .strip().replace("\n", " ")) for n, part in paragraphs]
+        texts = [(n, t) for n, t in texts if t] or [(line, "")]
+        self.emit(texts[0][0], marker + texts[0][1], indent)
+        for n, text in texts[1:]:
+            self.emit(n, text, indent + " " * len(marker))
         for sub in item.find_all(["ul", "ol"], recursive=False):
             for number, child in enumerate(sub.find_all("li", recursive=False), start=1):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")

@@ -34,7 +34,10 @@ LAYOUTS = [name for name, _ in QUESTION_RULES]
 
 # the rules that read the body of a section (headings are the sections themselves)
 BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != heading.NAME]
-_INNER_QUESTIONS = 3  # answered questions inside a heading question's answer that make the heading a section
+# answered questions inside a heading question's answer that make the heading a section: a
+# heading that asks keeps a few sub-questions; one that is a question only by its asking
+# siblings ("## 快问快答" among "## …？") yields to a single answered one
+_INNER_QUESTIONS = {True: 3, False: 1}
 
 
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
@@ -102,7 +105,7 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         _, inner = choose_layout(lines[start:end], BODY_RULES)
         if owner is not None and owner.role == "question":
-            if _answered(lines, inner, end) < _INNER_QUESTIONS:
+            if _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
                 answers.update(range(start, end))
                 continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
@@ -128,7 +131,9 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     return [by_index[i] for i in sorted(by_index)]
 
 
-def _answer_text(lines: list[Line]) -> str:
+def _answer_text(lines: list[Line], quoted: bool) -> str:
+    """The answer's Markdown; inside a blockquote that also holds the question, without
+    the quote markers."""
     out: list[str] = []
     for ln in lines:
         if ln.blank:
@@ -138,7 +143,7 @@ def _answer_text(lines: list[Line]) -> str:
         if ln.heading:
             out.append(f"**{ln.body}**")
         else:
-            out.append(ln.text.rstrip())
+            out.append((ln.text if quoted else ln.source).rstrip())
     while out and out[-1] == "":
         out.pop()
     text = "\n".join(out)
@@ -186,7 +191,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if not mark.continues:
             unclaimed(body, "section_text")
             body = []
-        parts = [mark.answer, _answer_text(body)]
+        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0)]
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)

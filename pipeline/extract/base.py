@@ -22,9 +22,20 @@ class Mark:
     level: int = 0  # heading level, for heading marks
 
 
-_LABEL = re.compile(r"^\s*(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]\s*", re.I)
+_LABEL = re.compile(r"^\s*(?:(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]|Q\d{1,3}\s*[-—–])\s*", re.I)
 _TRAILING_LINKS = re.compile(r"(\s*\[\[[^\]]*\]\([^)]*\)\])+\s*$|(\s*\[[^\]]{0,12}\]\([^)]*\))+\s*$")
 _BOLD = re.compile(r"\*\*|__")
+_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+# an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
+_INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*(?:\*\*|__)?\s*(?:答案|答|回答|A|Answer)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*")
+
+
+def split_inline_answer(text: str) -> tuple[str, str]:
+    """(question, answer) of a line that carries both, else (text, "")."""
+    m = _INLINE_ANSWER.search(text)
+    if m is None or not text[m.end():].strip():
+        return text, ""
+    return text[:m.start()], text[m.end():].strip("*_ ")
 _DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
 
 
@@ -41,6 +52,7 @@ def question_text(text: str) -> str:
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
+    text = _LINK.sub(r"\1", text)  # a reader sees the link text, not its address
     return text.strip(" ¶#*_").strip()
 
 

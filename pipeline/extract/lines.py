@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..model import SourceLine
 from ..text import is_blank, is_link_only
 
+_QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
@@ -46,6 +47,8 @@ class Line:
     bold: str  # the text of a line that is bold as a whole, or ""
     link_only: bool
     in_code: bool
+    quote: int = 0  # blockquote depth; `text` is the line without its `>` markers
+    source: str = ""  # the line as written, markers included
 
 
 def _zh_number(text: str) -> int:
@@ -73,7 +76,9 @@ def analyse(lines: list[SourceLine]) -> list[Line]:
     out: list[Line] = []
     fence = False
     for i, ln in enumerate(lines):
-        text = ln.text.rstrip()
+        source = ln.text.rstrip()
+        quoted = None if fence else _QUOTE.match(source)
+        text = source[quoted.end():] if quoted else source
         in_code = fence or text.lstrip().startswith(("```", "~~~"))
         if text.lstrip().startswith(("```", "~~~")):
             fence = not fence
@@ -88,5 +93,6 @@ def analyse(lines: list[SourceLine]) -> list[Line]:
         bold_match = None if in_code else _BOLD_LINE.match(text)
         out.append(Line(i, ln.number, text, blank, indent, heading, body, bullet, numbering,
                         bold_match.group(2).strip() if bold_match else "",
-                        not blank and not in_code and is_link_only(text), in_code))
+                        not blank and not in_code and is_link_only(text), in_code,
+                        quoted.group(0).count(">") if quoted else 0, source))
     return out

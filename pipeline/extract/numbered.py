@@ -9,7 +9,7 @@ inside an answer ("一、…的目的" under "16. …") is the answer's own outl
 from __future__ import annotations
 
 from ..text import is_question_like, is_section_title
-from .base import Mark, question_text, topic_text
+from .base import Mark, question_text, split_inline_answer, topic_text
 from .lines import Line
 
 NAME = "numbered"
@@ -21,10 +21,14 @@ def _candidate(ln: Line) -> bool:
             and len(ln.numbering.rest) <= _MAX_QUESTION)
 
 
+def _asks(ln: Line) -> bool:
+    question, _ = split_inline_answer(ln.text)
+    return is_question_like(question_text(question)) and not ln.numbering.rest.rstrip().endswith((":", "："))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     numbered = [ln for ln in lines if _candidate(ln)]
-    asks = {ln.index: is_question_like(question_text(ln.text)) and not ln.numbering.rest.rstrip().endswith((":", "："))
-            for ln in numbered}
+    asks = {ln.index: _asks(ln) for ln in numbered}
     # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}
     for ln in numbered:
@@ -70,8 +74,10 @@ def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
         if len(run) >= 3 and asking == 1:
             continue  # the steps of an answer, one of which happens to ask
         whole = len(run) >= 2 and asking >= len(run) / 2
-        marks += [Mark(ln.index, "question", question_text(ln.text), NAME, asks[ln.index])
-                  for ln in run if (asks[ln.index] or whole) and question_text(ln.text)]
+        for ln in run:
+            question, answer = split_inline_answer(ln.text)
+            if (asks[ln.index] or whole) and question_text(question):
+                marks.append(Mark(ln.index, "question", question_text(question), NAME, asks[ln.index], answer=answer))
     return marks
 
 

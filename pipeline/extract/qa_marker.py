@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 
-from .base import Mark
+from .base import Mark, question_text, split_inline_answer
 from .lines import Line
 
 NAME = "qa_marker"
 _QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3})\s*(?:\*\*|__)?\s*[:：.．]"
                        r"|[【\[]\s*(?:问题?|Q)\s*\d{0,3}\s*[】\]]\s*[:：]?)"
                        r"\s*(?:\*\*|__)?\s*(?P<q>.+?)\s*(?:\*\*|__)?\s*$")
-
-
-_INLINE_ANSWER = re.compile(r"(?<=[?？])\s*(?:\*\*|__)?\s*(?:A|Answer|答|回答)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*")
 
 
 def detect(lines: list[Line]) -> list[Mark]:
@@ -24,9 +21,7 @@ def detect(lines: list[Line]) -> list[Mark]:
         m = _QUESTION.match(ln.text)
         if not m or not m.group("q").strip("*_ "):
             continue
-        question, answer = m.group("q"), ""
-        inline = _INLINE_ANSWER.search(question)  # "Q: …? A: …" on one line
-        if inline:
-            question, answer = question[:inline.start()], question[inline.end():]
-        marks.append(Mark(ln.index, "question", question.strip("*_ "), NAME, True, answer=answer.strip("*_ ")))
+        question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
+        marks.append(Mark(ln.index, "question", question_text(question) or question.strip("*_ "), NAME, True,
+                          answer=answer))
     return marks

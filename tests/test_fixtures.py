@@ -1,0 +1,25 @@
+"""Extraction pinned by fixture files, the way markdown-it-py pins its block rules with spec
+examples: each case in tests/fixtures/*.yaml is an input document and the cards a careful
+reader would make of it (question, answer, status), in document order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.__main__ import read_source
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASES = [(path.stem, case) for path in sorted(FIXTURES.glob("*.yaml"))
+         for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[f"{stem}: {c['name']}" for stem, c in CASES])
+def test_fixture(case, tmp_path):
+    source = tmp_path / case["file"]
+    source.write_text(case["input"], encoding="utf-8")
+    cards = read_source(source, source.stem).cards
+    got = [(c.question, c.answer, c.status) for c in cards]
+    want = [(c["q"], c["a"], c.get("status", "ok")) for c in case["cards"]]
+    assert got == want
