@@ -1,6 +1,6 @@
 """Extraction pinned by fixture files, the way markdown-it-py pins its block rules with spec
 examples: each case in tests/fixtures/*.yaml is an input document and the cards a careful
-reader would make of it (question, answer, status), in document order."""
+reader would make of it (question, answer, status), in document order, after deduplication."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline import status
 from pipeline.__main__ import read_source
+from pipeline.dedup import deduplicate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = [(path.stem, case) for path in sorted(FIXTURES.glob("*.yaml"))
@@ -19,7 +21,8 @@ CASES = [(path.stem, case) for path in sorted(FIXTURES.glob("*.yaml"))
 def test_fixture(case, tmp_path):
     source = tmp_path / case["file"]
     source.write_text(case["input"], encoding="utf-8")
-    cards = read_source(source, source.stem).cards
+    cards, _ = deduplicate(read_source(source, source.stem).cards)
+    cards = [status.assess(c) for c in cards]
     got = [(c.question, c.answer, c.status) for c in cards]
     want = [(c["q"], c["a"], c.get("status", "ok")) for c in case["cards"]]
     assert got == want

@@ -7,11 +7,9 @@ questions are used, so a list inside a heading's answer never becomes a card. To
 come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
-import re
-
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
-from .base import Mark, topic_text
+from .base import Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -24,9 +22,6 @@ QUESTION_RULES = [
     (table_row.NAME, table_row.detect),
     (question_line.NAME, question_line.detect),
 ]
-
-_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
-                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
 
 
 LAYOUTS = [name for name, _ in QUESTION_RULES]
@@ -55,13 +50,18 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     return name, found[name]
 
 
+# a list or a table inside an answer stays in it, however much its items ask
+_PARTS_OF_ANSWERS = {bullet.NAME, table_row.NAME}
+
+
 def _answered(lines: list[Line], questions: list[Mark], end: int) -> int:
-    """How many of `questions` (sorted) ask and have answer text before the next one or `end`."""
+    """How many of `questions` (sorted) ask, have answer text before the next one or `end`,
+    and are not list items or table rows."""
     count = 0
     for k, m in enumerate(questions):
         stop = questions[k + 1].index if k + 1 < len(questions) else end
-        count += m.asks and (bool(m.answer.strip()) or (m.continues and any(
-            not ln.blank for ln in lines[m.index + 1:stop])))
+        count += m.asks and m.layout not in _PARTS_OF_ANSWERS and (bool(m.answer.strip()) or (m.continues and any(
+            not ln.blank for ln in lines[m.index + m.span:stop])))
     return count
 
 
@@ -154,10 +154,6 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
     return text
 
 
-def strip_answer_label(text: str) -> str:
-    return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")
-
-
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines)
     marks = find_marks(lines, layout_hint)
@@ -177,7 +173,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     open_topics: list[tuple[int, str]] = []
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
-        body = lines[mark.index + 1:end]
+        body = lines[mark.index + mark.span:end]
         if mark.role == "topic":
             level = mark.level or 0
             open_topics = [t for t in open_topics if level and t[0] and t[0] < level]
@@ -196,7 +192,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if following is not None and following.carry:
             parts.append(following.carry)
         answer = strip_answer_label("\n\n".join(p for p in parts if p.strip()))
-        numbers = [lines[mark.index].number] + [ln.number for ln in body if not ln.blank]
+        numbers = [ln.number for ln in lines[mark.index:mark.index + mark.span]] + [ln.number for ln in body if not ln.blank]
         if following is not None and following.carry:
             numbers.append(lines[following.index].number)
         cards.append(Card(question=mark.text, answer=answer, topic=topic,

@@ -20,6 +20,7 @@ class Mark:
     carry: str = ""  # text before the question on its line that closes the previous answer
     continues: bool = True  # the answer runs on over the following lines
     level: int = 0  # heading level, for heading marks
+    span: int = 1  # lines the question takes: a stem's premise lines before its asking line
 
 
 _LABEL = re.compile(r"^\s*(?:(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]|Q\d{1,3}\s*[-—–])\s*", re.I)
@@ -59,3 +60,11 @@ def question_text(text: str) -> str:
 def topic_text(text: str) -> str:
     text = _BOLD.sub("", text).strip()
     return strip_numbering(text).strip(" ¶#*_:：").strip()
+
+
+_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
+                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
+
+
+def strip_answer_label(text: str) -> str:
+    return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")

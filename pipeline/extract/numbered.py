@@ -8,8 +8,10 @@ numbering style that already appears before the first question: a style first se
 inside an answer ("一、…的目的" under "16. …") is the answer's own outline."""
 from __future__ import annotations
 
-from ..text import is_question_like, is_section_title
-from .base import Mark, question_text, split_inline_answer, topic_text
+import re
+
+from ..text import ends_with_question_mark, is_question_like, is_section_title
+from .base import Mark, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line
 
 NAME = "numbered"
@@ -26,9 +28,34 @@ def _asks(ln: Line) -> bool:
     return is_question_like(question_text(question)) and not ln.numbering.rest.rstrip().endswith((":", "："))
 
 
+_MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
+_STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*$")
+
+
+def _stem(lines: list[Line], position: int) -> list[Line]:
+    """The numbered line and the premise lines that follow it up to an asking line
+    ("5. 考虑一个二分类问题。" / "正负样本比为 1:99。" / "以下哪种指标最合适？"), or [] when the
+    paragraph does not end in a question."""
+    stem = [lines[position]]
+    if not _STATEMENT_END.search(lines[position].text):
+        return []
+    for ln in lines[position + 1:position + 1 + _MAX_STEM]:
+        if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold:
+            return []
+        if split_inline_answer(ln.text)[1] or strip_answer_label(ln.text) != ln.text:
+            return []
+        stem.append(ln)
+        if is_question_like(question_text(ln.text)) and ends_with_question_mark(ln.text):
+            return stem
+    return []
+
+
 def detect(lines: list[Line]) -> list[Mark]:
+    position = {ln.index: k for k, ln in enumerate(lines)}
     numbered = [ln for ln in lines if _candidate(ln)]
     asks = {ln.index: _asks(ln) for ln in numbered}
+    stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
+    asks.update({i: True for i in stems})
     # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}
     for ln in numbered:
@@ -45,6 +72,10 @@ def detect(lines: list[Line]) -> list[Mark]:
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
     numbered = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
     marks = _runs(numbered, asks, depths)
+    for m in marks:
+        if m.index in stems:
+            m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
+            m.span = len(stems[m.index])
     return sorted(marks, key=lambda m: m.index)
 
 
