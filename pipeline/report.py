@@ -10,6 +10,22 @@ from .model import Card, CleanDocument, Extraction
 from .render import Media
 
 
+# drops that no cleaning rule claimed: text that extraction found outside every card
+UNCLAIMED_RULES = frozenset({"preamble", "section_text", "no_questions"})
+
+
+@dataclass(frozen=True)
+class DroppedRun:
+    """Consecutive non-blank source lines dropped as text outside every card."""
+
+    file: str
+    first: int
+    last: int
+    rule: str
+    chars: int  # characters of text dropped, spaces excluded
+    opening: str  # the first characters of the run
+
+
 @dataclass
 class SourceAccount:
     name: str
@@ -24,6 +40,7 @@ class SourceAccount:
     layouts: dict[str, int]
     unaccounted: list[int]
     warnings: list[str]
+    unclaimed: list[DroppedRun] = field(default_factory=list)
 
 
 @dataclass
@@ -55,7 +72,29 @@ def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tu
     unaccounted = sorted(nonblank - dropped_lines - topic_lines - card_lines)
     return SourceAccount(doc.name, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
                          len(topic_lines & nonblank - dropped_lines), len(dropped_lines & nonblank), rules,
-                         doc.rewrites, extraction.layouts, unaccounted, doc.warnings)
+                         doc.rewrites, extraction.layouts, unaccounted, doc.warnings,
+                         unclaimed_runs(doc, extraction))
+
+
+def unclaimed_runs(doc: CleanDocument, extraction: Extraction) -> list[DroppedRun]:
+    """Runs of consecutive non-blank lines that extraction dropped as text outside every card
+    (`UNCLAIMED_RULES`), so that a user sees answer text that went nowhere."""
+    unclaimed = {d.line: d for d in extraction.drops if d.rule in UNCLAIMED_RULES}
+    runs: list[list] = []
+    previous = None
+    for line in sorted(doc.nonblank_lines):
+        drop = unclaimed.get(line)
+        if drop is None:
+            previous = None
+            continue
+        if previous is not None and previous.rule == drop.rule:
+            runs[-1].append(drop)
+        else:
+            runs.append([drop])
+        previous = drop
+    return [DroppedRun(doc.name, run[0].line, run[-1].line, run[0].rule,
+                       sum(len("".join(d.text.split())) for d in run), _short(run[0].text))
+            for run in runs]
 
 
 def _short(text: str, size: int = 60) -> str:
@@ -67,9 +106,11 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
            diff: Diff | None, errors: list[str], generated: str, media: Media | None = None,
            formulas: list[str] | None = None, edit_notes: list | None = None) -> str:
     status = Counter(c.status for c in cards)
+    runs = [r for a in accounts for r in a.unclaimed]
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
            f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
-           f"{status['dropped']} dropped) · {len(merges)} merges\n"]
+           f"{status['dropped']} dropped) · {len(merges)} merges · "
+           f"{sum(r.chars for r in runs)} characters of text outside every card ({len(runs)} runs)\n"]
     if errors:
         out.append("## Skipped sources\n")
         out += [f"- {e}" for e in errors]
@@ -102,6 +143,14 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         rewrites.update(a.rewrites)
     if rewrites:
         out.append("Lines repaired in place: " + ", ".join(f"{k} {v}" for k, v in sorted(rewrites.items())) + "\n")
+    if runs:
+        out.append("## Text outside every card\n")
+        out.append("Lines that no cleaning rule claimed and no card took (`preamble`: before the first question, "
+                   "`section_text`: under a topic, before its first question, `no_questions`: a document with "
+                   "no Q&A). Read them for answers that went nowhere.\n")
+        out += [f"- {r.file}:{r.first}" + (f"–{r.last}" if r.last != r.first else "")
+                + f" ({r.rule}, {r.chars} characters): “{r.opening}”" for r in runs]
+        out.append("")
     types = Counter(c.type for c in cards)
     out.append("## Cards\n")
     out.append("By type: " + ", ".join(f"{k} {v}" for k, v in sorted(types.items())) +
