@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import CHROME_MARKER, is_blank, strip_list_marker
+from .text import CHROME_MARKER, ends_with_question_mark, is_blank, strip_list_marker
 
 
 @dataclass
@@ -276,6 +276,9 @@ def _is_chrome_line(text: str) -> bool:
 _NUMBERED_START = re.compile(r"^\s*(#{1,6}\s|\d+(\.\d+)*([.．)]?\s|、)|Q\d*[:：.]|问[:：])")
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)、])\s")
+
+
 def page_footer(state: CleanState) -> None:
     """The trailing block of site chrome: comment box, tip jar, share/like bar, prev/next
     links, related posts, copyright. Found from the end of the document: short lines and
@@ -284,11 +287,18 @@ def page_footer(state: CleanState) -> None:
     start = len(live)
     for pos in range(len(live) - 1, -1, -1):
         text = state.lines[live[pos]].text.strip()
+        if text.startswith("#") and ends_with_question_mark(text):
+            break  # a footer holds no asking heading: the text from here on is questions
         if _is_chrome_line(text) or (len(text) <= 40 and not _NUMBERED_START.match(text)):
             start = pos
             continue
         break
     first = next((pos for pos in range(start, len(live)) if _is_chrome_line(state.lines[live[pos]].text)), len(live))
+    # nor does it begin inside a list that began above it: "包括：" / "- 阅读理解" ends an answer
+    while 0 < first < len(live) and _LIST_ITEM.match(state.lines[live[first]].text) and (
+            _LIST_ITEM.match(state.lines[live[first - 1]].text)
+            or state.lines[live[first - 1]].text.rstrip().endswith((":", "："))):
+        first += 1
     region = live[first:]
     marked = sum(_is_chrome_line(state.lines[i].text) for i in region)
     # one closing line can carry the whole footer: "欢迎点赞收藏关注！"
@@ -322,11 +332,14 @@ def advert(state: CleanState) -> None:
     """Ad lines: follow-my-account, scan-the-code, tutoring offers."""
     for i in state.live():
         text = state.lines[i].text
-        if len(text.strip()) <= 120 and _AD.search(text) and not text.lstrip().startswith("#"):
+        # a call to action neither asks nor is numbered: "二维码检测用什么方法？" is a question
+        if (len(text.strip()) <= 120 and _AD.search(text) and not _NUMBERED_START.match(text)
+                and not ends_with_question_mark(text)):
             state.drop(i, "advert")
 
 
 _SENTENCE_PUNCT = re.compile(r"[。，,；;！!？?：:（）()]")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*+(?:_[A-Za-z0-9]++)++")  # conv_1, layer_norm_2: names in code
 _LATEX_OR_CODE = re.compile(r"[\\{}&$=<>/]")
 
 
@@ -337,7 +350,7 @@ def image_alt_text(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text.strip()
         if ("_" in text and len(text) <= 80 and not _SENTENCE_PUNCT.search(text) and not _LATEX_OR_CODE.search(text)
-                and not text.startswith(("#", "-", "*", "|", "$", "`", "!", "["))):
+                and not text.startswith(("#", "-", "*", "|", "$", "`", "!", "[")) and not _IDENTIFIER.fullmatch(text)):
             candidates.setdefault(text.split("_", 1)[0], []).append(i)
     for key, indices in candidates.items():
         if key and len(indices) >= 3:
@@ -347,7 +360,7 @@ def image_alt_text(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text.strip()
         for key, indices in candidates.items():
-            if (len(indices) >= 3 and key and text.startswith(key) and "_" in text
+            if (len(indices) >= 3 and key and text.startswith(key) and "_" in text and not _IDENTIFIER.fullmatch(text)
                     and not _SENTENCE_PUNCT.search(text) and not _LATEX_OR_CODE.search(text)):
                 state.drop(i, "image_alt_text")
 
@@ -429,11 +442,25 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*(\{[^}]*\}|-?[\d.]+\s*(em|ex|pt|mu|px))\s*")
 
 
+# "F\(x\)" glued to a word is an escaped call, "矩阵 \( P \)" is math
+_PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
+_ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
+
+
+def _paren_math(text: str) -> str:
+    label = _ESCAPED_LABEL.match(text)
+    start = label.end() if label else 0
+    return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])
+
+
 def markdown_escape(state: CleanState) -> None:
-    r"""Markdown escapes outside math and code are literal characters: `\(1\)` is "(1)"."""
+    r"""LaTeX inline math `\( P \)` becomes `$P$`, the one math form the later stages read;
+    other Markdown escapes outside math and code are literal characters: `\(1\)` opening a
+    line is "(1)"."""
     for i in state.live():
         text = state.lines[i].text
         if "\\" in text:
+            text = _paren_math(text)
             state.rewrite(i, _outside_math(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
 
 

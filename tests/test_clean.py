@@ -49,6 +49,11 @@ def test_markdown_escapes_are_literal_outside_math():
     assert kept == [r"(1)计算简单，$\frac{a}{b}$ 与 F(x)"]
 
 
+def test_latex_paren_math_is_math_not_an_escape():
+    kept, _ = run(r"\(2\) 投影矩阵 \( P \) 满足 \(P^2 = P\)，记作 f\(P\)")
+    assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]
+
+
 def test_kern_debris_is_removed_inside_math():
     kept, _ = run(r"$$\kern{8 em}f(z) = z$$")
     assert kept == ["$$f(z) = z$$"]
