@@ -219,13 +219,18 @@ def toc_marker(state: CleanState) -> None:
             state.drop(i, "toc")
 
 
+# a section number in any style: "12.1，", "十二、", "（三）", "3)"; a contents list may number
+# its entries in another style than the headings it repeats
+_SECTION_NUMBER = re.compile(r"^\s*[(（]?\s*(?:\d{1,3}(?:\.\d{1,3})*|[一二三四五六七八九十]{1,3})\s*[)）]?\s*[.．、，,:：]?\s*")
+
+
 def _toc_key(text: str) -> str:
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s*#+\s*", "", strip_list_marker(text))
+    text = _SECTION_NUMBER.sub("", re.sub(r"^\s*#+\s*", "", strip_list_marker(text)), count=1)
     return re.sub(r"[\s¶*_`]+", "", text)
 
 
-_STRUCTURAL = re.compile(r"^\s*(#{1,6}\s|\d{1,3}(\.\d{1,3})*[.、)）]?\s*\S|\*\*|__)")
+_STRUCTURAL = re.compile(r"^\s*(#{1,6}\s|\d{1,3}(\.\d{1,3})*[.、)），]?\s*\S|[一二三四五六七八九十]{1,3}\s*[、，,.．]|\*\*|__)")
 _ANCHOR_LINK = re.compile(r"^\s*([-*+•]\s+|\d+[.)]\s+)?\[[^\]]+\]\(#[^)]*\)\s*$")
 
 
@@ -310,7 +315,7 @@ def page_footer(state: CleanState) -> None:
 
 _CHROME_LINE = re.compile(
     r"^\s*(展开全文|阅读全文|展开阅读全文|点击展开|收起|[‹«]?\s*(上一篇|下一篇|前一篇|后一篇)\s*[:：].{0,40}|"
-    r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,20}(阅读|浏览)\s*(数|量|次)?\s*[:：]?\s*\d+\s*(次)?\s*|"
+    r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,40}(阅读|浏览)\s*(数|量|次)?\s*[:：]?\s*\d[\d,]*\s*(次)?\s*|"
     r"(编辑|作者|发布于|发表于|日期|时间)[:：].{0,60}(\d{4}[-/.年]\d{1,2}).*)[\s▾▼]*$")
 _BREADCRUMB = re.compile(r"^[^。，,]{0,60}([›»>]|/)\s*[^。，,]{1,20}(\s*([›»>]|/)\s*[^。，,]{1,20}){1,}$")
 

@@ -13,12 +13,12 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
-    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)[.．]?(?:\s+|(?=[\u4e00-\u9fff]))(.*)$")),
+    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)(?:[.．，]|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
     ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
     ("dot", re.compile(r"^\s*(\d{1,3})[.．](?!\d)\s*(.*)$")),
     ("paren", re.compile(r"^\s*(\d{1,3})[)）]\s*(.*)$")),
     ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
-    ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.*)$")),
+    ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．，]\s*(.*)$")),
     ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
     ("question_no", re.compile(r"^\s*(?:[QqＱ]|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:：.．、)）]\s*(.*)$")),
 ]

@@ -70,13 +70,29 @@ def detect(lines: list[Line]) -> list[Mark]:
     best = max(sum(asks[ln.index] for ln in group) for group in per_depth.values())
     depths = {d for d, group in per_depth.items()
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
-    numbered = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
-    marks = _runs(numbered, asks, depths)
+    chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
+    marks = _runs(chosen, asks, depths) + _sub_questions(numbered, chosen, asks)
     for m in marks:
         if m.index in stems:
             m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
             m.span = len(stems[m.index])
     return sorted(marks, key=lambda m: m.index)
+
+
+def _sub_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, bool]) -> list[Mark]:
+    """Asking lines numbered under a question in another style: "2.1，…吗" after "二，…"."""
+    parent: dict[int, int] = {}  # line index -> number of the question above it
+    current = None
+    chosen_at = {ln.index for ln in chosen}
+    for ln in numbered:
+        if ln.index in chosen_at:
+            current = ln.numbering.numbers[-1]
+        elif current is not None:
+            parent[ln.index] = current
+    return [Mark(ln.index, "question", question_text(split_inline_answer(ln.text)[0]), NAME, True)
+            for ln in numbered
+            if ln.index not in chosen_at and ln.numbering.style == "dotted" and asks[ln.index]
+            and len(ln.numbering.numbers) == 2 and ln.numbering.numbers[0] == parent.get(ln.index)]
 
 
 def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int]) -> list[Mark]:
