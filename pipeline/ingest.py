@@ -65,11 +65,25 @@ def split_lines(text: str) -> list[str]:
     return parts
 
 
-def document_kind(path: Path, data: bytes) -> str:
+# lines that only Markdown writes: ATX headings, fences, display-math fences, table rows, links
+_MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$)|\]\([^)\s]+\)|^ {0,3}\*\*[^*]+\*\*\s*$",
+                            re.M)
+_MIN_MARKDOWN_LINES = 2
+
+
+def document_kind(path: Path, data: bytes, text: str) -> str:
+    """Which front end reads a source: "html", "markdown" or "text" (a flat copy of page text).
+
+    Decided by content as well as by name: HTML saved under any name is read as HTML, a
+    `.txt` holding Markdown (headings, fences, `$$`, tables, links) as Markdown, and a
+    `.md` with none of these as flat text."""
     kind = SOURCE_SUFFIXES.get(path.suffix.lower(), "text")
     if kind != "html" and _HTML_START.match(data[:2048]):
         return "html"
-    return kind
+    if kind == "html":
+        return kind
+    markdown = sum(1 for _ in zip(range(_MIN_MARKDOWN_LINES), _MARKDOWN_LINE.finditer(text), strict=False))
+    return "markdown" if markdown >= _MIN_MARKDOWN_LINES else "text"
 
 
 def ingest(path: Path, name: str | None = None) -> Document:
@@ -85,7 +99,7 @@ def ingest(path: Path, name: str | None = None) -> Document:
         raise PipelineError(shown, f"cannot read: {exc.strerror}") from None
     text, encoding = decode(data, shown)
     raw = split_lines(text)
-    kind = document_kind(path, data)
+    kind = document_kind(path, data, text)
     if kind == "html":
         lines, markup_drops = html_to_lines(text, raw, shown)
         return Document(shown, "html", lines, len(raw), encoding, str(path.parent), markup_drops)

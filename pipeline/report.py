@@ -29,6 +29,7 @@ class DroppedRun:
 @dataclass
 class SourceAccount:
     name: str
+    kind: str  # the front end that read it: html, markdown or text
     encoding: str
     raw_lines: int
     nonblank: int
@@ -70,7 +71,7 @@ def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tu
     # a line is counted once per rule, even when it held several HTML blocks
     rules = Counter(rule for rule, _ in {(d.rule, d.line) for d in [*doc.drops, *extraction.drops]})
     unaccounted = sorted(nonblank - dropped_lines - topic_lines - card_lines)
-    return SourceAccount(doc.name, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
+    return SourceAccount(doc.name, doc.kind, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
                          len(topic_lines & nonblank - dropped_lines), len(dropped_lines & nonblank), rules,
                          doc.rewrites, extraction.layouts, unaccounted, doc.warnings,
                          unclaimed_runs(doc, extraction))
@@ -116,8 +117,9 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         out += [f"- {e}" for e in errors]
         out.append("")
     out.append("## Sources\n")
-    out.append("| source | encoding | lines | non-blank | in cards | topic lines | dropped | unaccounted | layout | cards (ok/all) |")
-    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    out.append("| source | read as | encoding | lines | non-blank | in cards | topic lines | dropped | unaccounted | layout "
+               "| cards (ok/all) |")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     per_source: dict[str, list[Card]] = {}
     for card in cards:
         for name in dict.fromkeys(s.file for s in card.sources):
@@ -125,7 +127,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     for a in accounts:
         own = per_source.get(a.name, [])
         layout = ", ".join(f"{k} {v}" for k, v in sorted(a.layouts.items(), key=lambda kv: -kv[1])) or "none"
-        out.append(f"| {a.name} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
+        out.append(f"| {a.name} | {a.kind} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
                    f"{a.dropped_lines} | {len(a.unaccounted)} | {layout} | "
                    f"{sum(c.status == 'ok' for c in own)}/{len(own)} |")
     out.append("")

@@ -62,7 +62,7 @@ def test_wild_corpus_builds_cleanly(tmp_path):
     files = sorted(p.name for p in WILD.iterdir() if p.suffix in {".md", ".txt", ".html"})
     for name in files:
         assert f"| {name} |" in report, name
-    assert "| 06_interview-prepare-mianjing-gbk.txt | gb18030 |" in report
+    assert "| 06_interview-prepare-mianjing-gbk.txt | text | gb18030 |" in report
     assert "lines not accounted for" not in report
     assert elapsed < 45, f"wild build took {elapsed:.1f} s"  # about 8 s alone; the bound allows a busy CI
     by_file: dict[str, list[dict]] = {}

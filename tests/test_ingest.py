@@ -60,3 +60,15 @@ def test_html_keeps_source_lines_and_drops_chrome(tmp_path):
     assert [(ln.number, ln.text) for ln in doc.lines] == [(4, "### 什么是池化？"), (5, "取区域平均或最大。")]
     rules = {d.line: d.rule for d in doc.markup_drops}
     assert rules[2] == "html_chrome" and rules[7] == "html_chrome"
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
+    ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
+    ("page.txt", "<!doctype html>\n<html><body><h2>什么是ReLU？</h2><p>负半轴为零。</p></body></html>\n", "html"),
+    ("page.md", "## 什么是ReLU？\n负半轴为零。\n\n## 什么是GELU？\n用高斯分布函数加权。\n", "markdown"),
+])
+def test_the_front_end_is_chosen_by_content_as_well_as_name(tmp_path, name, content, kind):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert ingest(path).kind == kind
