@@ -65,9 +65,10 @@ def split_lines(text: str) -> list[str]:
     return parts
 
 
-# lines that only Markdown writes: ATX headings, fences, display-math fences, table rows, links
-_MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$)|\]\([^)\s]+\)|^ {0,3}\*\*[^*]+\*\*\s*$",
-                            re.M)
+# lines that only Markdown writes: ATX headings, setext underlines, fences, display-math fences,
+# blockquotes, table rows, links, bold lines
+_MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$|>)|\]\([^)\s]+\)"
+                            r"|^ {0,3}\*\*[^*\n]+\*\*\s*$|(?<=\S\n)(?:={3,}|-{3,})[ \t]*$", re.M)
 _MIN_MARKDOWN_LINES = 2
 
 
