@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
+from .blocks import code_lines
 from .model import CleanDocument, Document, Drop, SourceLine
 from .text import CHROME_MARKER, ends_with_question_mark, is_blank, strip_list_marker
 
@@ -61,8 +62,11 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def protect_code(state: CleanState) -> None:
-    """Mark fenced code blocks (``` or ~~~) and display math over several lines ($$ … $$)
-    so that no other rule touches them."""
+    """Mark code blocks and display math over several lines ($$ … $$) so that no other rule
+    touches them: in Markdown as markdown-it-py parses them (fenced and indented code), in
+    any document the fenced blocks (``` or ~~~) a text copy may hold."""
+    if state.kind == "markdown":
+        state.protected.update(code_lines([ln.text for ln in state.lines]))
     inside = None
     for i, ln in enumerate(state.lines):
         stripped = ln.text.strip()
@@ -506,11 +510,15 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
         rule(state)
     drops = list(doc.markup_drops)
     kept: list[SourceLine] = []
+    code: set[int] = set()
     for i, ln in enumerate(state.lines):
         if i in state.dropped:
             drops.append(Drop(state.dropped[i], doc.name, ln.number, doc.lines[i].text.strip()[:200]))
         else:
+            if i in state.protected:
+                code.add(len(kept))
             kept.append(ln)
     nonblank = {ln.number for ln in doc.lines if not is_blank(ln.text)} | {d.line for d in doc.markup_drops}
     return CleanDocument(doc.name, doc.kind, kept, drops, dict(state.rewrites), doc.raw_line_count,
-                         nonblank, doc.encoding, state.warnings)
+                         nonblank, doc.encoding, state.warnings,
+                         frozenset(code))

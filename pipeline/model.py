@@ -60,6 +60,7 @@ class CleanDocument:
     nonblank_lines: set[int]
     encoding: str = "utf-8"
     warnings: list[str] = field(default_factory=list)
+    code_lines: frozenset[int] = frozenset()  # positions in `lines` of code blocks and display math
 
 
 @dataclass(frozen=True)

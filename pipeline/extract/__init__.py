@@ -155,7 +155,7 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
 
 
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
-    lines = analyse(doc.lines)
+    lines = analyse(doc.lines, doc.code_lines)
     marks = find_marks(lines, layout_hint)
     cards: list[Card] = []
     drops: list[Drop] = []

@@ -13,7 +13,7 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
-    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)(?:[.．，]|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
+    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)(?:[.．，](?!\d)|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
     ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
     ("dot", re.compile(r"^\s*(\d{1,3})[.．](?!\d)\s*(.*)$")),
     ("paren", re.compile(r"^\s*(\d{1,3})[)）]\s*(.*)$")),
@@ -72,14 +72,16 @@ def parse_numbering(text: str) -> Numbering | None:
     return None
 
 
-def analyse(lines: list[SourceLine]) -> list[Line]:
+def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list[Line]:
+    """What a detector sees of each line; `code` holds the positions of the lines the parser
+    put in code blocks (a fence opened in page text is followed here too)."""
     out: list[Line] = []
     fence = False
     for i, ln in enumerate(lines):
         source = ln.text.rstrip()
         quoted = None if fence else _QUOTE.match(source)
         text = source[quoted.end():] if quoted else source
-        in_code = fence or text.lstrip().startswith(("```", "~~~"))
+        in_code = fence or text.lstrip().startswith(("```", "~~~")) or i in code
         if text.lstrip().startswith(("```", "~~~")):
             fence = not fence
         blank = is_blank(text)

@@ -1,0 +1,75 @@
+"""Markdown read as a block tree by markdown-it-py (CommonMark, GFM tables, dollar math).
+
+The parser, not a regex, decides what is code, a heading, a quote or a list: its tokens
+carry `map`, the lines they cover, so every block keeps its place in the source."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+BlockKind = Literal["heading", "paragraph", "code", "math", "list", "item", "quote", "table", "html", "rule"]
+
+_KINDS: dict[str, BlockKind] = {
+    "heading": "heading", "paragraph": "paragraph", "code_block": "code", "fence": "code",
+    "math_block": "math", "math_block_label": "math", "bullet_list": "list", "ordered_list": "list",
+    "list_item": "item", "blockquote": "quote", "table": "table", "html_block": "html", "hr": "rule",
+}
+CODE_KINDS: frozenset[BlockKind] = frozenset({"code", "math"})
+
+
+@dataclass
+class Block:
+    """A block of the document: its kind, the lines it covers (0-based indices into the
+    lines given, `last` inclusive), its heading level, its nesting depth and its children."""
+
+    kind: BlockKind
+    first: int
+    last: int
+    level: int = 0
+    depth: int = 0
+    children: list[Block] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # only the block structure is read: inline parsing (half the time) is switched off
+    md = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, allow_space=True, double_inline=True)
+    return md.disable(["inline", "text_join"], ignoreInvalid=True)
+
+
+def markdown_tree(texts: list[str]) -> list[Block]:
+    """The top-level blocks of a Markdown document given as its lines (no line ends), each
+    with its nested blocks. Lines inside no block (blank lines) belong to none."""
+    root: list[Block] = []
+    stack: list[Block] = []
+    for token in _parser().parse("\n".join(texts)):
+        kind = _KINDS.get(token.type.removesuffix("_open").removesuffix("_close"))
+        if kind is None:
+            continue
+        if token.nesting == -1:
+            stack.pop()
+            continue
+        if token.map is None:
+            continue
+        level = int(token.tag[1]) if kind == "heading" and token.tag[1:].isdigit() else 0
+        block = Block(kind, token.map[0], max(token.map[0], token.map[1] - 1), level, len(stack))
+        (stack[-1].children if stack else root).append(block)
+        if token.nesting == 1:
+            stack.append(block)
+    return root
+
+
+def walk(blocks: list[Block]):
+    """Every block of a tree, parents before their children, in document order."""
+    for block in blocks:
+        yield block
+        yield from walk(block.children)
+
+
+def code_lines(texts: list[str]) -> set[int]:
+    """Indices of the lines inside code blocks (fenced or indented) and display math."""
+    return {i for b in walk(markdown_tree(texts)) if b.kind in CODE_KINDS for i in range(b.first, b.last + 1)}
