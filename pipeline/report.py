@@ -2,6 +2,7 @@
 need a hand; what changed since the previous build."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -58,6 +59,20 @@ def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tu
                          doc.rewrites, extraction.layouts, unaccounted, doc.warnings)
 
 
+_CELL_BREAKERS = re.compile(r"[|\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def cell(text: object) -> str:
+    """Text for one Markdown table cell or list line: `|` and line breaks (a file may be
+    named with either) would end the cell or the row, so they are escaped."""
+    return _CELL_BREAKERS.sub(lambda m: "\\|" if m.group() == "|" else m.group().encode("unicode_escape").decode(),
+                              str(text))
+
+
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(cell(c) for c in cells) + " |"
+
+
 def _short(text: str, size: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[:size - 1] + "…"
@@ -72,7 +87,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
            f"{status['dropped']} dropped) · {len(merges)} merges\n"]
     if errors:
         out.append("## Skipped sources\n")
-        out += [f"- {e}" for e in errors]
+        out += [f"- {cell(e)}" for e in errors]
         out.append("")
     out.append("## Sources\n")
     out.append("| source | encoding | lines | non-blank | in cards | topic lines | dropped | unaccounted | layout | cards (ok/all) |")
@@ -84,18 +99,17 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     for a in accounts:
         own = per_source.get(a.name, [])
         layout = ", ".join(f"{k} {v}" for k, v in sorted(a.layouts.items(), key=lambda kv: -kv[1])) or "none"
-        out.append(f"| {a.name} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
-                   f"{a.dropped_lines} | {len(a.unaccounted)} | {layout} | "
-                   f"{sum(c.status == 'ok' for c in own)}/{len(own)} |")
+        out.append(_row([a.name, a.encoding, a.raw_lines, a.nonblank, a.in_cards, a.topics, a.dropped_lines,
+                         len(a.unaccounted), layout, f"{sum(c.status == 'ok' for c in own)}/{len(own)}"]))
     out.append("")
     out.append("## Lines dropped, by rule\n")
     rules = sorted({r for a in accounts for r in a.dropped})
     if rules:
-        out.append("| source | " + " | ".join(rules) + " |")
+        out.append(_row(["source", *rules]))
         out.append("| --- |" + " --- |" * len(rules))
         for a in accounts:
-            out.append(f"| {a.name} | " + " | ".join(str(a.dropped.get(r, 0)) for r in rules) + " |")
-        out.append("| **all** | " + " | ".join(str(sum(a.dropped.get(r, 0) for a in accounts)) for r in rules) + " |")
+            out.append(_row([a.name, *(a.dropped.get(r, 0) for r in rules)]))
+        out.append(_row(["**all**", *(sum(a.dropped.get(r, 0) for a in accounts) for r in rules)]))
     out.append("")
     rewrites = Counter()
     for a in accounts:
@@ -113,7 +127,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     needing = [c for c in cards if c.status in ("needs_answer", "needs_review")]
     if needing:
         out.append("## Cards that need a hand\n")
-        out += [f"- `{c.id}` {c.status}: {_short(c.question)} ({c.sources[0].file}:{c.sources[0].first})" for c in needing]
+        out += [f"- `{c.id}` {c.status}: {_short(c.question)} ({cell(c.sources[0].file)}:{c.sources[0].first})" for c in needing]
         out.append("")
     if diff is not None and (diff.added or diff.removed or diff.changed):
         out.append("## Changes since the previous build\n")
@@ -144,8 +158,8 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]
     if warnings or unaccounted:
         out.append("## Warnings\n")
-        out += [f"- {name}: {w}" for name, w in warnings]
-        out += [f"- {name}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
+        out += [f"- {cell(name)}: {w}" for name, w in warnings]
+        out += [f"- {cell(name)}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
         out.append("")
     return "\n".join(out)
 
