@@ -149,8 +149,8 @@ class Outputs:
     of the code), with what the report needs from it (the deck's images, the formulas a
     sheet printed as source), kept in build/.outputs.json. An output's entry is removed
     before the output is rewritten and put back once it is whole, so whatever stops a
-    build (Ctrl-C, a kill, a full disk), the next one rewrites exactly the outputs that
-    do not match their cards."""
+    build (Ctrl-C, a kill, a full disk), the next one rewrites every output that does not
+    match its cards."""
 
     def __init__(self, build_dir: Path, cards_digest: str):
         self.build_dir = build_dir
@@ -179,6 +179,7 @@ class Outputs:
         self._save()
 
     def about(self, name: str, key: str) -> object:
+        """What was kept under `key` when `name` was written (None if nothing was)."""
         return self.entries.get(name, {}).get(key)
 
     def _save(self) -> None:
@@ -258,8 +259,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                 pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
                 outputs.done("study.md")
             if deck_stale:
-                media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
-                outputs.done("deck.apkg", media=_media_record(media))
+                outputs.done("deck.apkg", media=_media_record(
+                    write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)))
             for name, job in zip(SHEETS, pdfs, strict=True):
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
