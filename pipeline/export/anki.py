@@ -17,7 +17,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from ..model import Card
+from ..model import Card, PipelineError
 from ..render import Media, to_html, to_inline_html
 
 CSS = """
@@ -136,7 +136,8 @@ def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, 
 
 
 def _write_package(package: OnePassPackage, media: Media, path: Path, timestamp: float) -> None:
-    """genanki names media by their file name; bundle each under its package name."""
+    """genanki names media by their file name; bundle each under its package name.
+    Raises PipelineError naming `path` when the build folder does not take it."""
     with tempfile.TemporaryDirectory() as tmp:
         staged = []
         for name, source in media.files.items():
@@ -145,9 +146,12 @@ def _write_package(package: OnePassPackage, media: Media, path: Path, timestamp:
             staged.append(str(target))
         package.media_files = staged
         out = path.parent / f".{path.name}.tmp"
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            package.write_to_file(str(out), timestamp=timestamp)
-            out.replace(path)
-        finally:
-            out.unlink(missing_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                package.write_to_file(str(out), timestamp=timestamp)
+                out.replace(path)
+            finally:
+                out.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only or full build folder
+            raise PipelineError(str(path), f"cannot write: {exc.strerror or exc}") from None

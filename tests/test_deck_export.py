@@ -1,16 +1,19 @@
-"""Scale faults: the deck export grows linearly with the number of subdecks, and writes the
-collection genanki would."""
+"""The deck export: linear in the number of subdecks, the collection genanki would write,
+and a clear error when the build folder does not take it."""
 from __future__ import annotations
 
 import json
+import pickle
+import re
 import sqlite3
 import time
 import zipfile
 
 import genanki
+import pytest
 
 from pipeline.export.anki import BASIC_MODEL, CHOICE_MODEL, OnePassPackage, write_deck
-from pipeline.model import Card, SourceSpan
+from pipeline.model import Card, PipelineError, SourceSpan
 
 
 def one_card_per_topic(topics: int) -> list[Card]:
@@ -67,3 +70,15 @@ def test_one_pass_package_writes_the_collection_genanki_writes(tmp_path):
     (tmp_path / "b").mkdir()
     assert collection(OnePassPackage(decks()), tmp_path / "a" / "d.apkg") == \
         collection(genanki.Package(decks()), tmp_path / "b" / "d.apkg")
+
+
+def test_a_deck_the_build_folder_does_not_take_is_a_named_error(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
+    target = tmp_path / "a-file" / "deck.apkg"
+    with pytest.raises(PipelineError, match=f"^{re.escape(str(target))}: cannot write: Not a directory"):
+        write_deck(one_card_per_topic(2), "根", tmp_path, target, 1_700_000_000.0)
+
+
+def test_an_error_raised_in_a_sheet_worker_comes_back_whole():
+    error = pickle.loads(pickle.dumps(PipelineError("study.pdf", "cannot write: No space left on device")))
+    assert (error.path, error.line, str(error)) == ("study.pdf", None, "study.pdf: cannot write: No space left on device")
