@@ -93,11 +93,9 @@ def test_a_build_folder_that_cannot_be_written_is_named(tmp_path):
 
 def test_a_full_disk_stops_the_build_with_a_clear_error_and_whole_files(tmp_path):
     src, out = copy_sources(tmp_path), tmp_path / "b"
-    for name in ("new1.md", "new2.md"):  # two builds that differ: the second keeps the first as the previous
-        (src / name).write_text(f"### 什么是{name}？\n\n一个新文件。\n", encoding="utf-8")
-        assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
-    kept = {name: (out / name).read_bytes() for name in (".previous-cards.json", "cards.yaml", ".cards.json")}
-    (src / "new3.md").write_text("### 什么是第三个新文件？\n\n又一个。\n", encoding="utf-8")
+    assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
+    kept = {name: (out / name).read_bytes() for name in ("cards.yaml", ".cards.json")}
+    (src / "new.md").write_text("### 什么是新加的文件？\n\n一个新文件。\n", encoding="utf-8")
     limit = len(kept[".cards.json"]) // 2  # what the disk still takes: less than one copy of the cards
 
     def small_disk():
@@ -107,7 +105,9 @@ def test_a_full_disk_stops_the_build_with_a_clear_error_and_whole_files(tmp_path
                             cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error: {out / '.previous-cards.json'}: cannot write: File too large" in result.stderr
+    assert not (out / ".previous-cards.json").exists(), "no half-written copy of the cards"
     assert {name: (out / name).read_bytes() for name in kept} == kept
     assert not list(out.glob(".*.tmp"))
     assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
-    assert "什么是第三个新文件？" in run_cli("diff", "--build", str(out)).stdout
+    added = [line for line in run_cli("diff", "--build", str(out)).stdout.splitlines() if line.startswith("+ ")]
+    assert len(added) == 1 and added[0].endswith("什么是新加的文件？")
