@@ -10,14 +10,13 @@ import hashlib
 import json
 import ctypes
 import os
-import shutil
 import signal
 import stat
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,22 +24,24 @@ import yaml
 from tqdm import tqdm
 
 from . import choices, dedup, edits, report, status
-from .cache import SourceCache
+from .cache import SourceCache, code_version
 from .clean import clean
 from .export.anki import write_deck
 from .export.sheets import start_sheets
 from .extract import extract
 from .ids import Registry, assign_ids
-from .ingest import SOURCE_SUFFIXES, ingest
+from .ingest import SOURCE_SUFFIXES, NotASource, check_source, ingest, printable
 from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place
+from .render import Media
 from .yamlio import FastLoader, write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
-DIGEST = ".cards-digest"  # of the cards written last: an unchanged build writes nothing but its report
+OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from
+SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 
 
@@ -89,12 +90,32 @@ def read_sources(jobs: list[tuple[Path, str, str]], cache: SourceCache, quiet: b
     return [o for o in outcomes if o is not None]
 
 
-def source_files(source_dir: Path) -> list[Path]:
+@dataclass
+class SourceListing:
+    """The documents of a source folder, and the entries that are not read, as `name: reason`."""
+
+    files: list[Path] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # bad sources: they stop a build without --keep-going
+    skipped: list[str] = field(default_factory=list)  # dangling links and link loops: only reported
+
+
+def source_files(source_dir: Path) -> SourceListing:
+    """The documents in `source_dir` (by suffix; not hidden, not the human YAML files).
+    Raises PipelineError when the folder does not exist."""
     if not source_dir.is_dir():
         raise PipelineError(str(source_dir), "no such source directory")
-    return sorted(p for p in source_dir.iterdir()
-                  if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and p.name not in HUMAN_FILES
-                  and not p.name.startswith("."))
+    listing = SourceListing()
+    for path in sorted(source_dir.iterdir()):
+        if path.suffix.lower() not in SOURCE_SUFFIXES or path.name in HUMAN_FILES or path.name.startswith("."):
+            continue
+        try:
+            if check_source(path):
+                listing.files.append(path)
+        except NotASource as exc:
+            listing.skipped.append(str(exc))
+        except PipelineError as exc:
+            listing.refused.append(str(exc))
+    return listing
 
 
 def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
@@ -123,6 +144,67 @@ def digest(data: object) -> str:
                            digest_size=16).hexdigest()
 
 
+class Outputs:
+    """What each output in the build folder was made from: the digest of its cards (and
+    of the code), with what the report needs from it (the deck's images, the formulas a
+    sheet printed as source), kept in build/.outputs.json. An output's entry is removed
+    before the output is rewritten and put back once it is whole, so whatever stops a
+    build (Ctrl-C, a kill, a full disk), the next one rewrites every output that does not
+    match its cards."""
+
+    def __init__(self, build_dir: Path, cards_digest: str):
+        self.build_dir = build_dir
+        self.digest = cards_digest
+        try:
+            entries = json.loads((build_dir / OUTPUTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = {}
+        self.entries: dict[str, dict] = ({k: v for k, v in entries.items() if isinstance(v, dict)}
+                                         if isinstance(entries, dict) else {})
+
+    def stale(self, *names: str) -> list[str]:
+        """Those of `names` that are missing or were made from other cards."""
+        return [n for n in names
+                if not (self.build_dir / n).exists() or self.entries.get(n, {}).get("digest") != self.digest]
+
+    def forget(self, names: list[str]) -> None:
+        """Before `names` are rewritten: until they are whole again, they are stale."""
+        for name in names:
+            self.entries.pop(name, None)
+        self._save()
+
+    def done(self, name: str, **about: object) -> None:
+        """`name` is written, from these cards; `about` is kept for later reports."""
+        self.entries[name] = {"digest": self.digest, **about}
+        self._save()
+
+    def about(self, name: str, key: str) -> object:
+        """What was kept under `key` when `name` was written (None if nothing was)."""
+        return self.entries.get(name, {}).get(key)
+
+    def _save(self) -> None:
+        write_atomic(self.build_dir / OUTPUTS, json.dumps(self.entries, ensure_ascii=False))
+
+
+def keep_previous(build_dir: Path, records: list[dict]) -> None:
+    """Before cards.yaml is rewritten, the cards it held become the previous build's (for
+    diffs), unless they are these cards already (a build stopped after writing them)."""
+    current = previous_cards(build_dir / CURRENT)
+    if current is not None and current != records:
+        write_atomic(build_dir / PREVIOUS, json.dumps(current, ensure_ascii=False))
+
+
+def _media_record(media: Media) -> dict:
+    return {"files": {k: str(v) for k, v in media.files.items()}, "remote": media.remote, "missing": media.missing}
+
+
+def _media(source_dir: Path, record: object) -> Media | None:
+    if not isinstance(record, dict):
+        return None
+    return Media(source_dir, {k: Path(v) for k, v in record.get("files", {}).items()},
+                 list(record.get("remote", [])), list(record.get("missing", [])))
+
+
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
           quiet: bool = False) -> int:
     started = time.perf_counter()
@@ -130,9 +212,10 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     generated = datetime.fromtimestamp(build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
-    errors: list[str] = []
+    listing = source_files(source_dir)
+    errors = list(listing.refused)
     jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
-            for path in source_files(source_dir)]
+            for path in listing.files]
     cache = SourceCache(build_dir / "cache")
     for outcome in read_sources(jobs, cache, quiet):
         (errors if isinstance(outcome, str) else results).append(outcome)
@@ -152,29 +235,39 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     cards = [place(c, manifest.deck_root) for c in cards]
 
     records = [card_record(c) for c in cards]
-    cards_path, previous_path, digest_path = build_dir / "cards.yaml", build_dir / PREVIOUS, build_dir / DIGEST
-    cards_digest = digest([manifest.deck_root, records])
-    changed = not cards_path.exists() or not digest_path.exists() or digest_path.read_text() != cards_digest
-    if changed:
-        if (build_dir / CURRENT).exists():
-            shutil.copyfile(build_dir / CURRENT, previous_path)
-        write_atomic(cards_path, cards_yaml(records, manifest.deck_root, generated))
+    # an output that matches its cards is not written again: the deck keeps its
+    # modification times, the sheets are not laid out again
+    outputs = Outputs(build_dir, digest([code_version(), manifest.deck_root, records]))
+    if outputs.stale("cards.yaml"):
+        outputs.forget(["cards.yaml"])
+        keep_previous(build_dir, records)
+        write_atomic(build_dir / "cards.yaml", cards_yaml(records, manifest.deck_root, generated))
         write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
-        write_atomic(digest_path, cards_digest)
-    before = previous_cards(previous_path)
+        outputs.done("cards.yaml")
+    before = previous_cards(build_dir / PREVIOUS)
     diff = report.diff_cards(before, records) if before is not None else None
     spans = report.spans_by_file(cards)
     accounts = [report.account(r.doc, r.extraction, spans) for r in results]
-    outputs = [build_dir / n for n in ("deck.apkg", "study.md", "study.pdf", "quiz.pdf")]
-    changed = changed or not all(p.exists() for p in outputs)
-    media, formulas = None, []
-    if changed:  # the deck keeps its modification times, the sheets are not laid out again
-        with ProcessPoolExecutor(2, initializer=die_with_parent) as pool:
-            pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
-            media = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
-            formulas = sorted({tex for job in pdfs for tex in job.result()})
-    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff, errors, generated,
-                                                       media, formulas, edit_notes))
+    deck_stale = outputs.stale("deck.apkg")
+    sheets_stale = outputs.stale("study.md", *SHEETS)
+    if deck_stale or sheets_stale:
+        # the three sheets are written together
+        outputs.forget(deck_stale + (["study.md", *SHEETS] if sheets_stale else []))
+        with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
+            pdfs = []
+            if pool is not None:
+                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+                outputs.done("study.md")
+            if deck_stale:
+                outputs.done("deck.apkg", media=_media_record(
+                    write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)))
+            for name, job in zip(SHEETS, pdfs, strict=True):
+                outputs.done(name, formulas=job.result())
+    media = _media(source_dir, outputs.about("deck.apkg", "media"))
+    formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
+    write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,
+                                                       errors + listing.skipped, generated, media, formulas,
+                                                       edit_notes))
     if digest(registry.ids) != registry_before:
         registry.write(registry_at)
     cache.prune()
@@ -183,7 +276,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
               f"{time.perf_counter() - started:.2f} s → {build_dir}/"
               + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
-        for e in errors:
+        for e in errors + listing.skipped:
             print(f"  skipped: {e}", file=sys.stderr)
     return 0
 
@@ -250,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
             return print_diff(Path(args.build))
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # what write_atomic does not see: genanki's files, the cache folder, a vanished file
+        where = printable(os.fsdecode(exc.filename)) if exc.filename else getattr(args, "build", "")
+        print(f"error: {PipelineError(where, exc.strerror or str(exc))}", file=sys.stderr)
         return 2
     return 1
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -21,6 +24,43 @@ _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a scraped page is far smaller; anything larger is not one
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
+
+
+class NotASource(PipelineError):
+    """A folder entry that names no file at all (a dangling symbolic link, a link loop):
+    skipped with a warning, where a bad source stops the build."""
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown and written to UTF-8 reports: bytes that are not
+    UTF-8 (which Python keeps as surrogate escapes) become `\\xNN`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def check_source(path: Path, shown: str | None = None) -> bool:
+    """Whether a source folder entry is a file to read (False for a folder, a pipe …).
+
+    Raises PipelineError (a bad source) for a name that is not UTF-8 and for a symbolic
+    link to a file outside the folder (the source folder is all a build may read), and
+    NotASource for a dangling link or a link loop."""
+    shown = shown or printable(path.name)
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PipelineError(shown, "the file name is not UTF-8: rename the file") from None
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if not path.is_symlink():
+            raise PipelineError(shown, f"cannot read: {exc.strerror}") from None
+        what = "a symbolic link loop" if exc.errno == errno.ELOOP else "a dangling symbolic link"
+        raise NotASource(shown, f"{what}, not read") from None
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if path.parent.resolve() not in path.resolve().parents:
+        raise PipelineError(shown, "a symbolic link to a file outside the source folder: "
+                                   "copy the file into the folder instead")
+    return True
 
 
 def decode(data: bytes, path: str) -> tuple[str, str]:
@@ -89,7 +129,9 @@ def document_kind(path: Path, data: bytes, text: str) -> str:
 
 def ingest(path: Path, name: str | None = None) -> Document:
     """Read one source file into a Document whose lines keep their original numbers."""
-    shown = name or path.name
+    shown = name or printable(path.name)
+    if not check_source(path, shown):
+        raise PipelineError(shown, "not a regular file")
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:

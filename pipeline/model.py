@@ -16,6 +16,10 @@ class PipelineError(Exception):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple:
+        # raised in a pool worker (a sheet's writer), it is pickled back to the build
+        return type(self), (self.path, self.message, self.line)
+
 
 @dataclass(frozen=True)
 class SourceLine:

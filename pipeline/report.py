@@ -2,6 +2,7 @@
 need a hand; what changed since the previous build."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -98,6 +99,20 @@ def unclaimed_runs(doc: CleanDocument, extraction: Extraction) -> list[DroppedRu
             for run in runs]
 
 
+_CELL_BREAKERS = re.compile(r"[|\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def cell(text: object) -> str:
+    """Text for one Markdown table cell or list line: `|` and line breaks (a file may be
+    named with either) would end the cell or the row, so they are escaped."""
+    return _CELL_BREAKERS.sub(lambda m: "\\|" if m.group() == "|" else m.group().encode("unicode_escape").decode(),
+                              str(text))
+
+
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(cell(c) for c in cells) + " |"
+
+
 def _short(text: str, size: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[:size - 1] + "…"
@@ -114,7 +129,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
            f"{sum(r.chars for r in runs)} characters of text outside every card ({len(runs)} runs)\n"]
     if errors:
         out.append("## Skipped sources\n")
-        out += [f"- {e}" for e in errors]
+        out += [f"- {cell(e)}" for e in errors]
         out.append("")
     out.append("## Sources\n")
     out.append("| source | read as | encoding | lines | non-blank | in cards | topic lines | dropped | unaccounted | layout "
@@ -127,18 +142,17 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     for a in accounts:
         own = per_source.get(a.name, [])
         layout = ", ".join(f"{k} {v}" for k, v in sorted(a.layouts.items(), key=lambda kv: -kv[1])) or "none"
-        out.append(f"| {a.name} | {a.kind} | {a.encoding} | {a.raw_lines} | {a.nonblank} | {a.in_cards} | {a.topics} | "
-                   f"{a.dropped_lines} | {len(a.unaccounted)} | {layout} | "
-                   f"{sum(c.status == 'ok' for c in own)}/{len(own)} |")
+        out.append(_row([a.name, a.kind, a.encoding, a.raw_lines, a.nonblank, a.in_cards, a.topics, a.dropped_lines,
+                         len(a.unaccounted), layout, f"{sum(c.status == 'ok' for c in own)}/{len(own)}"]))
     out.append("")
     out.append("## Lines dropped, by rule\n")
     rules = sorted({r for a in accounts for r in a.dropped})
     if rules:
-        out.append("| source | " + " | ".join(rules) + " |")
+        out.append(_row(["source", *rules]))
         out.append("| --- |" + " --- |" * len(rules))
         for a in accounts:
-            out.append(f"| {a.name} | " + " | ".join(str(a.dropped.get(r, 0)) for r in rules) + " |")
-        out.append("| **all** | " + " | ".join(str(sum(a.dropped.get(r, 0) for a in accounts)) for r in rules) + " |")
+            out.append(_row([a.name, *(a.dropped.get(r, 0) for r in rules)]))
+        out.append(_row(["**all**", *(sum(a.dropped.get(r, 0) for a in accounts) for r in rules)]))
     out.append("")
     rewrites = Counter()
     for a in accounts:
@@ -150,8 +164,8 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         out.append("Lines that no cleaning rule claimed and no card took (`preamble`: before the first question, "
                    "`section_text`: under a topic, before its first question, `no_questions`: a document with "
                    "no Q&A). Read them for answers that went nowhere.\n")
-        out += [f"- {r.file}:{r.first}" + (f"–{r.last}" if r.last != r.first else "")
-                + f" ({r.rule}, {r.chars} characters): “{r.opening}”" for r in runs]
+        out += [f"- {cell(r.file)}:{r.first}" + (f"–{r.last}" if r.last != r.first else "")
+                + f" ({r.rule}, {r.chars} characters): “{cell(r.opening)}”" for r in runs]
         out.append("")
     types = Counter(c.type for c in cards)
     out.append("## Cards\n")
@@ -164,7 +178,7 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     needing = [c for c in cards if c.status in ("needs_answer", "needs_review")]
     if needing:
         out.append("## Cards that need a hand\n")
-        out += [f"- `{c.id}` {c.status}: {_short(c.question)} ({c.sources[0].file}:{c.sources[0].first})" for c in needing]
+        out += [f"- `{c.id}` {c.status}: {_short(c.question)} ({cell(c.sources[0].file)}:{c.sources[0].first})" for c in needing]
         out.append("")
     if diff is not None and (diff.added or diff.removed or diff.changed):
         out.append("## Changes since the previous build\n")
@@ -195,8 +209,8 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]
     if warnings or unaccounted:
         out.append("## Warnings\n")
-        out += [f"- {name}: {w}" for name, w in warnings]
-        out += [f"- {name}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
+        out += [f"- {cell(name)}: {w}" for name, w in warnings]
+        out += [f"- {cell(name)}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
         out.append("")
     return "\n".join(out)
 

@@ -39,7 +39,7 @@ def test_practice_set_scores_zero_problems(practice_build):
 def test_every_nonblank_line_is_accounted_for_exactly_once(folder):
     """Each non-blank line is in a card, a topic line or dropped by a named rule."""
     need_shared(folder)
-    results = [read_source(p, p.stem) for p in source_files(folder)]
+    results = [read_source(p, p.stem) for p in source_files(folder).files]
     cards, _ = deduplicate([c for r in results for c in r.cards])
     assert len(results) >= 4
     for r in results:

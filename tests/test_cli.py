@@ -1,7 +1,10 @@
 """The command line on bad input: errors name the file (and line), nothing is half-written."""
 from __future__ import annotations
 
+import resource
 import shutil
+import subprocess
+import sys
 
 from conftest import ROOT, build_dir, run_cli
 
@@ -77,3 +80,34 @@ def test_layout_hint_in_the_manifest_overrides_the_guess(tmp_path):
     (src / "sources.yaml").write_text("documents:\n  - file: notes.md\n    layout: guess\n", encoding="utf-8")
     result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "c"))
     assert result.returncode == 2 and "sources.yaml:3" in result.stderr and "guess" in result.stderr
+
+
+def test_a_build_folder_that_cannot_be_written_is_named(tmp_path):
+    src = copy_sources(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(blocker / "b"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: {blocker / 'b'}" in result.stderr and "Not a directory" in result.stderr
+
+
+def test_a_full_disk_stops_the_build_with_a_clear_error_and_whole_files(tmp_path):
+    src, out = copy_sources(tmp_path), tmp_path / "b"
+    assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
+    kept = {name: (out / name).read_bytes() for name in ("cards.yaml", ".cards.json")}
+    (src / "new.md").write_text("### 什么是新加的文件？\n\n一个新文件。\n", encoding="utf-8")
+    limit = len(kept[".cards.json"]) // 2  # what the disk still takes: less than one copy of the cards
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([sys.executable, "-m", "pipeline", "build", "--source", str(src), "--build", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: {out / '.previous-cards.json'}: cannot write: File too large" in result.stderr
+    assert not (out / ".previous-cards.json").exists(), "no half-written copy of the cards"
+    assert {name: (out / name).read_bytes() for name in kept} == kept
+    assert not list(out.glob(".*.tmp"))
+    assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
+    added = [line for line in run_cli("diff", "--build", str(out)).stdout.splitlines() if line.startswith("+ ")]
+    assert len(added) == 1 and added[0].endswith("什么是新加的文件？")

@@ -2,6 +2,7 @@
 with its name; active content never reaches an output; a killed build loses nothing."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -156,3 +157,74 @@ def test_a_killed_build_leaves_the_previous_outputs_intact(tmp_path, sig):
     assert run_cli("build", "--source", str(src), "--build", str(out)).returncode == 0
     assert "伪钞制造者" in (out / "cards.yaml").read_text(encoding="utf-8")
     assert before["cards.yaml"] != (out / "cards.yaml").read_bytes() and registry
+
+
+def built_text(out: Path) -> str:
+    """Everything a build keeps that holds card text: cards.yaml, the deck's notes, the cache."""
+    with zipfile.ZipFile(out / "deck.apkg") as z:
+        deck = z.read("collection.anki2")
+    cache = b"".join(p.read_bytes() for p in (out / "cache").iterdir())
+    return (out / "cards.yaml").read_text(encoding="utf-8") + (deck + cache).decode("utf-8", "replace")
+
+
+def test_links_out_of_the_source_folder_are_refused_and_broken_links_reported(tmp_path):
+    secret = tmp_path / "private.txt"
+    secret.write_text("1、什么是私人笔记？\n不该出现在卡片里的内容。\n", encoding="utf-8")
+    src, out = tmp_path / "src", tmp_path / "b"
+    (src / "sub").mkdir(parents=True)
+    (src / "notes.md").write_text("### 什么是梯度？\n\n上升最快的方向。\n", encoding="utf-8")
+    (src / "sub" / "kept.txt").write_text("1、什么是软链接？\n指向文件夹里的另一个文件。\n", encoding="utf-8")
+    (src / "inside.txt").symlink_to(src / "sub" / "kept.txt")
+    (src / "leak.txt").symlink_to(secret)
+    (src / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    (src / "loop.md").symlink_to(src / "loop.md")
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "leak.txt: a symbolic link to a file outside the source folder" in result.stderr
+    assert not (out / "cards.yaml").exists()
+    result = run_cli("build", "--source", str(src), "--build", str(out), "--keep-going")
+    assert result.returncode == 0, result.stderr
+    text = built_text(out)
+    assert "什么是梯度" in text and "什么是软链接" in text, "a link inside the folder is read"
+    assert "私人笔记" not in text and "不该出现" not in text
+    report = (out / "report.md").read_text(encoding="utf-8")
+    skipped = report[report.index("## Skipped sources"):report.index("## Sources")]
+    assert "leak.txt: a symbolic link to a file outside" in skipped
+    assert "gone.md: a dangling symbolic link" in skipped and "loop.md: a symbolic link loop" in skipped
+    # a broken link is no source: it is reported, and does not stop a build
+    (src / "leak.txt").unlink()
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 0 and "gone.md: a dangling symbolic link" in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_a_named_bad_source(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "b"
+    src.mkdir()
+    (src / "notes.md").write_text("### 什么是梯度？\n\n上升最快的方向。\n", encoding="utf-8")
+    (src / os.fsdecode(b"caf\xe9.md")).write_text("### 什么是坏文件名？\n\n一个Latin-1文件名。\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "caf\\xe9.md: the file name is not UTF-8" in result.stderr
+    assert not (out / "cards.yaml").exists()
+    result = run_cli("build", "--source", str(src), "--build", str(out), "--keep-going")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "caf\\xe9.md: the file name is not UTF-8" in (out / "report.md").read_text(encoding="utf-8")
+    assert "坏文件名" not in built_text(out) and "什么是梯度" in built_text(out)
+
+
+def test_file_names_with_a_line_break_or_a_bar_keep_the_report_tables_whole(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "b"
+    src.mkdir()
+    names = ["plain.md", "a|b.md", "two\nlines.md"]
+    for k, name in enumerate(names):
+        (src / name).write_text(f"开场白。\n\n### 第{k}个问题是什么？\n\n答案{k}。\n", encoding="utf-8")
+    result = run_cli("build", "--source", str(src), "--build", str(out))
+    assert result.returncode == 0, result.stderr
+    report = (out / "report.md").read_text(encoding="utf-8")
+    tables = re.findall(r"(?:^\|.*\n)+", report, re.M)
+    assert len(tables) == 2  # sources, lines dropped by rule
+    for table in tables:
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table.splitlines()}
+        assert len(widths) == 1, table
+    assert "| a\\|b.md |" in tables[0] and "| two\\nlines.md |" in tables[0]
+    assert len(tables[0].splitlines()) == 2 + len(names)

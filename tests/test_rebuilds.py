@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -157,3 +160,74 @@ def test_edit_command_prints_a_stub(src, tmp_path):
     stub = yaml.safe_load(result.stdout)
     assert stub[card["id"]]["question"] == "介绍下GAN"
     assert stub[card["id"]]["written_against"] == card["fingerprint"]
+
+
+def write_notes(folder, answer: str) -> None:
+    """A small source in two topics, with a bundled image and a formula no converter reads."""
+    folder.mkdir(exist_ok=True)
+    (folder / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "notes.md").write_text(
+        "## 基础\n\n### 什么是梯度？\n\n函数上升最快的方向。\n\n![梯度示意](fig.png)\n\n"
+        f"## 训练\n\n### 学习率有什么用？\n\n{answer} $$\\begin{{weird}}a\\end{{weird}}$$\n", encoding="utf-8")
+
+
+# a build that the system stops (SIGKILL: no clean-up) at a chosen writer
+STOPPED_BUILD = """
+import os, signal, sys
+import pipeline.__main__ as cli
+from pipeline.export import sheets
+def stop(*args, **kwargs):
+    os.kill(os.getpid() if sys.argv[1] == "deck" else os.getppid(), signal.SIGKILL)
+if sys.argv[1] == "deck":
+    cli.write_deck = stop
+else:  # in a pool worker laying out a PDF
+    sheets.write_pdf = stop
+cli.main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("stop_at", ["deck", "sheets"])
+def test_a_build_stopped_after_cards_yaml_is_repaired_by_the_next(tmp_path, stop_at):
+    src, out = tmp_path / "src", tmp_path / "b"
+    write_notes(src, "控制每一步更新的幅度。")
+    build(src, out)
+    old_pdf = (out / "study.pdf").read_bytes()
+    write_notes(src, "决定每步走多远。")
+    args = ["build", "--source", str(src), "--build", str(out)]
+    stopped = subprocess.run([sys.executable, "-c", STOPPED_BUILD, stop_at, *args], cwd=ROOT, timeout=120)
+    assert stopped.returncode == -signal.SIGKILL
+    assert "决定每步走多远" in (out / "cards.yaml").read_text(encoding="utf-8")
+    if stop_at == "deck":
+        assert not any("决定每步走多远" in f for f in deck_answers(out / "deck.apkg"))
+    build(src, out)
+    assert any("决定每步走多远" in f for f in deck_answers(out / "deck.apkg"))
+    assert "决定每步走多远" in (out / "study.md").read_text(encoding="utf-8")
+    assert (out / "study.pdf").read_bytes() != old_pdf and (out / "quiz.pdf").exists()
+    # once repaired, a build with nothing changed rewrites nothing
+    outputs = ["cards.yaml", "deck.apkg", "study.md", "study.pdf", "quiz.pdf"]
+    written = [(out / name).stat().st_mtime_ns for name in outputs]
+    build(src, out)
+    assert [(out / name).stat().st_mtime_ns for name in outputs] == written
+
+
+def deck_answers(apkg) -> list[str]:
+    with zipfile.ZipFile(apkg) as z, z.open("collection.anki2") as f:
+        data = f.read()
+    db = apkg.parent / "answers.anki2"
+    db.write_bytes(data)
+    with sqlite3.connect(db) as con:
+        return [r[0].split("\x1f")[1] for r in con.execute("select flds from notes")]
+
+
+def test_a_build_with_nothing_changed_keeps_the_images_and_formulas_in_its_report(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "b"
+    write_notes(src, "控制每一步更新的幅度。")
+    build(src, out)
+    first = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Images" in first and "1 bundled in the deck" in first
+    assert "## Formulas printed as LaTeX source" in first and "weird" in first
+    deck = (out / "deck.apkg").stat().st_mtime_ns
+    build(src, out)
+    again = (out / "report.md").read_text(encoding="utf-8")
+    assert (out / "deck.apkg").stat().st_mtime_ns == deck, "nothing changed: the deck is not written again"
+    assert again[again.index("## Cards"):] == first[first.index("## Cards"):]
