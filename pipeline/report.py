@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .dedup import Merge
-from .model import Card, CleanDocument, Extraction
+from .model import Card, CleanDocument, Extraction, shorten
 from .render import Media
 
 
@@ -58,14 +58,14 @@ def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tu
                          doc.rewrites, extraction.layouts, unaccounted, doc.warnings)
 
 
-def _short(text: str, size: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= size else text[:size - 1] + "…"
+def _short(text: str) -> str:
+    return shorten(text, 60)
 
 
 def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
            diff: Diff | None, errors: list[str], generated: str, media: Media | None = None,
-           formulas: list[str] | None = None, edit_notes: list | None = None) -> str:
+           formulas: list[str] | None = None, edit_notes: list | None = None,
+           build_warnings: list[str] | None = None) -> str:
     status = Counter(c.status for c in cards)
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
            f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
@@ -142,8 +142,9 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         out.append("")
     warnings = [(a.name, w) for a in accounts for w in a.warnings]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]
-    if warnings or unaccounted:
+    if warnings or unaccounted or build_warnings:
         out.append("## Warnings\n")
+        out += [f"- {w}" for w in build_warnings or []]
         out += [f"- {name}: {w}" for name, w in warnings]
         out += [f"- {name}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
         out.append("")
