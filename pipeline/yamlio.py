@@ -1,9 +1,11 @@
 """YAML in and out: loading that names the file and line of every problem (syntax,
-duplicate keys, unknown keys, wrong types), and writing that is atomic."""
+duplicate keys, unknown keys, wrong types, anchors and aliases, too deep, too large), and
+writing that is atomic and never uses anchors."""
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            break  # SafeConstructor refuses it below, with its line
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {shorten(repr(key))} (first at line {seen[key]})", key_node.start_mark)
