@@ -150,8 +150,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     registry_before = digest(registry.ids)
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
-    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, set(registry.ids))
-    registry.record(cards)
+    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry)
     cards = [place(c, manifest.deck_root) for c in cards]
 
     records = [card_record(c) for c in cards]

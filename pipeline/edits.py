@@ -18,7 +18,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from .dedup import combine
-from .ids import new_id
+from .ids import Registry
 from .model import Card, Choice, PipelineError, shorten
 from .status import assess
 from .text import fold
@@ -134,16 +134,18 @@ def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: P
                             line_of(path, [key, "merge", k])) from None
 
 
-def apply_edits(cards: list[Card], edits: dict, path: Path, taken: set[str]) -> tuple[list[Card], list[EditNote]]:
-    """Apply every edit of `edits` (read from `path`) to `cards`; `taken` holds the ids
-    in use, for the cards a split makes. Return the cards and what each edit did. Bad
-    edits stop the build with file and line (see _order): no edit loses a card."""
+def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry) -> tuple[list[Card], list[EditNote]]:
+    """Apply every edit of `edits` (read from `path`) to `cards`; the cards a split makes
+    get their ids from `registry` (the same ids build after build). Return the cards and
+    what each edit did. Bad edits stop the build with file and line (see _order): no edit
+    loses a card."""
     by_id = {c.id: c for c in cards}
     aliases = {a: c.id for c in cards for a in c.alias_ids}
     order = _order(edits, by_id, aliases, path)
     entry_of = {aliases.get(key, key): key for key in edits}
     notes: list[EditNote] = []
     gone: set[str] = set()
+    in_use = set(by_id) | set(aliases)
     for card_id in order:
         edit = edits[entry_of[card_id]] or {}
         card = by_id[card_id]
@@ -168,8 +170,8 @@ def apply_edits(cards: list[Card], edits: dict, path: Path, taken: set[str]) -> 
             continue
         for part in parts:
             piece = _patched(replace(card, aliases=[], alias_ids=[]), part)
-            piece = replace(piece, id=new_id(piece.question, taken))
-            taken.add(piece.id)
+            piece = replace(piece, id=registry.piece_id(card.id, piece, in_use))
+            in_use.add(piece.id)
             out.append(piece)
         out.append(replace(card, status="dropped", notes=[*card.notes, "split by an edit"]))
         notes.append(EditNote(card.id, "split", ", ".join(p.id for p in out[-len(parts) - 1:-1])))

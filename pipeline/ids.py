@@ -45,6 +45,7 @@ REGISTRY_SCHEMA = {
                     "topic": {"type": "string"},
                     "type": {"enum": ["choice", "truefalse"]},  # absent for a basic card
                     "alias_of": {"type": "string"},
+                    "split_of": {"type": "string"},  # a piece of that card, made by a split in edits.yaml
                     "seen": {"type": "boolean"},
                 },
             },
@@ -68,7 +69,23 @@ def question_key(question: str, topic: str, kind: str) -> Key:
 
 
 def _keys(entry: dict) -> list[Key]:
+    """The keys of an entry's questions; none for a piece of a split, which is found by its
+    card and its edit, never by its text (a piece may repeat the question it was split from)."""
+    if entry.get("split_of"):
+        return []
     return [question_key(q, entry.get("topic", ""), entry.get("type", "basic")) for q in entry["questions"]]
+
+
+def _carry(entry: dict, card: Card) -> None:
+    """Record in a registry entry that `card` carries its id in this build."""
+    entry.pop("alias_of", None)  # the id of a card is nobody's alias
+    entry["questions"] += [q for q in dict.fromkeys([card.question, *card.aliases]) if q not in entry["questions"]]
+    entry["topic"] = card.topic
+    if card.type != "basic":
+        entry["type"] = card.type
+    else:
+        entry.pop("type", None)
+    entry["seen"] = True
 
 
 def _owner(ids: dict[str, dict], card_id: str) -> str:
@@ -161,6 +178,8 @@ class Registry:
                 alone = [_owner(self.ids, i) for i in ids if len(self.ids[i]["questions"]) == 1]
                 keeper[key] = claims.get(key) or (alone or owners)[0]
         for card_id, entry in self.ids.items():
+            if entry.get("split_of"):
+                continue
             owner = _owner(self.ids, card_id)
             kept = [q for q, key in zip(entry["questions"], _keys(entry), strict=True) if keeper.get(key, owner) == owner]
             if kept:
@@ -174,11 +193,17 @@ class Registry:
         ids = {card_id: {k: entry[k] for k in fields if k in entry} for card_id, entry in sorted(self.ids.items())}
         write_atomic(path, header + dump({"ids": ids}))
 
-    def record(self, cards: list[Card]) -> None:
-        """Register ids made after assignment (cards split by an edit)."""
-        for card in cards:
-            if card.id not in self.ids:
-                self.ids[card.id] = {"questions": [card.question], "topic": card.topic, "seen": True}
+    def piece_id(self, parent: str, piece: Card, in_use: set[str]) -> str:
+        """The id of `piece`, a card split from card `parent` by an edit, registered: the id
+        the same piece had in an earlier build (same card, same question), else a new one."""
+        folded = fold(piece.question)
+        earlier = (i for i, entry in self.ids.items() if entry.get("split_of") == parent and i not in in_use
+                   and folded in map(fold, entry["questions"]))
+        piece_id = next(earlier, None) or new_id(piece.question, set(self.ids) | in_use)
+        entry = self.ids.setdefault(piece_id, {"questions": []})
+        _carry(entry, piece)
+        entry["split_of"] = parent
+        return piece_id
 
 
 def new_id(question: str, taken: set[str]) -> str:
@@ -234,7 +259,7 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
                 used.add(same_text)
     pending = [pos for pos, card in enumerate(out) if card is None]
     known = [(cid, q, entry.get("topic", "")) for cid, entry in ids.items()
-             if not entry.get("alias_of") for q in entry["questions"]]
+             if not entry.get("alias_of") and not entry.get("split_of") for q in entry["questions"]]
     near = _near_matches(known, [cards[pos] for pos in pending])
     taken = set(ids) | used
     for k, pos in enumerate(pending):
@@ -245,15 +270,7 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
         out[pos] = replace(card, id=card_id)
     assigned: list[Card] = [c for c in out if c is not None]
     for card in assigned:
-        entry = ids.setdefault(card.id, {"questions": []})
-        entry.pop("alias_of", None)  # the id of a card is nobody's alias
-        entry["questions"] += [q for q in dict.fromkeys([card.question, *card.aliases]) if q not in entry["questions"]]
-        entry["topic"] = card.topic
-        if card.type != "basic":
-            entry["type"] = card.type
-        else:
-            entry.pop("type", None)
-        entry["seen"] = True
+        _carry(ids.setdefault(card.id, {"questions": []}), card)
         for alias in card.alias_ids:
             ids.setdefault(alias, {"questions": [card.question]})["alias_of"] = card.id
     registry._settle({k: card.id for card, card_keys in zip(assigned, keys, strict=True) for k in card_keys})
@@ -261,7 +278,7 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
     seen_ids = {c.id for c in assigned} | {a for c in assigned for a in c.alias_ids}
     for card_id, entry in ids.items():
         if card_id not in seen_ids:
-            entry["seen"] = False
-            if not entry.get("alias_of"):
+            entry["seen"] = False  # a piece of a split is seen again when its edit applies (piece_id)
+            if not entry.get("alias_of") and entry.get("split_of") not in seen_ids:
                 gone.append((card_id, entry["questions"][-1]))
     return assigned, gone

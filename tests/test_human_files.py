@@ -133,7 +133,7 @@ def edit(tmp_path, text: str) -> tuple[list[Card], list]:
     wanted, path = read_edits(tmp_path)
     cards = [card("什么是梯度消失？", "c-aaaaaa"), card("什么是梯度爆炸？", "c-bbbbbb"),
              card("什么是权重衰减？", "c-cccccc"), card("什么是早停？", "c-dddddd", alias_ids=("c-dddd2",))]
-    return apply_edits(cards, wanted, path, {c.id for c in cards})
+    return apply_edits(cards, wanted, path, Registry())
 
 
 @pytest.mark.parametrize("text, line, message", [
@@ -167,6 +167,22 @@ def test_a_chain_of_merges_keeps_every_card_and_every_edit(tmp_path):
     assert merged.aliases == ["什么是梯度爆炸？", "什么是权重衰减？"]
     assert "权重衰减就是L2正则。" in merged.answer and "什么是梯度爆炸？的答案" in merged.answer
     assert {n.detail for n in notes if n.what == "merged"} == {"c-bbbbbb", "c-cccccc"}
+
+
+def test_pieces_of_a_split_keep_their_ids_build_after_build(tmp_path):
+    (tmp_path / "edits.yaml").write_text("c-aaaaaa:\n  split:\n    - question: 什么是梯度消失？\n"
+                                         "    - question: 梯度消失怎么缓解？\n", encoding="utf-8")
+    wanted, path = read_edits(tmp_path)
+    registry = Registry({"c-aaaaaa": {"questions": ["什么是梯度消失？"]}, "c-bbbbbb": {"questions": ["什么是梯度爆炸？"]}})
+    ids_file, builds = tmp_path / "card_ids.yaml", []
+    for _ in range(3):
+        cards, _ = assign_ids([card("什么是梯度消失？", ""), card("什么是梯度爆炸？", "")], registry)
+        cards, _ = apply_edits(cards, wanted, path, registry)
+        builds.append([(c.id, c.question, c.status) for c in cards])
+        registry.write(ids_file)  # the piece that repeats the question it was split from reads back
+        registry = Registry.read(ids_file)
+    assert builds[0] == builds[1] == builds[2]
+    assert len({i for i, _, _ in builds[0]}) == 4 and [s for _, _, s in builds[0]].count("dropped") == 1
 
 
 # --- the id registry --------------------------------------------------------------------
