@@ -86,9 +86,9 @@ def _patched(card: Card, edit: dict) -> Card:
     return patched
 
 
-def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: Path) -> list[str]:
-    """The ids of the edited cards, each after the cards merged into it (so that a card's
-    own edit is in what it brings); PipelineError with the line of the entry at fault
+def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: Path) -> list[tuple[str, str]]:
+    """The edited cards as (card id, key of its entry), each after the cards merged into
+    it (so that a card's own edit is in what it brings); PipelineError with the line of the entry at fault
     for an unknown id, two entries for one card, a card merged into itself, into two
     cards or in a cycle, and a split of a card that is merged away."""
     def card_of(card_id: str, keys: list) -> str:
@@ -125,7 +125,7 @@ def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: P
                                 "(split the card it is merged into, or do not merge it)",
                                 line_of(path, [entry_of[card_id], "split"]))
     try:
-        return [c for c in TopologicalSorter(graph).static_order() if c in entry_of]
+        return [(c, entry_of[c]) for c in TopologicalSorter(graph).static_order() if c in entry_of]
     except CycleError as exc:
         cycle = exc.args[1][:-1]  # each card merged into one card, so the cycle runs through merged_into
         key, k = merged_into[cycle[0]]
@@ -142,12 +142,12 @@ def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry) 
     by_id = {c.id: c for c in cards}
     aliases = {a: c.id for c in cards for a in c.alias_ids}
     order = _order(edits, by_id, aliases, path)
-    entry_of = {aliases.get(key, key): key for key in edits}
+    entry_of = dict(order)
     notes: list[EditNote] = []
     gone: set[str] = set()
     in_use = set(by_id) | set(aliases)
-    for card_id in order:
-        edit = edits[entry_of[card_id]] or {}
+    for card_id, key in order:
+        edit = edits[key] or {}
         card = by_id[card_id]
         if edit.get("written_against") and edit["written_against"] != fingerprint(card):
             notes.append(EditNote(card.id, "stale", "the source text changed since the edit was written"))
