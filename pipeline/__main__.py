@@ -216,6 +216,12 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     errors = list(listing.refused)
     jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
             for path in listing.files]
+    # every file a person writes is checked before any work, so that a bad one leaves nothing behind
+    registry_at = registry_path(source_dir, build_dir, registry_file)
+    registry = Registry.read(registry_at, build_dir)
+    for warning in registry.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    wanted, edits_file = edits.read_edits(source_dir)
     cache = SourceCache(build_dir / "cache")
     for outcome in read_sources(jobs, cache, quiet):
         (errors if isinstance(outcome, str) else results).append(outcome)
@@ -224,14 +230,10 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                             + "\n  ".join(errors))
     cards, merges = dedup.deduplicate([c for r in results for c in r.cards])
     cards = [status.assess(c) for c in cards]
-    registry_at = registry_path(source_dir, build_dir, registry_file)
-    registry = Registry.read(registry_at, build_dir / "cache")
     registry_before = digest(registry.ids)
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
-    wanted, edits_file = edits.read_edits(source_dir)
-    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, set(registry.ids))
-    registry.record(cards)
+    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry)
     cards = [place(c, manifest.deck_root) for c in cards]
 
     records = [card_record(c) for c in cards]
@@ -267,8 +269,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,
                                                        errors + listing.skipped, generated, media, formulas,
-                                                       edit_notes))
-    if digest(registry.ids) != registry_before:
+                                                       edit_notes, registry.warnings))
+    if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at)
     cache.prune()
     if not quiet:

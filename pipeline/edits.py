@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from .dedup import combine
-from .ids import new_id
-from .model import Card, Choice, PipelineError
+from .ids import Registry
+from .model import Card, Choice, PipelineError, shorten
 from .status import assess
 from .text import fold
 from .yamlio import dump, line_of, load
@@ -85,21 +86,69 @@ def _patched(card: Card, edit: dict) -> Card:
     return patched
 
 
-def apply_edits(cards: list[Card], edits: dict, path: Path, taken: set[str]) -> tuple[list[Card], list[EditNote]]:
-    """Apply every edit; an id that names no card stops the build with file and line."""
+def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: Path) -> list[tuple[str, str]]:
+    """The edited cards as (card id, key of its entry), each after the cards merged into
+    it (so that a card's own edit is in what it brings); PipelineError with the line of the entry at fault
+    for an unknown id, two entries for one card, a card merged into itself, into two
+    cards or in a cycle, and a split of a card that is merged away."""
+    def card_of(card_id: str, keys: list) -> str:
+        if card_id not in by_id and card_id not in aliases:
+            raise PipelineError(str(path), f"no card has the id {shorten(card_id)}", line_of(path, keys))
+        return aliases.get(card_id, card_id)
+
+    entry_of: dict[str, str] = {}  # card id -> the key of its entry
+    merged_into: dict[str, tuple[str, int]] = {}  # card id -> (entry it is merged by, index in that merge list)
+    graph: dict[str, list[str]] = {}  # card id -> cards merged into it
+    for key, edit in edits.items():
+        card_id = card_of(key, [key])
+        if card_id in entry_of:
+            raise PipelineError(str(path), f"{key} and {entry_of[card_id]} are the same card: give it one entry",
+                                line_of(path, [key]))
+        entry_of[card_id] = key
+        graph[card_id] = []
+        for k, other_key in enumerate((edit or {}).get("merge", [])):
+            other = card_of(other_key, [key, "merge", k])
+            if other == card_id:
+                raise PipelineError(str(path), f"{key} cannot be merged into itself"
+                                    + (f" ({other_key} is its alias)" if other_key != key else ""),
+                                    line_of(path, [key, "merge", k]))
+            if other in merged_into:
+                first, _ = merged_into[other]
+                raise PipelineError(str(path), f"{other_key} is merged twice ({first} merges it too)",
+                                    line_of(path, [key, "merge", k]))
+            merged_into[other] = (key, k)
+            graph[card_id].append(other)
+    for card_id, (key, _) in merged_into.items():
+        split = (edits.get(entry_of.get(card_id, "")) or {}).get("split")
+        if split:
+            raise PipelineError(str(path), f"{entry_of[card_id]} is merged into {key}, so it cannot be split "
+                                "(split the card it is merged into, or do not merge it)",
+                                line_of(path, [entry_of[card_id], "split"]))
+    try:
+        return [(c, entry_of[c]) for c in TopologicalSorter(graph).static_order() if c in entry_of]
+    except CycleError as exc:
+        cycle = exc.args[1][:-1]  # each card merged into one card, so the cycle runs through merged_into
+        key, k = merged_into[cycle[0]]
+        raise PipelineError(str(path), "merges form a cycle, which would delete every card in it: "
+                            + "; ".join(f"{merged_into[c][0]} merges {entry_of[c]}" for c in cycle),
+                            line_of(path, [key, "merge", k])) from None
+
+
+def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry) -> tuple[list[Card], list[EditNote]]:
+    """Apply every edit of `edits` (read from `path`) to `cards`; the cards a split makes
+    get their ids from `registry` (the same ids build after build). Return the cards and
+    what each edit did. Bad edits stop the build with file and line (see _order): no edit
+    loses a card."""
     by_id = {c.id: c for c in cards}
     aliases = {a: c.id for c in cards for a in c.alias_ids}
-    for card_id in edits:
-        targets = [card_id, *(edits[card_id] or {}).get("merge", [])]
-        for k, target in enumerate(targets):
-            if target not in by_id and target not in aliases:
-                keys = [card_id] if k == 0 else [card_id, "merge", k - 1]
-                raise PipelineError(str(path), f"no card has the id {target}", line_of(path, keys))
+    order = _order(edits, by_id, aliases, path)
+    entry_of = dict(order)
     notes: list[EditNote] = []
     gone: set[str] = set()
-    for card_id, edit in edits.items():
-        edit = edit or {}
-        card = by_id[aliases.get(card_id, card_id)]
+    in_use = set(by_id) | set(aliases)
+    for card_id, key in order:
+        edit = edits[key] or {}
+        card = by_id[card_id]
         if edit.get("written_against") and edit["written_against"] != fingerprint(card):
             notes.append(EditNote(card.id, "stale", "the source text changed since the edit was written"))
         for other_id in edit.get("merge", []):
@@ -115,14 +164,14 @@ def apply_edits(cards: list[Card], edits: dict, path: Path, taken: set[str]) -> 
         if card.id in gone:
             continue
         card = by_id[card.id]
-        parts = (edits.get(card.id) or {}).get("split")
+        parts = (edits.get(entry_of.get(card.id, "")) or {}).get("split")
         if not parts:
             out.append(card)
             continue
         for part in parts:
             piece = _patched(replace(card, aliases=[], alias_ids=[]), part)
-            piece = replace(piece, id=new_id(piece.question, taken))
-            taken.add(piece.id)
+            piece = replace(piece, id=registry.piece_id(card.id, piece, in_use))
+            in_use.add(piece.id)
             out.append(piece)
         out.append(replace(card, status="dropped", notes=[*card.notes, "split by an edit"]))
         notes.append(EditNote(card.id, "split", ", ".join(p.id for p in out[-len(parts) - 1:-1])))

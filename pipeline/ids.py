@@ -1,10 +1,17 @@
 """Stable card ids and their registry (`source/card_ids.yaml`).
 
-The registry maps each id to the folded questions it has carried. A rebuilt card takes
-the id whose questions match its own or one of its aliases exactly, else the id of a
-near match (the rule that merges duplicates: typo fixes and small rewordings keep the id).
-A new question gets a new id derived from its text; an id is never given to another
-question. Ids not seen in a build stay in the registry, marked with their last question."""
+The registry maps each id to the questions it has carried. A question is told apart as
+dedup tells exact repeats apart: by its folded text, its card type and, for a short
+question, its topic; each such question belongs to one id (an alias id points to the id
+it was merged into). A rebuilt card takes the id that holds one of its questions, else the
+id holding the same text under another topic or type (a renamed heading), else the id of
+a near match (the rule that merges duplicates: typo fixes and small rewordings keep the
+id). A new question gets a new id derived from its text; an id is never given to another
+question. Ids not seen in a build stay in the registry, marked with their last question.
+
+A registry that gives one question to two ids, or names an id twice, is refused: the
+build would give one of those ids to another card and overwrite its Anki note. A missing
+registry is rebuilt from the last build's cards, so that reworded cards keep their ids."""
 from __future__ import annotations
 
 import base64
@@ -14,10 +21,14 @@ from dataclasses import dataclass, field, replace
 from itertools import count
 from pathlib import Path
 
-from .dedup import candidate_pairs, why_same
-from .model import Card
+import jsonschema
+
+from .cache import code_version
+from .dedup import SHORT, candidate_pairs, why_same
+from .model import Card, PipelineError, shorten
+from .output import read_cards
 from .text import fold
-from .yamlio import dump, load, write_atomic
+from .yamlio import REGISTRY_LIMIT, dump, line_in, parse, read_text, write_atomic
 
 REGISTRY_SCHEMA = {
     "type": "object",
@@ -32,47 +43,167 @@ REGISTRY_SCHEMA = {
                 "properties": {
                     "questions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                     "topic": {"type": "string"},
+                    "type": {"enum": ["choice", "truefalse"]},  # absent for a basic card
                     "alias_of": {"type": "string"},
+                    "split_of": {"type": "string"},  # a piece of that card, made by a split in edits.yaml
                     "seen": {"type": "boolean"},
                 },
             },
         },
     },
 }
+LAST_BUILD = (".cards.json", "cards.yaml")  # in the build folder, written by every build: ids to recover
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_RECOVERABLE = {"type": "array", "items": {  # what recovery reads of those cards
+    "type": "object", "required": ["id", "question"],
+    "properties": {"id": {"type": "string"}, "question": {"type": "string"}, "aliases": _STRINGS, "alias_ids": _STRINGS,
+                   "topic": {"type": "string"}, "type": {"enum": ["basic", "choice", "truefalse"]}}}}
+
+Key = tuple[str, str, str]  # card type, folded question, folded topic of a short question
+
+
+def question_key(question: str, topic: str, kind: str) -> Key:
+    """What tells one question from another, as dedup groups exact repeats."""
+    folded = fold(question)
+    return kind, folded, fold(topic) if len(folded) < SHORT else ""
+
+
+def _keys(entry: dict) -> list[Key]:
+    """The keys of an entry's questions; none for a piece of a split, which is found by its
+    card and its edit, never by its text (a piece may repeat the question it was split from)."""
+    if entry.get("split_of"):
+        return []
+    return [question_key(q, entry.get("topic", ""), entry.get("type", "basic")) for q in entry["questions"]]
+
+
+def _carry(entry: dict, card: Card) -> None:
+    """Record in a registry entry that `card` carries its id in this build."""
+    entry.pop("alias_of", None)  # the id of a card is nobody's alias
+    entry["questions"] += [q for q in dict.fromkeys([card.question, *card.aliases]) if q not in entry["questions"]]
+    entry["topic"] = card.topic
+    if card.type != "basic":
+        entry["type"] = card.type
+    else:
+        entry.pop("type", None)
+    entry["seen"] = True
+
+
+def _owner(ids: dict[str, dict], card_id: str) -> str:
+    """The id that `card_id` stands for: itself, or the end of its chain of `alias_of`."""
+    seen = {card_id}
+    while (target := ids.get(card_id, {}).get("alias_of")) and target not in seen:
+        seen.add(target)
+        card_id = target
+    return card_id
 
 
 @dataclass
 class Registry:
     ids: dict[str, dict] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # for stderr and the report
 
     @classmethod
-    def read(cls, path: Path, cache_dir: Path | None = None) -> "Registry":
-        """The registry; a JSON copy in the cache, keyed by the file's content, saves the
-        YAML parse and the schema check when the file has not changed."""
+    def read(cls, path: Path, build_dir: Path | None = None) -> "Registry":
+        """The registry at `path`, checked (PipelineError with file and line: bad YAML, a
+        duplicate id, one question under two ids, over REGISTRY_LIMIT). A JSON copy in
+        `build_dir`/cache, keyed by the file's content and the code, saves the parse and
+        the checks when the file has not changed. When `path` is missing and `build_dir`
+        holds a build, the ids are recovered from its cards, with a warning."""
         if not path.exists():
-            return cls()
-        raw = path.read_bytes()
-        cached = cache_dir / f"registry-{hashlib.blake2b(raw, digest_size=16).hexdigest()}.json" if cache_dir else None
+            return cls._recovered(path, build_dir) if build_dir is not None else cls()
+        text = read_text(path, REGISTRY_LIMIT)
+        cache_dir = build_dir / "cache" if build_dir is not None else None
+        digest = hashlib.blake2b(code_version().encode() + text.encode("utf-8"), digest_size=16).hexdigest()
+        cached = cache_dir / f"registry-{digest}.json" if cache_dir else None
         if cached is not None and cached.exists():
             return cls(json.loads(cached.read_text(encoding="utf-8")))
-        data = load(path, REGISTRY_SCHEMA, shown=str(path), machine_written=True) or {}
+        data = parse(text, str(path), REGISTRY_SCHEMA) or {}
         registry = cls(dict(data.get("ids") or {}))
+        registry._check(text, str(path))
         if cached is not None:
             for old in cache_dir.glob("registry-*.json"):
                 old.unlink(missing_ok=True)
             write_atomic(cached, json.dumps(registry.ids, ensure_ascii=False))
         return registry
 
+    @classmethod
+    def _recovered(cls, path: Path, build_dir: Path) -> "Registry":
+        """Ids from the last build's cards: each card's id with its question and aliases,
+        and the ids merged into it."""
+        for name in LAST_BUILD:
+            cards = read_cards(build_dir / name)
+            if cards and jsonschema.Draft202012Validator(_RECOVERABLE).is_valid(cards):
+                break
+        else:
+            return cls()
+        registry = cls()
+        for card in cards:
+            entry = registry.ids.setdefault(card["id"], {"questions": []})
+            entry["questions"] += [q for q in [card["question"], *card.get("aliases", [])] if q not in entry["questions"]]
+            entry["topic"] = card.get("topic", "")
+            if card.get("type", "basic") != "basic":
+                entry["type"] = card["type"]
+            for alias in card.get("alias_ids", []):
+                registry.ids.setdefault(alias, {"questions": [card["question"]], "alias_of": card["id"]})
+        registry.warnings.append(f"{path} is missing: the ids of {len(cards)} cards were recovered from the last "
+                                 f"build ({build_dir / name}); the registry is written again")
+        return registry
+
+    def _check(self, text: str, name: str) -> None:
+        """Refuse one question under two ids that are not aliases of each other."""
+        first: dict[Key, tuple[str, str]] = {}
+        for card_id, entry in self.ids.items():
+            owner = _owner(self.ids, card_id)
+            for n, key in enumerate(_keys(entry)):
+                other_owner, other_id = first.setdefault(key, (owner, card_id))
+                if other_owner != owner:
+                    raise PipelineError(
+                        name, f"the question {shorten(entry['questions'][n])!r} is under two ids, "
+                        f"{shorten(other_id)} and {shorten(card_id)}: keep it under one (or mark one `alias_of` the other)",
+                        line_in(text, ["ids", card_id, "questions", n]))
+
+    def _settle(self, claims: dict[Key, str]) -> None:
+        """Leave each question under one id, so that the registry written passes _check:
+        a question goes to the id of the card that carries it now (`claims`), else stays
+        with an id that has no other question, else with the first id holding it. An id
+        left with no question of its own becomes an alias of the id that took them."""
+        holders: dict[Key, list[str]] = {}
+        for card_id, entry in self.ids.items():
+            for key in _keys(entry):
+                holders.setdefault(key, []).append(card_id)
+        keeper: dict[Key, str] = {}
+        for key, ids in holders.items():
+            owners = list(dict.fromkeys(_owner(self.ids, i) for i in ids))
+            if len(owners) > 1:
+                alone = [_owner(self.ids, i) for i in ids if len(self.ids[i]["questions"]) == 1]
+                keeper[key] = claims.get(key) or (alone or owners)[0]
+        for card_id, entry in self.ids.items():
+            if entry.get("split_of"):
+                continue
+            owner = _owner(self.ids, card_id)
+            kept = [q for q, key in zip(entry["questions"], _keys(entry), strict=True) if keeper.get(key, owner) == owner]
+            if kept:
+                entry["questions"] = kept
+            else:
+                entry["alias_of"] = keeper[_keys(entry)[0]]
+
     def write(self, path: Path) -> None:
         header = "# Card id registry: written by the build, committed with the sources. Do not reuse ids.\n"
-        write_atomic(path, header + dump({"ids": dict(sorted(self.ids.items()))}))
+        fields = REGISTRY_SCHEMA["properties"]["ids"]["additionalProperties"]["properties"]
+        ids = {card_id: {k: entry[k] for k in fields if k in entry} for card_id, entry in sorted(self.ids.items())}
+        write_atomic(path, header + dump({"ids": ids}))
 
-
-    def record(self, cards: list[Card]) -> None:
-        """Register ids made after assignment (cards split by an edit)."""
-        for card in cards:
-            if card.id not in self.ids:
-                self.ids[card.id] = {"questions": [card.question], "topic": card.topic, "seen": True}
+    def piece_id(self, parent: str, piece: Card, in_use: set[str]) -> str:
+        """The id of `piece`, a card split from card `parent` by an edit, registered: the id
+        the same piece had in an earlier build (same card, same question), else a new one."""
+        folded = fold(piece.question)
+        earlier = (i for i, entry in self.ids.items() if entry.get("split_of") == parent and i not in in_use
+                   and folded in map(fold, entry["questions"]))
+        piece_id = next(earlier, None) or new_id(piece.question, set(self.ids) | in_use)
+        entry = self.ids.setdefault(piece_id, {"questions": []})
+        _carry(entry, piece)
+        entry["split_of"] = parent
+        return piece_id
 
 
 def new_id(question: str, taken: set[str]) -> str:
@@ -104,45 +235,50 @@ def _near_matches(known: list[tuple[str, str, str]], cards: list[Card]) -> dict[
 
 def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[tuple[str, str]]]:
     """Give every card its id; return the cards and the (id, last question) of ids not seen."""
-    by_fold: dict[str, str] = {}
-    for card_id, entry in registry.ids.items():
-        for q in entry["questions"]:
-            by_fold.setdefault(fold(q), entry.get("alias_of") or card_id)
+    ids = registry.ids
+    holder: dict[Key, str] = {}
+    by_text: dict[str, list[str]] = {}
+    for card_id, entry in ids.items():
+        owner = _owner(ids, card_id)
+        for key in _keys(entry):
+            holder.setdefault(key, owner)
+            by_text.setdefault(key[1], []).append(owner)
+    keys = [[question_key(q, c.topic, c.type) for q in [c.question, *c.aliases]] for c in cards]
     used: set[str] = set()
-    out: list[Card] = []
-    pending: list[int] = []
-    for card in cards:
-        exact = [by_fold[f] for f in (fold(q) for q in [card.question, *card.aliases]) if f in by_fold]
-        exact = [i for i in exact if i not in used]
-        out.append(replace(card, id=exact[0], alias_ids=[i for i in dict.fromkeys(exact[1:]) if i != exact[0]]) if exact else card)
+    out: list[Card | None] = [None] * len(cards)
+    for pos, card in enumerate(cards):  # the id holding one of the card's questions; the others merged into it
+        exact = [i for i in dict.fromkeys(holder[k] for k in keys[pos] if k in holder) if i not in used]
         if exact:
+            out[pos] = replace(card, id=exact[0], alias_ids=exact[1:])
             used.update(exact)
-        else:
-            pending.append(len(out) - 1)
-    known = [(cid, q, entry.get("topic", "")) for cid, entry in registry.ids.items()
-             if not entry.get("alias_of") for q in entry["questions"]]
-    near = _near_matches(known, [out[pos] for pos in pending])
-    taken = set(registry.ids) | used
+    for pos, card in enumerate(cards):  # the same text under another topic or type: a renamed heading
+        if out[pos] is None:
+            same_text = next((i for k in keys[pos] for i in by_text.get(k[1], []) if i not in used), None)
+            if same_text is not None:
+                out[pos] = replace(card, id=same_text)
+                used.add(same_text)
+    pending = [pos for pos, card in enumerate(out) if card is None]
+    known = [(cid, q, entry.get("topic", "")) for cid, entry in ids.items()
+             if not entry.get("alias_of") and not entry.get("split_of") for q in entry["questions"]]
+    near = _near_matches(known, [cards[pos] for pos in pending])
+    taken = set(ids) | used
     for k, pos in enumerate(pending):
-        card = out[pos]
+        card = cards[pos]
         card_id = next((cid for cid in near.get(k, []) if cid not in used), None) or new_id(card.question, taken)
         used.add(card_id)
         taken.add(card_id)
         out[pos] = replace(card, id=card_id)
-    for card in out:
-        entry = registry.ids.setdefault(card.id, {"questions": []})
-        for q in [card.question, *card.aliases]:
-            if q not in entry["questions"]:
-                entry["questions"].append(q)
-        entry["topic"] = card.topic
-        entry["seen"] = True
+    assigned: list[Card] = [c for c in out if c is not None]
+    for card in assigned:
+        _carry(ids.setdefault(card.id, {"questions": []}), card)
         for alias in card.alias_ids:
-            registry.ids.setdefault(alias, {"questions": [card.question]})["alias_of"] = card.id
+            ids.setdefault(alias, {"questions": [card.question]})["alias_of"] = card.id
+    registry._settle({k: card.id for card, card_keys in zip(assigned, keys, strict=True) for k in card_keys})
     gone = []
-    seen_ids = {c.id for c in out} | {a for c in out for a in c.alias_ids}
-    for card_id, entry in registry.ids.items():
+    seen_ids = {c.id for c in assigned} | {a for c in assigned for a in c.alias_ids}
+    for card_id, entry in ids.items():
         if card_id not in seen_ids:
-            entry["seen"] = False
-            if not entry.get("alias_of"):
+            entry["seen"] = False  # a piece of a split is seen again when its edit applies (piece_id)
+            if not entry.get("alias_of") and entry.get("split_of") not in seen_ids:
                 gone.append((card_id, entry["questions"][-1]))
-    return out, gone
+    return assigned, gone

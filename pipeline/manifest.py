@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extract import LAYOUTS
-from .model import PipelineError
+from .model import PipelineError, shorten
 from .yamlio import line_of, load
 
 MANIFEST = "sources.yaml"
@@ -42,15 +42,24 @@ class Manifest:
     layouts: dict[str, str] = field(default_factory=dict)  # file -> detector that must read it
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, say: no such file either
+        return False
+
+
 def read_manifest(source_dir: Path) -> Manifest:
+    """The manifest of `source_dir` (defaults when it has none); PipelineError with file
+    and line for bad YAML, a schema violation or a document that does not exist."""
     path = source_dir / MANIFEST
     if not path.exists():
         return Manifest()
     data = load(path, SCHEMA, shown=str(path)) or {}
     manifest = Manifest(data.get("deck_root", DEFAULT_ROOT))
     for k, doc in enumerate(data.get("documents") or []):
-        if not (source_dir / doc["file"]).is_file():
-            raise PipelineError(str(path), f"documents/{k}/file: no such file in {source_dir}: {doc['file']}",
+        if not _is_file(source_dir / doc["file"]):
+            raise PipelineError(str(path), f"documents/{k}/file: no such file in {source_dir}: {shorten(doc['file'])}",
                                 line_of(path, ["documents", k, "file"]))
         manifest.titles[doc["file"]] = doc.get("title") or Path(doc["file"]).stem
         if doc.get("layout"):

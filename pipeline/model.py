@@ -21,6 +21,13 @@ class PipelineError(Exception):
         return type(self), (self.path, self.message, self.line)
 
 
+def shorten(text: str, size: int = 80) -> str:
+    """`text` on one line and at most `size` characters, cut with an ellipsis: what an
+    error message or the report may quote of a value that could be any length."""
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[:size - 1] + "…"
+
+
 @dataclass(frozen=True)
 class SourceLine:
     """One line of text with the number it had in its source file."""

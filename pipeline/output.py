@@ -1,12 +1,15 @@
 """build/cards.yaml: every card with its deck, tags and provenance, in source order."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
+
 from .model import PIPELINE_VERSION, Card
-from .yamlio import dump
+from .yamlio import FastLoader, dump
 
 _TAG_UNSAFE = re.compile(r"[\s\"'`]+")
 
@@ -52,3 +55,15 @@ def cards_yaml(records: list[dict], deck_root: str, generated: str) -> str:
     return dump({"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
                  "cards": records})
 
+
+
+def read_cards(path: Path) -> list[dict] | None:
+    """The cards of an earlier build, from its cards.yaml or the JSON copy the build keeps
+    next to it (a `.json` path); None when there is none or it does not parse."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return json.loads(text)
+        return (yaml.load(text, Loader=FastLoader) or {}).get("cards") or []
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
+        return None

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .dedup import Merge
-from .model import Card, CleanDocument, Extraction
+from .model import Card, CleanDocument, Extraction, shorten
 from .render import Media
 
 
@@ -113,14 +113,14 @@ def _row(cells: list[object]) -> str:
     return "| " + " | ".join(cell(c) for c in cells) + " |"
 
 
-def _short(text: str, size: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= size else text[:size - 1] + "…"
+def _short(text: str) -> str:
+    return shorten(text, 60)
 
 
 def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
            diff: Diff | None, errors: list[str], generated: str, media: Media | None = None,
-           formulas: list[str] | None = None, edit_notes: list | None = None) -> str:
+           formulas: list[str] | None = None, edit_notes: list | None = None,
+           build_warnings: list[str] | None = None) -> str:
     status = Counter(c.status for c in cards)
     runs = [r for a in accounts for r in a.unclaimed]
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
@@ -207,8 +207,9 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
         out.append("")
     warnings = [(a.name, w) for a in accounts for w in a.warnings]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]
-    if warnings or unaccounted:
+    if warnings or unaccounted or build_warnings:
         out.append("## Warnings\n")
+        out += [f"- {cell(w)}" for w in build_warnings or []]
         out += [f"- {cell(name)}: {w}" for name, w in warnings]
         out += [f"- {cell(name)}: lines not accounted for: {lines[:20]}" for name, lines in unaccounted]
         out.append("")

@@ -1,35 +1,82 @@
 """YAML in and out: loading that names the file and line of every problem (syntax,
-duplicate keys, unknown keys, wrong types), and writing that is atomic."""
+duplicate keys, unknown keys, wrong types, anchors and aliases, too deep, too large), and
+writing that is atomic and never uses anchors."""
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import SafeConstructor
 
-from .model import PipelineError
-
-
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: 20x faster
-FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .model import PipelineError, shorten
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and remembers where each node starts."""
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster
+
+# Caps on what the build reads from the files people (and merges) write, so that a
+# mistaken or hostile file fails at once with its name instead of eating minutes and memory.
+HUMAN_FILE_LIMIT = 4 * 2**20  # sources.yaml, edits.yaml: typed by hand; 4 MB is thousands of full edits
+REGISTRY_LIMIT = 32 * 2**20  # card_ids.yaml grows ~150 bytes a card: room for 200,000 cards
+MAX_DEPTH = 32  # nesting of YAML collections: the schemas need 5 levels; deeper input would exhaust the stack
+QUOTE = 80  # characters of a value an error message may quote
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Never writes anchors and aliases: the files the build writes are read back by _Loader."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _Refused(ComposerError):
+    """A YAML feature the human files may not use."""
+
+
+# libyaml's loader composes in C, past any hook: PyYAML's composer goes in front of its parser
+_LOADER_BASES = (Composer, FastLoader) if FastLoader is not yaml.SafeLoader else (yaml.SafeLoader,)
+
+
+class _Loader(*_LOADER_BASES):
+    """libyaml's parser with PyYAML's composer in front of it, so that every node passes
+    through compose_node: anchors and aliases are refused before anything could be
+    expanded (a 450-byte file of nested aliases stands for a billion values), and so is
+    nesting deeper than MAX_DEPTH. Mappings refuse duplicate keys."""
+
+    def __init__(self, stream: str):
+        FastLoader.__init__(self, stream)
+        Composer.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if event.anchor is not None:  # an anchored node (&name) or an alias (*name)
+            raise _Refused(None, None, "anchors and aliases are not allowed", event.start_mark)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            break  # SafeConstructor refuses it below, with its line
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark)
+                None, None, f"duplicate key {shorten(repr(key))} (first at line {seen[key]})", key_node.start_mark)
         seen[key] = key_node.start_mark.line + 1
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    return SafeConstructor.construct_mapping(loader, node, deep=deep)
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -53,38 +100,74 @@ def _line_of(node: yaml.Node | None, path: list) -> int | None:
     return line
 
 
-def load(path: Path, schema: dict | None = None, shown: str | None = None, machine_written: bool = False) -> Any:
-    """Load a YAML file; on any problem raise PipelineError with file and line. A file
-    the build wrote itself is read with libyaml, without the duplicate-key check."""
+def read_text(path: Path, limit: int, shown: str | None = None) -> str:
+    """The text of a file the build reads, refused with PipelineError when it is over
+    `limit` bytes (read no further than that: the file may be a pipe or a device),
+    unreadable or not UTF-8."""
     name = shown or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise PipelineError(name, "is not UTF-8 text") from None
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise PipelineError(name, f"cannot read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise PipelineError(name, f"is larger than {limit // 2**20} MB, the limit for this file "
+                                  "(pipeline/yamlio.py); nothing was read")
     try:
-        data = yaml.load(text, Loader=FastLoader if machine_written else _Loader)  # noqa: S506 - both are safe loaders
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PipelineError(name, "is not UTF-8 text", raw[:exc.start].count(b"\n") + 1) from None
+
+
+def parse(text: str, name: str, schema: dict | None = None) -> Any:
+    """Parse YAML text read from the file `name`; on any problem (syntax, anchors and
+    aliases, too deep, duplicate keys, a schema violation) raise PipelineError with the
+    file, the line and at most QUOTE characters of any value quoted."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        raise PipelineError(name, exc.problem, exc.problem_mark.line + 1) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise PipelineError(name, f"YAML error: {exc.problem or exc.context}",
+        raise PipelineError(name, f"YAML error: {shorten(exc.problem or exc.context or '', 2 * QUOTE)}",
                             mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise PipelineError(name, f"YAML error: {shorten(str(exc), 2 * QUOTE)}") from None
     if schema is not None:
         errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             err = errors[0]
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            where = "/".join(str(p) for p in err.absolute_path) or "top level"
-            raise PipelineError(name, f"{where}: {err.message}", _line_of(node, list(err.absolute_path)))
+            where = "/".join(shorten(str(p)) for p in err.absolute_path) or "top level"
+            # jsonschema quotes the whole offending value: a 1 MB string makes a 1 MB message
+            message = shorten(err.message.replace(repr(err.instance), shorten(repr(err.instance))), 3 * QUOTE)
+            raise PipelineError(name, f"{where}: {message}", line_in(text, list(err.absolute_path)))
     return data
+
+
+def load(path: Path, schema: dict | None = None, shown: str | None = None, limit: int = HUMAN_FILE_LIMIT) -> Any:
+    """Load a YAML file of at most `limit` bytes, checked against `schema` (JSON Schema);
+    on any problem raise PipelineError naming the file and line (see parse)."""
+    name = shown or str(path)
+    return parse(read_text(path, limit, name), name, schema)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    return yaml.compose(text, Loader=_Loader)
+
+
+def line_in(text: str, keys: list) -> int | None:
+    """The line of the value at `keys` (mapping keys and list indexes) in YAML text
+    already known to parse."""
+    return _line_of(_compose(text), keys)
 
 
 def line_of(path: Path, keys: list) -> int | None:
     """The line of the value at `keys` in a YAML file already known to parse."""
-    return _line_of(yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader), keys)
+    return line_in(path.read_text(encoding="utf-8"), keys)
 
 
 def dump(data: Any) -> str:
+    """YAML text for `data`, keys in their order, Unicode as is, never anchors and aliases."""
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
