@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
 from tqdm import tqdm
 
 from . import choices, dedup, edits, report, status
@@ -33,9 +32,9 @@ from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, NotASource, check_source, ingest, printable
 from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
-from .output import card_record, cards_yaml, place
+from .output import card_record, cards_yaml, place, read_cards
 from .render import Media
-from .yamlio import FastLoader, write_atomic
+from .yamlio import write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
@@ -128,17 +127,6 @@ def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
     return own if writable else build_dir / "card_ids.yaml"
 
 
-def previous_cards(path: Path) -> list[dict] | None:
-    """Cards of an earlier build: cards.yaml, or the JSON copy kept for diffs."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".json":
-            return json.loads(text)
-        return (yaml.load(text, Loader=FastLoader) or {}).get("cards") or []
-    except (OSError, ValueError, yaml.YAMLError, AttributeError):
-        return None
-
-
 def digest(data: object) -> str:
     return hashlib.blake2b(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"),
                            digest_size=16).hexdigest()
@@ -189,7 +177,7 @@ class Outputs:
 def keep_previous(build_dir: Path, records: list[dict]) -> None:
     """Before cards.yaml is rewritten, the cards it held become the previous build's (for
     diffs), unless they are these cards already (a build stopped after writing them)."""
-    current = previous_cards(build_dir / CURRENT)
+    current = read_cards(build_dir / CURRENT)
     if current is not None and current != records:
         write_atomic(build_dir / PREVIOUS, json.dumps(current, ensure_ascii=False))
 
@@ -246,7 +234,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         write_atomic(build_dir / "cards.yaml", cards_yaml(records, manifest.deck_root, generated))
         write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
         outputs.done("cards.yaml")
-    before = previous_cards(build_dir / PREVIOUS)
+    before = read_cards(build_dir / PREVIOUS)
     diff = report.diff_cards(before, records) if before is not None else None
     spans = report.spans_by_file(cards)
     accounts = [report.account(r.doc, r.extraction, spans) for r in results]
@@ -284,7 +272,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
 
 
 def _built_cards(build_dir: Path) -> list[dict]:
-    cards = previous_cards(build_dir / "cards.yaml")
+    cards = read_cards(build_dir / "cards.yaml")
     if cards is None:
         raise PipelineError(str(build_dir / "cards.yaml"), "no build yet: run `make` or `python -m pipeline build`")
     return cards
@@ -300,7 +288,7 @@ def print_edit_stub(build_dir: Path, card_id: str) -> int:
 
 def print_diff(build_dir: Path) -> int:
     current = _built_cards(build_dir)
-    before = previous_cards(build_dir / PREVIOUS)
+    before = read_cards(build_dir / PREVIOUS)
     if before is None:
         print("no previous build to compare with")
         return 0
