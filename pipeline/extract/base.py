@@ -45,10 +45,13 @@ def strip_numbering(text: str) -> str:
     return numbering.rest if numbering else text.strip()
 
 
+_TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")
+
+
 def question_text(text: str) -> str:
-    """A question as it belongs on a card front: no number, label, bold marks or
+    """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
-    text = _BOLD.sub("", text).strip()
+    text = _TASK_BOX.sub("", _BOLD.sub("", text)).strip()
     text = strip_numbering(text)
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)

@@ -32,13 +32,29 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     return prompt, m.group(0), answer
 
 
+_WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*)?(\*\*|__)(.+?)\1\s*([:：]?)\s*$")
+
+
+def _continued(lines: list[Line], position: int) -> bool:
+    """Does the item at `position` hold more than its first line: continuation lines or
+    paragraphs indented under its marker (after blank lines, as CommonMark allows)?"""
+    marker = lines[position]
+    for ln in lines[position + 1:]:
+        if ln.blank:
+            continue
+        return ln.indent > marker.indent and not (ln.bullet and ln.indent <= marker.indent + 1)
+    return False
+
+
 def detect(lines: list[Line]) -> list[Mark]:
-    items = [ln for ln in lines if ln.bullet and not ln.in_code]
+    items = [(k, ln) for k, ln in enumerate(lines) if ln.bullet and not ln.in_code]
     if not items:
         return []
     by_indent: dict[int, list[Mark]] = {}
-    for ln in items:
-        split = split_prompt(ln.body)
+    for k, ln in items:
+        # an item bold as a whole ("- **为什么…？**") is a prompt: a mark inside the bold splits nothing
+        whole = _WHOLE_BOLD.match(ln.body)
+        split = (whole.group(2), whole.group(3), "") if whole else split_prompt(ln.body)
         if split is None:
             continue
         prompt, sep, answer = split
@@ -50,7 +66,7 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
             Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
-                 asks, answer=answer, continues=bool(sep)))
+                 asks, answer=answer, continues=bool(sep) or _continued(lines, k)))
     if not by_indent:
         return []
     # prompts sit at the depths of the list where most items ask; the others are sections or points

@@ -20,6 +20,18 @@ _MIN_QUESTIONS = 3
 _MIN_ASK = 5  # characters, with the question mark
 _MIN_DENSITY = 0.04  # questions per line of text
 _MAX_QUESTION = 80  # a longer sentence ending in "?" is prose that wonders, not a prompt
+# a prompt is short, of one premise and its question ("除了…以外,…有哪几种?"), or asks from
+# its first clause on ("画出…的图形,哪个…,…什么问题?"); a long line that reasons its way
+# through several clauses to a question ("首先测试的时候，…，…，这个时候怎么办？") is an
+# article's own voice
+_MAX_CLAUSED = 25
+_MAX_CLAUSES = 2
+_CLAUSE_BREAK = re.compile(r"[,，]")
+
+
+def _prompt_shaped(question: str) -> bool:
+    clauses = [c for c in _CLAUSE_BREAK.split(question.strip()) if c.strip()]
+    return len(question.strip()) <= _MAX_CLAUSED or len(clauses) <= _MAX_CLAUSES or is_question_like(clauses[0])
 _SPEAKER = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,20}(?:\*\*|__)?\s*[:：]")  # "吴恩达：…" turns
 _URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
 _SENTENCE_END = re.compile(r"[。！!；;]")
@@ -69,7 +81,7 @@ def _questions(lines: list[Line]) -> list[Mark]:
         text = ln.text.strip()
         if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_LINE and not _SPEAKER.match(text):
             carry, question = _split_glued(text, waiting)
-            if _MIN_ASK <= len(question.strip()) <= _MAX_QUESTION:
+            if _MIN_ASK <= len(question.strip()) <= _MAX_QUESTION and _prompt_shaped(question):
                 marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
                 waiting = True
                 continue
