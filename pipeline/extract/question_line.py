@@ -12,6 +12,7 @@ import re
 
 from ..text import ends_with_question_mark, is_question_like
 from .base import Mark, question_text
+from .bullet import split_prompt
 from .lines import Line
 
 NAME = "question_line"
@@ -32,6 +33,7 @@ _CLAUSE_BREAK = re.compile(r"[,，]")
 def _prompt_shaped(question: str) -> bool:
     clauses = [c for c in _CLAUSE_BREAK.split(question.strip()) if c.strip()]
     return len(question.strip()) <= _MAX_CLAUSED or len(clauses) <= _MAX_CLAUSES or is_question_like(clauses[0])
+_SPEAKER_NAME = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,8}(?:\*\*|__)?\s*$")  # "面试官", "吴恩达"
 _SPEAKER = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,20}(?:\*\*|__)?\s*[:：]")  # "吴恩达：…" turns
 _URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
 _SENTENCE_END = re.compile(r"[。！!；;]")
@@ -72,6 +74,17 @@ def detect(lines: list[Line]) -> list[Mark]:
     return marks
 
 
+def _labelled(text: str) -> tuple[str, str] | None:
+    """(prompt, answer) of a line that puts an asking prompt before a colon ("…的区别：…",
+    "…怎么用: …"), else None. The prompt is short and asks; a label that states ("优点：")
+    or names a speaker ("面试官：") is none."""
+    split = split_prompt(text)
+    if split is None or split[1] not in (":", "：") or _SPEAKER_NAME.match(split[0]):
+        return None
+    prompt, _, answer = split
+    return (prompt, answer) if is_question_like(question_text(prompt)) else None
+
+
 def _questions(lines: list[Line]) -> list[Mark]:
     marks: list[Mark] = []
     waiting = False  # the last question has no answer line yet
@@ -85,6 +98,11 @@ def _questions(lines: list[Line]) -> list[Mark]:
                 marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
                 waiting = True
                 continue
+        labelled = _labelled(text) if _plain(ln) and not ln.numbering else None
+        if labelled is not None:  # "vector和list的区别：vector是连续空间…"
+            marks.append(Mark(ln.index, "question", question_text(labelled[0]), NAME, True, answer=labelled[1]))
+            waiting = not labelled[1]
+            continue
         if waiting and _plain(ln) and len(text) <= 50 and _IMPERATIVE.search(text) and not text.endswith((":", "：")):
             marks.append(Mark(ln.index, "question", question_text(text), NAME, False))
             continue
