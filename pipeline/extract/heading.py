@@ -16,6 +16,7 @@ from .lines import Line
 NAME = "heading"
 _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|总结|小结|目录|contents|前言|附录|"
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
+_SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 
 
@@ -36,25 +37,39 @@ def detect(lines: list[Line]) -> list[Mark]:
         parent[ln.index] = stack[-1].index if stack else -1
         stack.append(ln)
     groups: dict[tuple[int, int], list[Line]] = {}
+    highest: dict[tuple[int, int], int] = {}  # the highest plain number among a group's headings so far
     for ln in heads:
-        groups.setdefault((parent[ln.index], ln.heading), []).append(ln)
+        key = (parent[ln.index], ln.heading)
+        number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
+        if number and number < highest.get(key, 0):
+            continue  # numbering restarted: an outline inside an answer, not one of the siblings
+        highest[key] = max(highest.get(key, 0), number)
+        groups.setdefault(key, []).append(ln)
     asks = {ln.index: _asks(ln) for ln in heads}
 
     def by_siblings(ln: Line) -> bool:
-        group = groups[(parent[ln.index], ln.heading)]
+        group = groups.get((parent[ln.index], ln.heading), [])
         asking = sum(asks[g.index] for g in group)
         text = question_text(ln.body)
-        # a section number (3.1) marks a title; a question number (Q3:, 问题3：) marks a question
-        numbered_section = ln.numbering is not None and ln.numbering.style != "question_no"
+        # a section number (3.1, 三、) marks a title; a question number (Q3:, 问题3：) or the plain
+        # number of a list of questions ("### 3. …" among asking "### N. …") marks a question
+        numbered_section = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
         return (len(group) >= 3 and asking >= 0.6 * len(group) and not numbered_section
                 and not _NOT_QUESTION.match(fold(text)))
 
     marks: list[Mark] = []
     open_question = 0  # level of the question heading whose answer we are in, or 0
+    question_number = 0  # the number of that question heading ("### 40. …"), or 0
+    outline_next = 1  # the number that would continue an outline restarted inside its answer
     for ln in heads:
         label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
         if open_question and label:
             continue  # "### Prefix Decoder：" under a question is a part of its answer
+        restarts = (question_number > outline_next and ln.heading == open_question and ln.numbering is not None
+                    and ln.numbering.numbers == (outline_next,))
+        if restarts and not asks[ln.index]:
+            outline_next += 1
+            continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
             if asks[ln.index] and not short:
@@ -64,7 +79,9 @@ def detect(lines: list[Line]) -> list[Mark]:
         if asks[ln.index] or by_siblings(ln):
             marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, asks[ln.index], level=ln.heading))
             open_question = ln.heading
+            question_number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
+            outline_next = 1
         else:
             marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
-            open_question = 0
+            open_question = question_number = 0
     return marks
