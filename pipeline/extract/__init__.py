@@ -27,6 +27,9 @@ QUESTION_RULES = [
 LAYOUTS = [name for name, _ in QUESTION_RULES]
 
 
+# a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
+# "- 什么样的数据集不适合…？"), not one asking line among notes
+_ASKING_SHARE = 0.4
 # the rules that read the body of a section (headings are the sections themselves)
 BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != heading.NAME]
 # answered questions inside a heading question's answer that make the heading a section: a
@@ -41,8 +44,7 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     found = {name: [m for m in detect(lines) if m.role == "question"] for name, detect in rules}
     if hint:
         return hint, found[hint]
-    # a layout is a pattern of siblings most of which ask, not one asking line among notes
-    scores = {name: asking if 2 * (asking := sum(m.asks for m in marks)) >= len(marks) else 0
+    scores = {name: asking if (asking := sum(m.asks for m in marks)) >= _ASKING_SHARE * len(marks) else 0
               for name, marks in found.items()}
     if not scores or max(scores.values()) == 0:
         return "", []
@@ -50,13 +52,13 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     return name, found[name]
 
 
-# a list or a table inside an answer stays in it, however much its items ask
-_PARTS_OF_ANSWERS = {bullet.NAME, table_row.NAME}
+# a table inside an answer stays in it, however much its rows ask
+_PARTS_OF_ANSWERS = {table_row.NAME}
 
 
 def _answered(lines: list[Line], questions: list[Mark], end: int) -> int:
     """How many of `questions` (sorted) ask, have answer text before the next one or `end`,
-    and are not list items or table rows."""
+    and are not table rows."""
     count = 0
     for k, m in enumerate(questions):
         stop = questions[k + 1].index if k + 1 < len(questions) else end

@@ -27,8 +27,11 @@ def _asks(line: Line) -> bool:
 
 def detect(lines: list[Line]) -> list[Mark]:
     heads = [ln for ln in lines if ln.heading and question_text(ln.body)]
+    # a heading that is only a label ("### Question 2:") still closes the answer above it
+    labels = [Mark(ln.index, "topic", "", NAME, False, level=ln.heading)
+              for ln in lines if ln.heading and not question_text(ln.body)]
     if not heads:
-        return []
+        return labels
     parent: dict[int, int] = {}
     stack: list[Line] = []
     for ln in heads:
@@ -84,4 +87,4 @@ def detect(lines: list[Line]) -> list[Mark]:
         else:
             marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
             open_question = question_number = 0
-    return marks
+    return sorted(marks + labels, key=lambda m: m.index)
