@@ -53,6 +53,21 @@ def is_link_only(text: str) -> bool:
     return not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
 
 
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def zh_number(text: str) -> int:
+    """The value of a Chinese numeral from 一 to 九十九 (两 is 2); 0 when `text` is none."""
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _ZH_DIGITS.get(text[1:], 0)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _ZH_DIGITS.get(tens, 0) * 10 + _ZH_DIGITS.get(ones, 0)
+    return _ZH_DIGITS.get(text, 0)
+
+
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..model import SourceLine
-from ..text import is_blank, is_link_only
+from ..text import is_blank, is_link_only, zh_number
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
@@ -21,7 +21,6 @@ _NUMBERING = [
     ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
     ("question_no", re.compile(r"^\s*(?:[QqＱ]|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:：.．、)）]\s*(.*)$")),
 ]
-_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(.+?)\1\s*[:：]?\s*$")
 
 
@@ -48,23 +47,12 @@ class Line:
     in_code: bool
 
 
-def _zh_number(text: str) -> int:
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _ZH_DIGITS.get(text[1:], 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _ZH_DIGITS.get(tens, 0) * 10 + _ZH_DIGITS.get(ones, 0)
-    return _ZH_DIGITS.get(text, 0)
-
-
 def parse_numbering(text: str) -> Numbering | None:
     for style, pattern in _NUMBERING:
         m = pattern.match(text)
         if m:
             raw = unicodedata.normalize("NFKC", m.group(1))
-            numbers = (_zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
+            numbers = (zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
             return Numbering(style, numbers, m.group(2).strip())
     return None
 
