@@ -25,8 +25,10 @@ QUESTION_RULES = [
     (question_line.NAME, question_line.detect),
 ]
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
-                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
+# possessive space runs (*+, ++): side by side, plain ones were tried in every split
+_ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*{1,2}|_{1,2})?\s*+"
+                           r"(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]"
+                           r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?", re.I)
 
 
 LAYOUTS = [name for name, _ in QUESTION_RULES]

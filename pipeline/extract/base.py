@@ -22,8 +22,12 @@ class Mark:
     level: int = 0  # heading level, for heading marks
 
 
-_LABEL = re.compile(r"^\s*(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]\s*", re.I)
-_TRAILING_LINKS = re.compile(r"(\s*\[\[[^\]]*\]\([^)]*\)\])+\s*$|(\s*\[[^\]]{0,12}\]\([^)]*\))+\s*$")
+# Possessive space runs (*+) where plain ones side by side were tried in every split; link
+# labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
+# spaces does, so that the search from every "[" or space of a line does not run on to its end.
+_LABEL = re.compile(r"^\s*+(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]\s*+", re.I)
+_TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
+                             r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _BOLD = re.compile(r"\*\*|__")
 _DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
 
