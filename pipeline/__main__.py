@@ -34,6 +34,7 @@ from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
 from .render import Media
+from .workers import Stopped, run_jobs
 from .yamlio import write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
@@ -42,6 +43,9 @@ PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
 OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from
 SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
 PER_WORKER = 8  # sources a worker process must have to be worth starting
+# a scraped page takes well under a second; a source still running after this has hit a
+# pathological case in some stage and is reported by name instead of hanging the build
+SOURCE_SECONDS = 60.0
 
 
 def read_source(path: Path, title: str, layout: str = "") -> SourceResult:
@@ -68,23 +72,37 @@ def _read_or_error(job: tuple[Path, str, str]) -> SourceResult | str:
         return str(exc)
 
 
+def source_seconds() -> float:
+    """The time one source may take (SOURCE_SECONDS, or the PIPELINE_SOURCE_SECONDS variable)."""
+    given = os.environ.get("PIPELINE_SOURCE_SECONDS", "")
+    try:
+        seconds = float(given) if given else SOURCE_SECONDS
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise PipelineError("PIPELINE_SOURCE_SECONDS", f"must be a number of seconds above 0, not {given!r}")
+    return seconds
+
+
 def read_sources(jobs: list[tuple[Path, str, str]], cache: SourceCache, quiet: bool) -> list[SourceResult | str]:
-    """The per-source stages for the sources the cache does not hold, on every core when
-    there are enough of them to pay for the worker processes."""
+    """The per-source stages for the sources the cache does not hold, in worker processes
+    (on every core when there are enough sources to pay for them). A source that takes
+    longer than `source_seconds()` is stopped and becomes an error naming it."""
     keys = [cache.key(path, f"{title}\0{layout}") for path, title, layout in jobs]
     outcomes: list[SourceResult | str | None] = [cache.get(k) for k in keys]
     missing = [i for i, o in enumerate(outcomes) if o is None]
-    workers = min(os.cpu_count() or 1, len(missing) // PER_WORKER)
+    workers = max(1, min(os.cpu_count() or 1, len(missing) // PER_WORKER))
+    seconds = source_seconds()
     bar = tqdm(total=len(missing), desc="reading sources", unit="source", leave=False,
                disable=quiet or not sys.stderr.isatty() or len(missing) < PER_WORKER)
-    with ProcessPoolExecutor(workers, initializer=die_with_parent) if workers >= 2 else nullcontext() as pool:
-        results = (pool.map(_read_or_error, [jobs[i] for i in missing], chunksize=2) if pool is not None
-                   else map(_read_or_error, [jobs[i] for i in missing]))
-        for i, outcome in zip(missing, results, strict=True):
-            outcomes[i] = outcome
-            if not isinstance(outcome, str):
-                cache.put(keys[i], outcome)
-            bar.update()
+    for k, outcome in run_jobs(_read_or_error, [jobs[i] for i in missing], workers, seconds, die_with_parent):
+        i = missing[k]
+        if isinstance(outcome, Stopped):
+            outcome = f"{jobs[i][0].name}: {outcome.reason} (the limit per source; PIPELINE_SOURCE_SECONDS sets it)"
+        outcomes[i] = outcome
+        if not isinstance(outcome, str):
+            cache.put(keys[i], outcome)
+        bar.update()
     bar.close()
     return [o for o in outcomes if o is not None]
 

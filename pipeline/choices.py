@@ -11,8 +11,9 @@ from .text import fold
 
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _OPTION_AT = re.compile(r"(?:^|(?<=\s))\(?([A-H])\s*[.．、:：)）]\s*")
-_KEY = re.compile(r"(?:正确答案|参考答案|标准答案|答案|正确选项|answer)\s*(?:是|为|应为|应该是|选)?\s*[:：]?\s*"
-                  r"([A-H](?:\s*[,，、和]?\s*[A-H])*)(?![A-Za-z])", re.I)
+# possessive space runs (*+): three \s* side by side made a long run of spaces cubic
+_KEY = re.compile(r"(?:正确答案|参考答案|标准答案|答案|正确选项|answer)\s*+(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?"
+                  r"([A-H](?:\s*+(?:[,，、和]\s*+)?[A-H])*)(?![A-Za-z])", re.I)
 _CHOICE_WORDS = re.compile(r"下列|下面|以下|哪项|哪一项|哪个选项|哪些选项|选择|正确的是|错误的是|对还是|对吗|是否正确|which of")
 _TRUE_FALSE = {"对", "错", "不对", "错误", "正确", "是", "否", "true", "false", "√", "×", "✓", "✗", "t", "f"}
 _AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "t"}

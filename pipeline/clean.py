@@ -125,6 +125,16 @@ def front_matter(state: CleanState) -> None:
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 
 
+def _without_comments(text: str) -> str:
+    """`text` without its closed comments: what `re.sub("<!--.*?-->", "", text)` gives, in
+    one pass (the regex scanned to the end of the line again from every unclosed `<!--`)."""
+    kept, pos = [], 0
+    while (start := text.find(_COMMENT_OPEN, pos)) != -1 and (end := text.find(_COMMENT_CLOSE, start + 4)) != -1:
+        kept.append(text[pos:start])
+        pos = end + len(_COMMENT_CLOSE)
+    return "".join(kept) + text[pos:]
+
+
 def html_comment(state: CleanState) -> None:
     """HTML comments (<!-- … -->, also over several lines) never reach a card."""
     inside = False
@@ -137,7 +147,7 @@ def html_comment(state: CleanState) -> None:
             inside = _COMMENT_CLOSE not in text
             continue
         if _COMMENT_OPEN in text:
-            stripped = re.sub(r"<!--.*?-->", "", text)
+            stripped = _without_comments(text)
             if _COMMENT_CLOSE not in text.split(_COMMENT_OPEN, 1)[1]:
                 inside = True
                 stripped = text.split(_COMMENT_OPEN, 1)[0]
@@ -148,7 +158,11 @@ def html_comment(state: CleanState) -> None:
 
 
 _HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.*?)</h\1>\s*$", re.I)
-_HTML_SUMMARY = re.compile(r"^\s*(?:<details\b[^>]*>)?\s*(?:<b>)?\s*<summary\b[^>]*>(.*?)</summary>\s*(?:</b>)?\s*$", re.I)
+# Possessive quantifiers (*+, ++) here and below: where two runs of spaces (or a run and a
+# class that takes spaces too) stood side by side, a long run that did not match made the
+# regex engine try every split of it (quadratic or worse on one line of spaces).
+_HTML_SUMMARY = re.compile(r"^\s*+(?:<details\b[^>]*+>\s*+)?(?:<b>\s*+)?<summary\b[^>]*+>(.*?)</summary>\s*+(?:</b>\s*+)?$",
+                           re.I)
 # the elements scraped Markdown carries; anything else in angle brackets ("<pad>", "x<b 且 y>a") is text
 HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|caption|center|cite|code|col|colgroup|"
                  "dd|del|details|dfn|div|dl|dt|em|embed|figcaption|figure|font|footer|form|h[1-6]|head|header|hr|"
@@ -158,15 +172,26 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 # attributes must be ASCII name[=value] pairs; possessive repeats keep a run of spaces linear
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
-_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*>\s*(?:<[^>]*>\s*)*(?:答案|参考答案|解析|答|查看答案|点击查看答案|"
-                             r"answer|show answer|solution)\s*[:：]?\s*(?:<[^>]*>\s*)*</summary>", re.I)
+_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:答案|参考答案|解析|答|查看答案|点击查看答案|"
+                             r"answer|show answer|solution)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
-_IMG_TAG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.I)
+# an <img> tag, then its last src attribute: one regex for both backtracked over the whole
+# rest of the line from every "<img" of a line without ">"
+_IMG_TAG = re.compile(r"<img\b[^>]*+>", re.I)
+_IMG_SRC = re.compile(r"(?=\bsrc\s*+=\s*+[\"']?([^\"'\s>]++))", re.I)
+
+
+def _image_link(tag: re.Match) -> str:
+    sources = _IMG_SRC.findall(tag.group(0))
+    return f"![]({sources[-1]})" if sources else tag.group(0)
 
 
 def _strip_tags(text: str) -> str:
-    text = _IMG_TAG.sub(lambda m: f"![]({m.group(1)})", text)
+    # a tag needs a closing ">": the part after the last one is left alone, so that "<img"
+    # after "<img" with no ">" is not scanned to the end of the line each time
+    end = text.rfind(">") + 1
+    text = _IMG_TAG.sub(_image_link, text[:end]) + text[end:]
     text = _BR.sub(" ", text)
     text = _INLINE_BOLD.sub("**", text)
     return _HTML_TAG.sub("", text)
@@ -212,8 +237,8 @@ def setext_headings(state: CleanState) -> None:
             state.drop(i, "setext_underline")
 
 
-_TOC_MARKER = re.compile(r"^\s*(#+\s*)?[*_]*\s*(\[toc\]|\[\[toc\]\]|目录|文章目录|本页导航|本页目录|目录导航|"
-                         r"table of contents|contents|toc)\s*[*_:：]*\s*$", re.I)
+_TOC_MARKER = re.compile(r"^\s*+(?:#++\s*+)?[*_]*+\s*+(\[toc\]|\[\[toc\]\]|目录|文章目录|本页导航|本页目录|目录导航|"
+                         r"table of contents|contents|toc)\s*+[*_:：]*+\s*+$", re.I)
 
 
 def toc_marker(state: CleanState) -> None:
@@ -229,7 +254,8 @@ _SECTION_NUMBER = re.compile(r"^\s*[(（]?\s*(?:\d{1,3}(?:\.\d{1,3})*|[一二三
 
 
 def _toc_key(text: str) -> str:
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    # label and target stop at "[": from each "[" of a line of "[[[…" the scan ends at the next one
+    text = re.sub(r"\[([^\[\]]*+)\]\([^)\[]*+\)", r"\1", text)
     text = _SECTION_NUMBER.sub("", re.sub(r"^\s*#+\s*", "", strip_list_marker(text)), count=1)
     return re.sub(r"[\s¶*_`]+", "", text)
 
@@ -319,9 +345,55 @@ def page_footer(state: CleanState) -> None:
 
 _CHROME_LINE = re.compile(
     r"^\s*(展开全文|阅读全文|展开阅读全文|点击展开|收起|[‹«]?\s*(上一篇|下一篇|前一篇|后一篇)\s*[:：].{0,40}|"
-    r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,40}(阅读|浏览)\s*(数|量|次)?\s*[:：]?\s*\d[\d,]*\s*(次)?\s*|"
-    r"(编辑|作者|发布于|发表于|日期|时间)[:：].{0,60}(\d{4}[-/.年]\d{1,2}).*)[\s▾▼]*$")
-_BREADCRUMB = re.compile(r"^[^。，,]{0,60}([›»>]|/)\s*[^。，,]{1,20}(\s*([›»>]|/)\s*[^。，,]{1,20}){1,}$")
+    r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,40}(阅读|浏览)\s*+(?:[数量次]\s*+)?(?:[:：]\s*+)?\d[\d,]*+\s*+(?:次\s*+)?|"
+    r"(编辑|作者|发布于|发表于|日期|时间)[:：].{0,60}(\d{4}[-/.年]\d{1,2}).*)[\s▾▼]*+$")
+_CRUMB_SEPARATORS = frozenset("›»>/")
+_CRUMB_PROSE = re.compile(r"[。，,]")
+_CRUMB_START, _CRUMB_PART = 60, 20  # characters before the first separator; of a part, spaces aside
+
+
+def _is_breadcrumb(text: str) -> bool:
+    """A trail of short parts joined by › » > or / (`首页 › 专栏 › 面试题`): two separators or
+    more, the first within 60 characters, every part after it 1–20 characters (spaces
+    around it aside), the last one ending the line, and no 。，, anywhere.
+
+    A part may hold separators itself ("a/b"), so the separators that join the trail are
+    chosen here by dynamic programming: the regex that said the same tried every choice
+    and took exponential time on a line like `首页 › /a /a /a …，`."""
+    if _CRUMB_PROSE.search(text):
+        return False
+    separators, solid_before, solid = [], [], -1  # the last non-space before each separator
+    for k, char in enumerate(text):
+        if char in _CRUMB_SEPARATORS:
+            separators.append(k)
+            solid_before.append(solid)
+        if not char.isspace():
+            solid = k
+    solid_after, solid = [0] * len(separators), len(text)  # the first non-space after each separator
+    k = len(text) - 1
+    for s in range(len(separators) - 1, -1, -1):
+        while k > separators[s]:
+            if not text[k].isspace():
+                solid = k
+            k -= 1
+        solid_after[s] = solid
+    joined: list[int] = []  # positions in `separators` that a trail can reach
+    for s, p in enumerate(separators):
+        # a part between separators q and p fits when its text from the first non-space after
+        # q to the last one before p is at most 20 characters; q further back than the nearest
+        # fitting ones cannot fit, so the walk back stops at the first one that does not
+        reached = False
+        for r in reversed(joined):
+            if solid_after[r] < solid_before[s] - (_CRUMB_PART - 1):
+                break
+            if separators[r] < p - 1:
+                reached = True
+                break
+        if reached and p + 1 < len(text) and len(text) - solid_after[s] <= _CRUMB_PART:
+            return True
+        if reached or p <= _CRUMB_START:
+            joined.append(s)
+    return False
 
 
 def page_chrome(state: CleanState) -> None:
@@ -329,7 +401,7 @@ def page_chrome(state: CleanState) -> None:
     read counters, author/date meta lines, breadcrumbs."""
     for i in state.live():
         text = state.lines[i].text.strip()
-        if _CHROME_LINE.match(text) or (("›" in text or "»" in text) and _BREADCRUMB.match(text)):
+        if _CHROME_LINE.match(text) or (("›" in text or "»" in text) and _is_breadcrumb(text)):
             state.drop(i, "page_chrome")
 
 
@@ -374,7 +446,7 @@ def image_alt_text(state: CleanState) -> None:
                 state.drop(i, "image_alt_text")
 
 
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+\"[^\"]*\")?\s*\)")
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+([^)\s\[]*+)(?:\s++\"[^\"]*+\")?\s*+\)")
 
 
 def _local_image_exists(base_dir: str, src: str) -> bool:
@@ -448,7 +520,7 @@ def stray_bold(state: CleanState) -> None:
 
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
-_LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*(\{[^}]*\}|-?[\d.]+\s*(em|ex|pt|mu|px))\s*")
+_LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|-?[\d.]++\s*+(em|ex|pt|mu|px))\s*+")
 
 
 # "F\(x\)" glued to a word is an escaped call, "矩阵 \( P \)" is math

@@ -3,7 +3,8 @@
 Candidates come from MinHash-LSH over character trigrams (datasketch) and from an index
 of question openings, so the work grows with the number of similar pairs, not all pairs.
 A pair merges only when the questions match closely and name the same things: differing
-Latin terms, acronyms or numbers block a merge (介绍下GAN / 介绍下GCN), and a short
+Latin terms, acronyms or numbers block a merge (介绍下GAN / 介绍下GCN; Chinese ordinals and
+numbering count as numbers: 第一种… / 第二种…), and a short
 question that leans on its topic ("一句话定义?") merges only within the same topic."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import Card
-from .text import fold
+from .text import fold, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
 SHORT = 8  # folded characters: below this a question needs its topic to mean anything
@@ -23,6 +24,13 @@ PERMUTATIONS = 128
 SMALL_GROUP = 40  # questions sharing their terms that are simply compared pairwise
 COMMON_OPENING = 200  # an opening shared by more questions than this is a template, not a sign
 _TERMS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+_ZH_NUMERAL = "[一二三四五六七八九十两]{1,3}"
+# Chinese numbers that tell siblings apart, as digits do: ordinals (第三种, 第二步), 其二, and
+# numbering after a label noun (方法二, 情况三) or in brackets (（四）). A bare 一 is mostly
+# "a"/"one" (一种方法, 一下, 一般) and counts only in those places.
+_ZH_ORDINAL = re.compile(
+    rf"(?P<lead>第|(?P<open>[（(])|(?:其|方法|方案|步骤|问题|情况|阶段|类型|公式|定理|思路|策略|条件|例子|示例|版本|部分|假设|性质|结论|场景)"
+    rf"(?!一[般样致些定直切起同旦贯下次]))(?P<n>{_ZH_NUMERAL})(?(open)(?=[)）]))")
 _CLAUSE_END = set(",，?？。;；、:：")
 
 
@@ -33,8 +41,15 @@ class Merge:
     reason: str
 
 
-def terms(folded: str) -> Counter:
-    return Counter(_TERMS.findall(folded))
+def _arabic(m: re.Match) -> str:
+    value = zh_number(m.group("n"))
+    return m.group("lead") + str(value) if value else m.group(0)
+
+
+def terms(question: str) -> list[str]:
+    """The Latin words and numbers of a question, in order: what a near duplicate must
+    share. Chinese ordinals and numbering count as their numbers (第三种 as 3)."""
+    return _TERMS.findall(fold(_ZH_ORDINAL.sub(_arabic, question)))
 
 
 def _opens_with(longer: str, shorter: str) -> bool:
@@ -56,12 +71,13 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     if f1 == f2:
         return "exact"
     # the same Latin terms and numbers, in the same order ("A比B" is not "B比A")
-    if _TERMS.findall(f1) == _TERMS.findall(f2) and min(len(f1), len(f2)) >= SHORT:
+    if terms(q1) == terms(q2) and min(len(f1), len(f2)) >= SHORT:
         ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
         if ratio >= NEAR:
             return f"near {ratio:.2f}"
     shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
-    if len(fold(shorter)) >= PREFIX and not (terms(fold(shorter)) - terms(fold(longer))) and _opens_with(longer, shorter):
+    if (len(fold(shorter)) >= PREFIX and not (Counter(terms(shorter)) - Counter(terms(longer)))
+            and _opens_with(longer, shorter)):
         return "opens the other"
     return None
 
@@ -80,8 +96,8 @@ def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
     one opens with."""
     folded = [fold(q) for q in questions]
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, f in enumerate(folded):
-        groups[tuple(_TERMS.findall(f))].append(i)
+    for i, q in enumerate(questions):
+        groups[tuple(terms(q))].append(i)
     pairs: set[tuple[int, int]] = set()
     for members in groups.values():
         if len(members) <= SMALL_GROUP:

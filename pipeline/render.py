@@ -13,7 +13,8 @@ import nh3
 
 from .text import AUTOLINK, DISPLAY_MATH, INLINE_MATH
 
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
+# label and target stop at "[" and space runs are possessive: linear on hostile lines
+_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+([^)\s\[]++)(?:\s++\"[^\"]*+\")?\s*+\)")
 _PLACEHOLDER = "MATHPLACEHOLDER{}END"
 _RESTORE = re.compile(r"MATHPLACEHOLDER(\d+)END")
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "hr",

@@ -11,7 +11,7 @@ from .text import REFERENCE_LABEL, asks_outright, fold, link_free
 _MIN_ANSWER = 2  # folded characters
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 # page references ("p24-p25") point at an answer elsewhere
-_PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*\d+(\s*[-–~,、]\s*[pP]?\.?\s*\d+)*")
+_PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、]\s*+[pP]?\.?\s*+\d+)*")  # *+: no quadratic split of spaces
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)

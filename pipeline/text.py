@@ -24,8 +24,10 @@ def strip_list_marker(text: str) -> str:
 
 
 _URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)]*)\)")
-AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+# Link label and target stop at "[", an autolink at "<" (as CommonMark's do): each scan then
+# ends where the next link could start, instead of at the end of the line from every "[".
+_MD_LINK = re.compile(r"!?\[([^\[\]]*+)\]\(([^)\[]*+)\)")
+AUTOLINK = re.compile(r"<(https?://[^<>\s]++)>")
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
 
@@ -37,8 +39,10 @@ def link_free(text: str) -> str:
     return _URL.sub("", text)
 
 
-REFERENCE_LABEL = re.compile(r"^\s*[*_#>\s-]*(参考(资料|文献|链接|博客|答案)?|相关(资料|链接)|references?|"
-                             r"see also|延伸阅读|更多|详见|详情见|解析|答案|答|a)\s*[*_]*\s*[:：]?\s*[*_]*\s*$", re.I)
+# possessive runs (*+): the spaces around the marks and colon could be split among several
+# \s* in every way, which took minutes on 答案 followed by a few thousand spaces
+REFERENCE_LABEL = re.compile(r"^[*_#>\s-]*+(参考(资料|文献|链接|博客|答案)?|相关(资料|链接)|references?|"
+                             r"see also|延伸阅读|更多|详见|详情见|解析|答案|答|a)\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$", re.I)
 _LINK_LABEL = re.compile(r"^[^。！？?!]{0,30}?[:：]\s*$")
 
 
@@ -51,6 +55,21 @@ def is_link_only(text: str) -> bool:
     rest = re.sub(r"^\s*(?:[-*+•]\s+|\d+[.)、]\s*)", "", rest)
     rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip()
     return not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
+
+
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def zh_number(text: str) -> int:
+    """The value of a Chinese numeral from 一 to 九十九 (两 is 2); 0 when `text` is none."""
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _ZH_DIGITS.get(text[1:], 0)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _ZH_DIGITS.get(tens, 0) * 10 + _ZH_DIGITS.get(ones, 0)
+    return _ZH_DIGITS.get(text, 0)
 
 
 _NOT_WORD = re.compile(r"[\W_]+")

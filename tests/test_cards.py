@@ -84,6 +84,34 @@ def test_near_duplicates_merge_and_different_questions_do_not():
     assert why_same("一句话定义?", "梯度消失", "一句话定义?", "梯度消失")
 
 
+def test_ordinal_siblings_stay_apart_in_dedup_and_in_the_registry():
+    siblings = ["第一种学习率衰减策略有什么缺点？", "第二种学习率衰减策略有什么缺点？", "第三种学习率衰减策略有什么缺点？"]
+    merged, merges = deduplicate([card(q) for q in siblings])
+    assert [c.question for c in merged] == siblings and merges == []
+    for a, b in [("其一指的是哪种采样方式？", "其二指的是哪种采样方式？"),
+                 ("解释一下方案二里数据增强的作用", "解释一下方案三里数据增强的作用"),
+                 ("（一）词向量训练时负采样怎么做？", "（二）词向量训练时负采样怎么做？"),
+                 ("反向传播的第十步在算什么梯度？", "反向传播的第十一步在算什么梯度？")]:
+        assert not why_same(a, "", b, ""), (a, b)
+    # a Chinese ordinal is the same number as its digits
+    assert why_same("第二种学习率衰减策略有什么缺点？", "", "第2种学习率衰减策略有什么缺点？", "")
+    # the registry's near match follows the same rule: a sibling gets an id of its own
+    registry = Registry()
+    first, _ = assign_ids([card(siblings[0])], registry)
+    registry.record(first)
+    second, _ = assign_ids([card(siblings[1])], registry)
+    assert second[0].id != first[0].id
+
+
+def test_near_duplicates_with_a_plain_one_in_them_still_merge():
+    # 一 as "a"/"once"/"in general" is no numbering: these are rewordings
+    assert why_same("请介绍一下注意力机制的计算过程", "", "请介绍下注意力机制的计算过程", "")
+    assert why_same("这种归一化方法一般用在哪些网络里？", "", "这种归一化方法一般用于哪些网络里？", "")
+    assert why_same("第一种学习率衰减策略有什么缺点？", "", "第一种学习率衰减策略有哪些缺点？", "")
+    merged, merges = deduplicate([card("为什么要用一种自适应的优化器？"), card("为什么要用一种自适应优化器？")])
+    assert len(merged) == 1 and len(merges) == 1
+
+
 def test_merged_card_keeps_every_answer_phrasing_and_source():
     a = card("简述神经网络的发展历史。", "Hebb 1949", file="a.txt")
     b = card("请简述神经网络的发展史。", "WGAN-GP", file="b.txt", line=9)

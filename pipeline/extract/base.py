@@ -23,12 +23,17 @@ class Mark:
     span: int = 1  # lines the question takes: a stem's premise lines before its asking line
 
 
-_LABEL = re.compile(r"^\s*(?:(?:Q(?:uestion)?\s*\d*|问题?\s*\d*|题目\s*\d*)\s*[:：.．、]|Q\d{1,3}\s*[-—–])\s*", re.I)
-_TRAILING_LINKS = re.compile(r"(\s*\[\[[^\]]*\]\([^)]*\)\])+\s*$|(\s*\[[^\]]{0,12}\]\([^)]*\))+\s*$")
+# Possessive space runs (*+) where plain ones side by side were tried in every split; link
+# labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
+# spaces does, so that the search from every "[" or space of a line does not run on to its end.
+_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–])\s*+", re.I)
+_TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
+                             r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _BOLD = re.compile(r"\*\*|__")
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
-_INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*(?:\*\*|__)?\s*(?:答案|答|回答|A|Answer)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*")
+_INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
+                            r"(?:(?:\*\*|__)\s*+)?")
 
 
 def split_inline_answer(text: str) -> tuple[str, str]:
@@ -65,8 +70,9 @@ def topic_text(text: str) -> str:
     return strip_numbering(text).strip(" ¶#*_:：").strip()
 
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*{1,2}|_{1,2})?\s*(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*(?:\*{1,2}|_{1,2})?\s*[:：]"
-                           r"|[【\[]\s*(?:答案?|解析|A)\s*[】\]]\s*[:：]?)\s*(?:\*{1,2}|_{1,2})?\s*", re.I)
+_ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*{1,2}|_{1,2})?\s*+"
+                           r"(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|Answer)\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]"
+                           r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?", re.I)
 
 
 def strip_answer_label(text: str) -> str:

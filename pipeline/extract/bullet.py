@@ -15,7 +15,7 @@ from .lines import Line
 NAME = "bullet"
 _MAX_PROMPT = 50
 _MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
-_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\]]*\]\([^)]*\)")
+_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)")  # a link stops at "["
 _SEPARATOR = re.compile(r"[:：?？]")
 
 

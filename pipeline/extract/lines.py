@@ -6,10 +6,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..model import SourceLine
-from ..text import is_blank, is_link_only
+from ..text import is_blank, is_link_only, zh_number
 
 _QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# the closing #s of a heading are cut off in `heading_body`: as `(.*?)\s*#*\s*$` the regex
+# took cubic time on a heading with a long run of spaces inside
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s++(.*)$")
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
@@ -20,10 +22,9 @@ _NUMBERING = [
     ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
     ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．，]\s*(.*)$")),
     ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
-    ("question_no", re.compile(r"^\s*(?:[QqＱ]|问题|题目|第)\s*(\d{1,3})\s*(?:题)?\s*[:：.．、)）]\s*(.*)$")),
+    ("question_no", re.compile(r"^\s*+(?:[QqＱ]|问题|题目|第)\s*+(\d{1,3})\s*+(?:题\s*+)?[:：.．、)）]\s*+(.*)$")),
 ]
-_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-_BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|__)(.+?)\1\s*[:：]?\s*$")
+_BOLD_LINE = re.compile(r"^\s*+(?:[-*+]\s++)?(\*\*|__)(.+?)\1\s*+(?:[:：]\s*+)?$")
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,12 @@ class Line:
     source: str = ""  # the line as written, markers included
 
 
-def _zh_number(text: str) -> int:
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _ZH_DIGITS.get(text[1:], 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _ZH_DIGITS.get(tens, 0) * 10 + _ZH_DIGITS.get(ones, 0)
-    return _ZH_DIGITS.get(text, 0)
-
-
 def parse_numbering(text: str) -> Numbering | None:
     for style, pattern in _NUMBERING:
         m = pattern.match(text)
         if m:
             raw = unicodedata.normalize("NFKC", m.group(1))
-            numbers = (_zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
+            numbers = (zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
             return Numbering(style, numbers, m.group(2).strip())
     return None
 
@@ -88,7 +78,7 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list
         indent = len(text) - len(text.lstrip(" "))
         heading, body, bullet = 0, text.strip(), ""
         if not in_code and (m := _HEADING.match(text)):
-            heading, body = len(m.group(1)), m.group(2).strip()
+            heading, body = len(m.group(1)), m.group(2).rstrip().rstrip("#").strip()
         elif not in_code and (m := _BULLET.match(text)):
             bullet, body = m.group(2), m.group(3).strip()
         numbering = None if in_code or blank else parse_numbering(body if heading else text)

@@ -8,9 +8,13 @@ from .base import Mark, question_text, split_inline_answer
 from .lines import Line
 
 NAME = "qa_marker"
-_QUESTION = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:(?:Q(?:uestion)?\s*\d{0,3}|问题?\s*\d{0,3})\s*(?:\*\*|__)?\s*[:：.．]"
-                       r"|[【\[]\s*(?:问题?|Q)\s*\d{0,3}\s*[】\]]\s*[:：]?)"
-                       r"\s*(?:\*\*|__)?\s*(?P<q>.+?)\s*(?:\*\*|__)?\s*$")
+# Possessive space runs (*+, ++): side by side, plain ones were tried in every split. The
+# question grows a non-space at a time (with the spaces before it), so that the check for
+# the closing marks does not scan the same run of spaces again at each character of it.
+_QUESTION = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+"
+                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3})\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
+                       r"|[【\[]\s*+(?:问题?|Q)\s*+\d{0,3}\s*+[】\]]\s*+[:：]?)"
+                       r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
 
 
 def detect(lines: list[Line]) -> list[Mark]:
