@@ -1,10 +1,11 @@
 """Find questions, answers and topics in a cleaned document.
 
-The layout detectors form a table, as markdown-it's block rules do. Each reads the
-analysed lines and proposes question starts; the detector whose proposals ask the most
-questions is the document's layout (earlier in the table on a tie), and only its
-questions are used, so a list inside a heading's answer never becomes a card. Topics
-come from headings, numbered section lines and bare title lines."""
+The layout detectors form a table, as markdown-it's block rules do; each reads analysed
+lines and proposes question starts. Headings make the containers of a document (see
+`find_marks`): in each section the rules compete on its lines alone, the rule whose
+proposals ask the most wins there, and only its questions are used, so sections of one
+document may use different layouts and a list inside an answer never becomes a card.
+Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
@@ -98,7 +99,8 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
     (`hint`) reads the whole document instead."""
     if hint:
         _, questions = choose_layout(lines, QUESTION_RULES, hint)
-        heads = [m for m in heading.detect(lines) if m.index not in {q.index for q in questions}]
+        claimed = {q.index for q in questions}
+        heads = [m for m in heading.detect(lines) if m.index not in claimed]
         heads = [Mark(m.index, "topic", m.text, heading.NAME, False, level=m.level) for m in heads]
         return _with_topics(lines, questions, heads, set())
     heads = heading.detect(lines)

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from .lines import parse_numbering
+
+
+Role = Literal["question", "topic"]
 
 
 @dataclass
@@ -12,7 +16,7 @@ class Mark:
     """A line a detector claims as the start of a question or a topic."""
 
     index: int
-    role: str  # "question" or "topic"
+    role: Role
     text: str
     layout: str
     asks: bool  # worded as a question: what scores a detector against the others
