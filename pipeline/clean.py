@@ -528,16 +528,21 @@ _PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
 _ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
 
 
+_BRACKET_MATH = re.compile(r"^\s*+\\\[\s*+(.{1,2000}?)\s*+\\\]\s*+$")  # a line of display math \[ … \]
+
+
 def _paren_math(text: str) -> str:
+    if display := _BRACKET_MATH.match(text):
+        return f"$${display.group(1)}$$"
     label = _ESCAPED_LABEL.match(text)
     start = label.end() if label else 0
     return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])
 
 
 def markdown_escape(state: CleanState) -> None:
-    r"""LaTeX inline math `\( P \)` becomes `$P$`, the one math form the later stages read;
-    other Markdown escapes outside math and code are literal characters: `\(1\)` opening a
-    line is "(1)"."""
+    r"""LaTeX math `\( P \)` and a line `\[ … \]` become `$P$` and `$$…$$`, the math forms
+    the later stages read; other Markdown escapes outside math and code are literal
+    characters: `\(1\)` opening a line is "(1)"."""
     for i in state.live():
         text = state.lines[i].text
         if "\\" in text:

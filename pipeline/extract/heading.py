@@ -25,6 +25,32 @@ def _asks(line: Line) -> bool:
     return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
 
 
+# headings that only say what follows: a question ("### Question") and then its answer ("### Response")
+_QUESTION_LABEL = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|问题|提问|题目)$", re.I)
+_ANSWER_LABEL = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|答案|回答|解答)$", re.I)
+
+
+def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]:
+    """A question label heading followed by an answer label heading at its level: the text
+    between them is the question (the mark spans it and the answer heading, so that the
+    answer is what follows); the answer heading itself is no mark (None)."""
+    pairs: dict[int, Mark | None] = {}
+    for ln, following in zip(heads, heads[1:], strict=False):
+        if (ln.heading == following.heading and _QUESTION_LABEL.match(fold_label(ln.body))
+                and _ANSWER_LABEL.match(fold_label(following.body))):
+            text = "\n".join(x.text.strip() for x in lines[ln.index + 1:following.index] if not x.blank)
+            if text:
+                pairs[ln.index] = Mark(ln.index, "question", text, NAME, True, level=ln.heading,
+                                       span=following.index - ln.index + 1)
+                pairs[following.index] = None
+    return pairs
+
+
+def fold_label(text: str) -> str:
+    """A heading's words without markup, colons or extra spaces."""
+    return " ".join(text.strip(" *_:：").split())
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     heads = [ln for ln in lines if ln.heading and question_text(ln.body)]
     # a heading that is only a label ("### Question 2:") still closes the answer above it
@@ -61,10 +87,16 @@ def detect(lines: list[Line]) -> list[Mark]:
                 and not _NOT_QUESTION.match(fold(text)))
 
     marks: list[Mark] = []
+    paired = _label_pairs(lines, heads)
     open_question = 0  # level of the question heading whose answer we are in, or 0
     question_number = 0  # the number of that question heading ("### 40. …"), or 0
     outline_next = 1  # the number that would continue an outline restarted inside its answer
     for ln in heads:
+        if ln.index in paired:
+            if paired[ln.index] is not None:
+                marks.append(paired[ln.index])
+                open_question, question_number = ln.heading, 0
+            continue
         label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
         if open_question and label:
             continue  # "### Prefix Decoder：" under a question is a part of its answer
