@@ -18,6 +18,7 @@ from .text import fold, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
 SHORT = 8  # folded characters: below this a question needs its topic to mean anything
+LONGEST_NEAR = 1_000  # folded characters: SequenceMatcher is quadratic, and no real question is this long
 PREFIX = 12  # folded characters of a question that another one opens with
 LSH_THRESHOLD = 0.3  # Jaccard of trigram sets that makes a pair a candidate (recall first: why_same decides)
 PERMUTATIONS = 128
@@ -71,7 +72,7 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     if f1 == f2:
         return "exact"
     # the same Latin terms and numbers, in the same order ("A比B" is not "B比A")
-    if terms(q1) == terms(q2) and min(len(f1), len(f2)) >= SHORT:
+    if terms(q1) == terms(q2) and SHORT <= min(len(f1), len(f2)) and max(len(f1), len(f2)) <= LONGEST_NEAR:
         ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
         if ratio >= NEAR:
             return f"near {ratio:.2f}"

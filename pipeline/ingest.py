@@ -23,7 +23,7 @@ _BOMS = [
 _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a scraped page is far smaller; anything larger is not one
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
+_HTML_START = re.compile(rb"^\s*+(?:<!--.*?-->\s*+)*+<(!doctype\s+html|html[\s>])", re.I | re.S)
 
 
 class NotASource(PipelineError):

@@ -23,9 +23,9 @@ class Stopped:
 def _serve(conn: Connection, work: Callable[[Any], Any], initializer: Callable[[], None]) -> None:
     initializer()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the workers
-    while (job := conn.recv()) is not None:
+    while (message := conn.recv()) is not None:  # a job comes as (job,), so that a job may be None
         try:
-            conn.send((True, work(job)))
+            conn.send((True, work(message[0])))
         except Exception as exc:  # a fault in the code, not in the input: raised again in the parent
             conn.send((False, exc))
 
@@ -70,7 +70,7 @@ def run_jobs(work: Callable[[Any], Any], jobs: list[Any], processes: int, second
             while waiting and len(busy()) < processes:
                 worker = next((w for w in workers if w.job is None), None) or start()
                 worker.job, worker.started = waiting.popleft(), time.monotonic()
-                worker.conn.send(jobs[worker.job])
+                worker.conn.send((jobs[worker.job],))
             running = busy()
             first_deadline = min(w.started for w in running) + seconds
             ready = wait([w.conn for w in running], timeout=max(0.0, first_deadline - time.monotonic()))

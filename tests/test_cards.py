@@ -1,6 +1,8 @@
 """Choices, status, dedup, ids and the cards.yaml contract."""
 from __future__ import annotations
 
+import time
+
 import jsonschema
 import yaml
 
@@ -100,6 +102,15 @@ def test_ordinal_siblings_stay_apart_in_dedup_and_in_the_registry():
     first, _ = assign_ids([card(siblings[0])], registry)
     second, _ = assign_ids([card(siblings[1])], registry)
     assert second[0].id != first[0].id
+
+
+def test_huge_near_identical_questions_are_compared_in_linear_time():
+    # SequenceMatcher took minutes on two such questions; they are compared only exactly
+    body = "为什么批归一化在小批量上的统计量不稳定" * 2_500
+    started = time.process_time()
+    assert why_same(body + "？", "", body + "呢？", "") is None
+    assert why_same(body + "？", "", body + "？", "") == "exact"
+    assert time.process_time() - started < 1
 
 
 def test_near_duplicates_with_a_plain_one_in_them_still_merge():
