@@ -250,7 +250,7 @@ def toc_marker(state: CleanState) -> None:
 
 # a section number in any style: "12.1，", "十二、", "（三）", "3)"; a contents list may number
 # its entries in another style than the headings it repeats
-_SECTION_NUMBER = re.compile(r"^\s*[(（]?\s*(?:\d{1,3}(?:\.\d{1,3})*|[一二三四五六七八九十]{1,3})\s*[)）]?\s*[.．、，,:：]?\s*")
+_SECTION_NUMBER = re.compile(r"^\s*+[(（]?\s*+(?:\d{1,3}(?:\.\d{1,3})*+|[一二三四五六七八九十]{1,3})\s*+[)）]?\s*+[.．、，,:：]?\s*+")
 
 
 def _toc_key(text: str) -> str:
@@ -311,7 +311,7 @@ def _is_chrome_line(text: str) -> bool:
 _NUMBERED_START = re.compile(r"^\s*(#{1,6}\s|\d+(\.\d+)*([.．)]?\s|、)|Q\d*[:：.]|问[:：])")
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)、])\s")
+_LIST_ITEM = re.compile(r"^\s*+(?:[-*+•]|\d{1,3}[.)、])\s")
 
 
 def page_footer(state: CleanState) -> None:

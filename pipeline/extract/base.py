@@ -34,7 +34,8 @@ _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _BOLD = re.compile(r"\*\*|__")
-_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+# label and target stop at "[", so that a line of "[a](" repeated is read in linear time
+_LINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\([^)\s\[]*+(?:\s++\"[^\"]*+\")?\)")
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
 _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
                             r"(?:(?:\*\*|__)\s*+)?")

@@ -32,7 +32,7 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     return prompt, m.group(0), answer
 
 
-_WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*)?(\*\*|__)(.+?)\1\s*([:：]?)\s*$")
+_WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*+)?(\*\*|__)(.+?)\1\s*+([:：]?)\s*+$")
 
 
 def _continued(lines: list[Line], position: int) -> bool:

@@ -29,7 +29,7 @@ def _asks(ln: Line) -> bool:
 
 
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
-_STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*$")
+_STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*+$")
 
 
 def _stem(lines: list[Line], position: int) -> list[Line]:
