@@ -32,6 +32,8 @@ _CLAUSE_BREAK = re.compile(r"[,，]")
 
 def _prompt_shaped(question: str) -> bool:
     clauses = [c for c in _CLAUSE_BREAK.split(question.strip()) if c.strip()]
+    if len(clauses) > 1 and _CONNECTIVE.match(clauses[0]):
+        return False
     return len(question.strip()) <= _MAX_CLAUSED or len(clauses) <= _MAX_CLAUSES or is_question_like(clauses[0])
 _SPEAKER_NAME = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,8}(?:\*\*|__)?\s*$")  # "面试官", "吴恩达"
 _SPEAKER = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,20}(?:\*\*|__)?\s*[:：]")  # "吴恩达：…" turns
@@ -39,7 +41,13 @@ _URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
 _SENTENCE_END = re.compile(r"[。！!；;]")
 _CLAUSE = re.compile(r"[,，]")
 _ASK_START = re.compile(r"^(什么|为什么|为何|怎么|怎样|如何|哪|是否|能否|请|说明|举例)")
-_IMPERATIVE = re.compile(r"(说明|简述|解释|阐述|描述|列举|推导|证明|举例|画出|写出)")
+# an imperative prompt opens one of its clauses ("以下面公式为例,说明…。"); "最常规的解释就是…"
+# only uses the word
+_IMPERATIVE = re.compile(r"(?:^|[,，;；])\s*+(?:请|试)?(?:说明|简述|解释|阐述|描述|列举|推导|证明|举例|画出|写出)")
+# words that carry an author's argument on ("但是…", "后来…", "那么…"): a question opening with
+# one is the article's own voice, not a prompt
+_CONNECTIVE = re.compile(r"^\s*+(?:但是|但|可是|不过|而且|并且|然而|所以|因此|于是|那么|然后|后来|首先|其次|再次|最后|"
+                         r"其实|当然|另外|此外|同时|接下来|大家|我们|你|我)")
 
 
 def _split_glued(text: str, waiting: bool) -> tuple[str, str]:
