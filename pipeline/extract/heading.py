@@ -4,12 +4,14 @@ A heading that asks something is a question. A heading that does not ask is stil
 question when most of its siblings (same level, same parent) ask and it carries no
 section number: "### 数据不平衡的解决方法" among "### …？" headings. Other headings
 are topics, except those nested inside a question, which are part of its answer
-("##### 优点" under "#### …有什么优点？")."""
+("##### 优点" under "#### …有什么优点？"). A heading that only numbers a question
+("## 第3题", "### Question 2:") is that question when a stem follows it: its premise lines
+and asking line are the question's text."""
 from __future__ import annotations
 
 import re
 
-from ..text import fold, is_question_like
+from ..text import blank_marks, ends_with_question_mark, fold, is_question_like
 from .base import Mark, question_text, topic_text
 from .lines import Line
 
@@ -18,6 +20,8 @@ _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|ref
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
+_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
+_MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
 
 
 def _asks(line: Line) -> bool:
@@ -25,11 +29,32 @@ def _asks(line: Line) -> bool:
     return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
 
 
+def _stem(lines: list[Line], head: Line) -> list[Line]:
+    """The stem under a heading that only numbers its question ("## 第3题"): its plain
+    lines up to the one that asks (a question mark or blanks); [] when there is none."""
+    if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
+        return []
+    stem: list[Line] = []
+    for ln in lines[head.index + 1:]:
+        if ln.blank:
+            continue
+        if ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold or ln.link_only or len(stem) == _MAX_STEM:
+            return []
+        stem.append(ln)
+        text = question_text(ln.text)
+        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)):
+            return stem
+    return []
+
+
 def detect(lines: list[Line]) -> list[Mark]:
-    heads = [ln for ln in lines if ln.heading and question_text(ln.body)]
-    # a heading that is only a label ("### Question 2:") still closes the answer above it
-    labels = [Mark(ln.index, "topic", "", NAME, False, level=ln.heading)
-              for ln in lines if ln.heading and not question_text(ln.body)]
+    stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
+    # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
+    # closes the answer above it
+    label_at = {ln.index for ln in lines if ln.heading and ln.index not in stems
+                and (not question_text(ln.body) or _QUESTION_LABEL.match(ln.body.strip("*_ ")))}
+    heads = [ln for ln in lines if ln.heading and ln.index not in label_at]
+    labels = [Mark(i, "topic", "", NAME, False, level=lines[i].heading) for i in sorted(label_at)]
     if not heads:
         return labels
     parent: dict[int, int] = {}
@@ -65,6 +90,12 @@ def detect(lines: list[Line]) -> list[Mark]:
     question_number = 0  # the number of that question heading ("### 40. …"), or 0
     outline_next = 1  # the number that would continue an outline restarted inside its answer
     for ln in heads:
+        if ln.index in stems:
+            stem = stems[ln.index]
+            marks.append(Mark(ln.index, "question", "\n".join(question_text(s.text) for s in stem), NAME, True,
+                              level=ln.heading, span=stem[-1].index - ln.index + 1))
+            open_question, question_number, outline_next = ln.heading, 0, 1
+            continue
         label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
         if open_question and label:
             continue  # "### Prefix Decoder：" under a question is a part of its answer
