@@ -208,18 +208,21 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
     return in_bold if bold and len(in_bold) == 1 and len(options) > 1 else []
 
 
-def _key_only(line: str) -> bool:
-    """A line that states the key and nothing else ("答案：B", "**C**")."""
+def _key_only(line: str, options: list[str]) -> bool:
+    """A line that states the key and nothing else ("答案：B", "**C**", "答案：tanh" naming
+    one of the `options` by its text)."""
     for m in (_KEY.search(line), _BARE_KEY.match(line)):
         if m is not None and not fold(line[:m.start()] + line[m.end():]):
             return True
-    return False
+    named = _KEY_TEXT.search(line)
+    return named is not None and not fold(line[:named.start()]) and \
+        any(fold(option) == fold(line[named.start("text"):]) for option in options)
 
 
-def _explanation(lines: list[str]) -> str:
+def _explanation(lines: list[str], options: list[str] = ()) -> str:
     """The answer of a quiz card: what follows its options or key, without lines that only
     state the key and without an explanation label."""
-    text = "\n".join(line for line in lines if not _key_only(line)).strip()
+    text = "\n".join(line for line in lines if not _key_only(line, options)).strip()
     return _EXPLANATION_LABEL.sub("", text).lstrip("。.，, ")
 
 
@@ -268,7 +271,7 @@ def checkbox_choices(card: Card) -> Card | None:
 def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[str, str, bool]],
                  after: list[str], correct: list[str]) -> Card:
     options = [Choice(label, text) for label, text, _ in found]
-    explanation = _explanation(after)
+    explanation = _explanation(after, [text for _, text, _ in found])
     notes = list(card.notes)
     true_false = _true_false(options)
     if not correct and true_false:
