@@ -61,6 +61,7 @@ _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:是|为)?\s*+(?:\*\
 _KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
 _KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、]\s*")
 _MAX_BLANK = 40  # characters of one blank's key: a longer first line is an answer, not a key
+KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys, so joined
 
 # a key block: `参考答案：1-5 BCADA 6-8 DDB`, `9-12 √××√`, `1.B 2.C`
 _BLOCK_GROUP = re.compile(r"(\d{1,3})\s*+(?:[-~～–—]\s*+(\d{1,3}))?\s*+[.．、:：]?\s*+([A-HＡ-Ｈ√×✓✗✔✘]++|对|错)")
@@ -370,7 +371,12 @@ def cloze_card(card: Card) -> Card | None:
     # the explanation goes on after a sentence end, or from its own label
     tail = "" if end is None else first[end.end():] if end.group()[0] in "。." else first[end.start():]
     explanation = _explanation([tail, *more.split("\n")])
-    return replace(card, type="cloze", blanks=keys, answer=explanation or "；".join(keys))
+    return replace(card, type="cloze", blanks=keys, answer=explanation or KEYS_JOINED.join(keys))
+
+
+def cloze_explanation(card: Card) -> str:
+    """What a cloze card says beyond its keys: its answer, unless that is only the keys."""
+    return "" if card.answer.strip() == KEYS_JOINED.join(card.blanks) else card.answer
 
 
 def classify(card: Card, given: str = "") -> Card:
