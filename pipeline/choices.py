@@ -30,7 +30,7 @@ _OPTION_AT = re.compile(rf"(?:^|(?<=\s))(?:[(（]\s*([{_L}])\s*[)）]|([{_L}])\s
 _WHOLE_BOLD = re.compile(r"^\*\*((?:(?!\*\*).)+)\*\*$")
 # a label in a code span or in bold leading its option: `a.` 早停, **B.** Adam, **(c)** SGD
 _WRAPPED_LABEL = re.compile(rf"^(`|\*\*)\s*([(（]?\s*[{_L}]\s*[)）]?)\s*([.．、:：]?)\s*\1\s*([.．、:：]?)\s*")
-_UNLABELLED = re.compile(r"^(\s*)[-*+•]\s+(.+)$")
+_UNLABELLED = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.．)、])\s+(.+)$")  # an HTML <ol> arrives numbered
 _MAX_UNLABELLED = 8  # options of a list item stem: more is a list, not a choice
 _MAX_OPTION = 120  # characters of an unlabelled option
 
@@ -141,9 +141,9 @@ def _options_after_question(question: str) -> tuple[str, list[tuple[str, str, bo
 
 
 def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
-    """(stem lines, options, lines after) of options written as a plain list right after the
-    stem, labelled A, B, C … by position; None when the first list of the answer is no such
-    list (nested items, long items, items that ask)."""
+    """(stem lines, options, lines after) of options written as a plain list (bullets, or
+    numbers 1, 2, 3 …) right after the stem, labelled A, B, C … by position; None when the
+    first list of the answer is no such list (nested or long items, items that ask)."""
     lines = answer.split("\n")
     first = next((i for i, line in enumerate(lines) if _UNLABELLED.match(line)), None)
     if first is None:
@@ -154,7 +154,7 @@ def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]],
         line = lines[pos]
         m = _UNLABELLED.match(line)
         if m and m.group(1) == indent:
-            items.append(m.group(2).strip())
+            items.append((m.group(2), m.group(3).strip()))
         elif line.strip() and not m and line[:len(indent) + 1].strip():
             break
         elif line.strip():
@@ -162,8 +162,11 @@ def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]],
         pos += 1
     if not 2 <= len(items) <= _MAX_UNLABELLED:
         return None
+    numbers = [marker[:-1] for marker, _ in items]
+    if any(n.isdigit() for n in numbers) and numbers != [str(k) for k in range(1, len(items) + 1)]:
+        return None
     options = []
-    for k, item in enumerate(items):
+    for k, (_, item) in enumerate(items):
         whole = _WHOLE_BOLD.match(item)
         text = whole.group(1).strip() if whole else item
         if len(text) > _MAX_OPTION or ends_with_question_mark(text):
