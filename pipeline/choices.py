@@ -130,13 +130,14 @@ def _options_after_question(question: str) -> tuple[str, list[tuple[str, str, bo
     """(question, options, upper case) of a question line that ends in its options
     ("…哪种激活函数？ A．ReLU B．sigmoid …")."""
     head, _, last = question.rpartition("\n")
-    for m in _OPTION_AT.finditer(last):
-        if m.start() == 0 or _label(m) not in ("A", "a"):
-            continue
-        options = _options_in(last[m.start():], _label(m))
-        stem = last[:m.start()].rstrip()
-        if options and len(options) >= 2 and all(text for _, text, _ in options) and fold(stem):
-            return (head + "\n" + stem if head else stem), options, _label(m) == "A"
+    # the first label A after the stem opens the options (trying every one is quadratic)
+    m = next((m for m in _OPTION_AT.finditer(last) if m.start() > 0 and _label(m) in ("A", "a")), None)
+    if m is None:
+        return None
+    options = _options_in(last[m.start():], _label(m))
+    stem = last[:m.start()].rstrip()
+    if options and len(options) >= 2 and all(text for _, text, _ in options) and fold(stem):
+        return (head + "\n" + stem if head else stem), options, _label(m) == "A"
     return None
 
 
