@@ -22,6 +22,7 @@ _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
+_STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spread over
 
 
 def _asks(line: Line) -> bool:
@@ -35,7 +36,7 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
     if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
         return []
     stem: list[Line] = []
-    for ln in lines[head.index + 1:]:
+    for ln in lines[head.index + 1:head.index + 1 + _STEM_WINDOW]:
         if ln.blank:
             continue
         if ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold or ln.link_only or len(stem) == _MAX_STEM:
