@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .model import Card, Choice, SourceLine
 from .text import blank_marks, ends_with_question_mark, fold, zh_number
@@ -36,7 +36,7 @@ _MAX_OPTION = 120  # characters of an unlabelled option
 
 # possessive runs (*+): several \s* side by side made a long run of spaces cubic
 _KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answer|answer)|(?<![解回问])答(?=\s*+[:：]))"
-_KEY_HEAD = _KEY_LABEL + r"\s*+(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?(?:\*\*\s*+)?[(（]?\s*+"
+_KEY_HEAD = _KEY_LABEL + r"\s*+(?:\*\*\s*+)?(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?(?:\*\*\s*+)?[(（]?\s*+"
 _UPPER_KEYS = r"[A-HＡ-Ｈ](?:\s*+(?:[,，、和]\s*+)?[A-HＡ-Ｈ])*+"
 _LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so that "Bad" is no key
 _KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![A-Za-z])"
@@ -51,13 +51,13 @@ _AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "✔", "t"}
 _AFFIRMS = re.compile(r"可以|正确|对的|是的|没错|能够|成立|\btrue\b|\byes\b", re.I)
 _DENIES = re.compile(r"不可以|不能|不正确|错误|不对|不是|不成立|不会|\bfalse\b|\bno\b", re.I)
 _EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation)\s*(?:\*\*)?[:：]\s*(?:\*\*)?", re.I)
-_TF_KEY = re.compile(rf"^\s*+(?:{_KEY_LABEL}\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
+_TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
                      r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
 _TF_CHOICES = [Choice("A", "对"), Choice("B", "错")]
 # section labels that say what kind the items under them are (`二、判断题`)
 _TRUE_FALSE_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]+\s*[、.．]\s*)?判断题")
 
-_KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
+_KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
 _KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
 _KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、]\s*")
 _MAX_BLANK = 40  # characters of one blank's key: a longer first line is an answer, not a key
@@ -66,6 +66,11 @@ KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys
 # a key block: `参考答案：1-5 BCADA 6-8 DDB`, `9-12 √××√`, `1.B 2.C`
 _BLOCK_GROUP = re.compile(r"(\d{1,3})\s*+(?:[-~～–—]\s*+(\d{1,3}))?\s*+[.．、:：]?\s*+([A-HＡ-Ｈ√×✓✗✔✘]++|对|错)")
 _BLOCK_REST = re.compile(r"[\s,，;；|*]*")
+# a list of keys under a key label (`**答案解析：**` / `1. B。先查看版本历史`), one question a line
+_KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:参考答案|标准答案|答案解析|答案与解析|答案)\s*+(?:\*\*)?\s*+[:：]?"
+                         r"\s*+(?:\*\*)?$")
+_KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|正确|错误|[√×✓✗对错])"
+                       r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|[QqＱ]\s*+)?[(（]?"
                               r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
 
@@ -396,16 +401,41 @@ def classify(card: Card, given: str = "") -> Card:
     return card
 
 
-def key_block(lines: list[SourceLine]) -> dict[int, str]:
-    """Question number → key, from the lines of a document that are a key block
-    (`参考答案：1-5 BCADA 6-8 DDB`, `9-12 √××√`); {} when there is none or it keys fewer
-    than two questions."""
+@dataclass(frozen=True)
+class KeyBlock:
+    """The keys a document gives apart from its questions, by question number."""
+
+    keys: dict[int, str]
+    explanations: dict[int, str]  # the explanation given with a key (`1. B。先查看版本历史`)
+    lines: frozenset[str]  # the block's lines, stripped: they leave the answer they stood in
+
+
+def key_block(lines: list[SourceLine]) -> KeyBlock | None:
+    """The key block of a document's lines: lines of key groups (`参考答案：1-5 BCADA 6-8
+    DDB`, `9-12 √××√`), or one key a line under a key label (`答案解析：` / `1. B。…`); None
+    when there is none or it keys fewer than two questions."""
     keys: dict[int, str] = {}
+    explanations: dict[int, str] = {}
+    taken: set[str] = set()
+    label = ""  # the key label line a list of keys may follow
     for line in lines:
-        found = block_keys(line.text)
-        if found:
+        text = line.text.strip()
+        if not text:
+            continue
+        if _KEYS_LABEL.match(text):
+            label = text
+        elif found := block_keys(text):
             keys.update(found)
-    return keys if len(keys) >= 2 else {}
+            taken.add(text)
+            label = ""
+        elif label and (m := _KEY_LINE.match(text)):
+            keys[int(m.group(1))] = m.group("key")
+            if m.group("why"):
+                explanations[int(m.group(1))] = m.group("why").strip()
+            taken.update((label, text))
+        else:
+            label = ""
+    return KeyBlock(keys, explanations, frozenset(taken)) if len(keys) >= 2 else None
 
 
 def block_keys(text: str) -> dict[int, str]:
@@ -428,15 +458,24 @@ def block_keys(text: str) -> dict[int, str]:
 
 def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
     """`classify` over the cards of one document (its cleaned `lines`): a key block gives
-    each numbered question the key it does not state, and leaves the answer it stood in."""
-    keys = key_block(lines)
-    if not keys:
+    each numbered question the key (and explanation) it does not state, and leaves the
+    answer it stood in."""
+    block = key_block(lines)
+    if block is None:
         return [classify(card) for card in cards]
     text_at = {line.number: line.text for line in lines}
     out = []
     for card in cards:
-        answer = "\n".join(line for line in card.answer.split("\n") if not block_keys(line)).strip()
-        number = _QUESTION_NUMBER.match(text_at.get(card.sources[0].first, ""))
-        given = keys.get(int(number.group(1)), "") if number else ""
-        out.append(classify(replace(card, answer=answer), given))
+        lines_in = card.answer.split("\n")
+        kept = [line for line in lines_in if line.strip() not in block.lines and not block_keys(line)]
+        answer = card.answer if len(kept) == len(lines_in) else "\n".join(kept).strip("\n")
+        found = _QUESTION_NUMBER.match(text_at.get(card.sources[0].first, ""))
+        number = int(found.group(1)) if found else 0
+        card = replace(card, answer=answer)
+        keyed = card
+        if number in block.explanations:
+            keyed = replace(card, answer=f"{answer}\n\n解析：{block.explanations[number]}".strip())
+        keyed = classify(keyed, block.keys.get(number, ""))
+        # a key and its explanation belong to a quiz question, not to a step numbered alike
+        out.append(keyed if keyed.type != "basic" else classify(card))
     return out
