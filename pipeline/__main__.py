@@ -52,7 +52,7 @@ def read_source(path: Path, title: str, layout: str = "") -> SourceResult:
     """The per-source stages: ingest, clean, extract, choices, status."""
     doc = clean(ingest(path))
     extraction = extract(doc, title, layout)
-    cards = [status.assess(choices.classify(c)) for c in extraction.cards]
+    cards = [status.assess(c) for c in choices.classify_document(extraction.cards, doc.lines)]
     return SourceResult(doc, extraction, cards)
 
 

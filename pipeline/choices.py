@@ -1,51 +1,118 @@
-"""Multiple-choice and true/false cards: options A–H (one per line, several on one line, or
-a checklist whose ticked boxes are the key), the answer key (`正确答案D`, `答案：B`, `答案是A`), the explanation. Whatever stands
-between the question line and the options (premises, steps a–e) belongs on the front."""
+"""Quiz cards made from what extraction found: multiple choice, true/false, fill in the blank.
+
+- Options: labelled lines (`A.` `A、` `A:` `(a)` `a)` `Ａ．`, or a label in a code span or in
+  bold: `` `a.` 早停``, `**B.** Adam`), several on one line (also at the end of the question
+  line), list items, a checklist whose ticked boxes are the key, or unlabelled list items
+  right after the stem (labelled A, B, C … by position; only with a key).
+- Keys: `正确答案D`, `答案：B`, `答案是A`, `答案：B、D` (several right options), `答：b`, a
+  position (`第2项`, `第二个选项`), an option's own text, a bare label on the first line after
+  the options, the one option written in bold; a key block of the document
+  (`参考答案：1-5 BCADA 9 ×`, see `classify_document`) keys its numbered questions.
+- True/false: a statement ending in a blank (`……。（ ）`) or under a 判断题 section, keyed
+  对/错/√/×/正确/错误/T/F/True/False.
+- Fill in the blank: a sentence with blanks (`____`, `（ ）`) whose answer opens with one key
+  per blank (`学习率；动量`): a cloze card with `blanks`.
+
+Whatever stands between the question line and the options (premises, steps a–e) belongs on
+the front; the explanation (`解析：…`) is the answer."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+import unicodedata
+from dataclasses import dataclass, replace
 
-from .model import Card, Choice
-from .text import fold
+from .model import Card, Choice, SourceLine
+from .text import blank_marks, ends_with_question_mark, fold, zh_number
 
+_L = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
-_OPTION_AT = re.compile(r"(?:^|(?<=\s))\(?([A-H])\s*[.．、:：)）]\s*")
-# possessive space runs (*+): three \s* side by side made a long run of spaces cubic
-_KEY = re.compile(r"(?:正确答案|参考答案|标准答案|答案|正确选项|answer)\s*+(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?"
-                  r"([A-H](?:\s*+(?:[,，、和]\s*+)?[A-H])*)(?![A-Za-z])", re.I)
+_OPTION_AT = re.compile(rf"(?:^|(?<=\s))(?:[(（]\s*([{_L}])\s*[)）]|([{_L}])\s*[.．、:：)）])\s*")
+_WHOLE_BOLD = re.compile(r"^\*\*((?:(?!\*\*).)+)\*\*$")
+# a label in a code span or in bold leading its option: `a.` 早停, **B.** Adam, **(c)** SGD
+_WRAPPED_LABEL = re.compile(rf"^(`|\*\*)\s*([(（]?\s*[{_L}]\s*[)）]?)\s*([.．、:：]?)\s*\1\s*([.．、:：]?)\s*")
+_UNLABELLED = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.．)、])\s+(.+)$")  # an HTML <ol> arrives numbered
+_MAX_UNLABELLED = 8  # options of a list item stem: more is a list, not a choice
+_MAX_OPTION = 120  # characters of an unlabelled option
+
+# possessive runs (*+): several \s* side by side made a long run of spaces cubic
+_KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answer|answer)|(?<![解回问])答(?=\s*+[:：]))"
+_KEY_HEAD = _KEY_LABEL + r"\s*+(?:\*\*\s*+)?(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?(?:\*\*\s*+)?[(（]?\s*+"
+_UPPER_KEYS = r"[A-HＡ-Ｈ](?:\s*+(?:[,，、和]\s*+)?[A-HＡ-Ｈ])*+"
+_LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so that "Bad" is no key
+_KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![A-Za-z])"
+                  r"|第\s*+(?P<nth>\d{1,2}|[一二三四五六七八九十]{1,2})\s*+(?:个\s*+)?(?:选项|项|个))")
+_KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：tanh names an option by its text
+_BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?\s*+(?:$|[。.，,；;:：])")
+
 _CHOICE_WORDS = re.compile(r"下列|下面|以下|哪项|哪一项|哪个选项|哪些选项|选择|正确的是|错误的是|对还是|对吗|是否正确|which of")
+_CHOOSING = re.compile(_CHOICE_WORDS.pattern + r"|哪(?:个|种|一|些)|(?i:\bwhich\b)")
 _TRUE_FALSE = {"对", "错", "不对", "错误", "正确", "是", "否", "true", "false", "√", "×", "✓", "✗", "t", "f"}
-_AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "t"}
+_AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "✔", "t"}
 _AFFIRMS = re.compile(r"可以|正确|对的|是的|没错|能够|成立|\btrue\b|\byes\b", re.I)
 _DENIES = re.compile(r"不可以|不能|不正确|错误|不对|不是|不成立|不会|\bfalse\b|\bno\b", re.I)
-_EXPLANATION_LABEL = re.compile(r"^\s*(?:解析|解答|答案解析|分析|explanation)\s*[:：]\s*", re.I)
+_EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation)\s*(?:\*\*)?[:：]\s*(?:\*\*)?", re.I)
+_TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
+                     r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
+_TF_CHOICES = [Choice("A", "对"), Choice("B", "错")]
+# section labels that say what kind the items under them are (`二、判断题`)
+_TRUE_FALSE_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]+\s*[、.．]\s*)?判断题")
+
+_KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
+_KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
+_KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、]\s*")
+_MAX_BLANK = 40  # characters of one blank's key: a longer first line is an answer, not a key
+KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys, so joined
+
+# a key block: `参考答案：1-5 BCADA 6-8 DDB`, `9-12 √××√`, `1.B 2.C`
+_BLOCK_GROUP = re.compile(r"(\d{1,3})\s*+(?:[-~～–—]\s*+(\d{1,3}))?\s*+[.．、:：]?\s*+([A-HＡ-Ｈ√×✓✗✔✘]++|对|错)")
+_BLOCK_REST = re.compile(r"[\s,，;；|*]*")
+# a list of keys under a key label (`**答案解析：**` / `1. B。先查看版本历史`), one question a line
+_KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:参考答案|标准答案|答案解析|答案与解析|答案)\s*+(?:\*\*)?\s*+[:：]?"
+                         r"\s*+(?:\*\*)?$")
+_KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|正确|错误|[√×✓✗对错])"
+                       r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
+_QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|[QqＱ]\s*+)?[(（]?"
+                              r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
 
 
-def _options_in(line: str, expected: str) -> list[tuple[str, str]] | None:
-    """The options on one line (or list item), if it starts with option `expected` and the
-    labels run in order."""
-    line = _LIST_ITEM.sub("", line)
-    starts = [m for m in _OPTION_AT.finditer(line)]
-    if not starts or starts[0].start() != len(line) - len(line.lstrip()) or starts[0].group(1) != expected:
+def _label(m: re.Match) -> str:
+    return unicodedata.normalize("NFKC", m.group(1) or m.group(2))
+
+
+def _unwrapped(line: str) -> str:
+    """A line led by a label in a code span or bold, with the label as plain text."""
+    m = _WRAPPED_LABEL.match(line)
+    if m is None:
+        return line
+    label = re.sub(r"\s", "", m.group(2))
+    punct = m.group(3) or m.group(4) or ("" if label.endswith((")", "）")) else ".")
+    return f"{label}{punct} {line[m.end():]}"
+
+
+def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
+    """The options (label, text, written in bold) on one line or list item, if it starts with
+    option `expected` ("A" or "a": the case the labels run in) and the labels run in order."""
+    line = _LIST_ITEM.sub("", line).strip()
+    whole = _WHOLE_BOLD.match(line)
+    line = _unwrapped(whole.group(1).strip() if whole else line)
+    starts = list(_OPTION_AT.finditer(line))
+    if not starts or starts[0].start() != 0 or _label(starts[0]) != expected:
         return None
-    options, label = [], expected
-    kept = []
+    kept, label = [], expected
     for m in starts:
-        if m.group(1) == label:
+        if _label(m) == label:
             kept.append(m)
             label = chr(ord(label) + 1)
-    for k, m in enumerate(kept):
-        end = kept[k + 1].start() if k + 1 < len(kept) else len(line)
-        options.append((m.group(1), line[m.end():end].strip()))
-    return options
+    return [(_label(m).upper(), line[m.end():kept[k + 1].start() if k + 1 < len(kept) else len(line)].strip(),
+             bool(whole)) for k, m in enumerate(kept)]
 
 
-def split_choices(answer: str) -> tuple[list[str], list[Choice], list[str]] | None:
-    """(stem lines, options, lines after the options), or None when there are no options."""
+def split_choices(answer: str, first: str = "A") -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
+    """(stem lines, options, lines after the options) of labelled options whose labels
+    start at `first` (its case is theirs), or None when there are none."""
     lines = answer.split("\n")
     for start, line in enumerate(lines):
-        found = _options_in(line, "A")
+        found = _options_in(line, first)
         if not found:
             continue
         options = list(found)
@@ -54,14 +121,119 @@ def split_choices(answer: str) -> tuple[list[str], list[Choice], list[str]] | No
             if not lines[pos].strip():
                 pos += 1
                 continue
-            more = _options_in(lines[pos], chr(ord(options[-1][0]) + 1))
+            more = _options_in(lines[pos], chr(ord(first) + len(options)))
             if not more:
                 break
             options += more
             pos += 1
-        if len(options) >= 2 and all(text for _, text in options):
-            return lines[:start], [Choice(label, text) for label, text in options], lines[pos:]
+        if len(options) >= 2 and all(text for _, text, _ in options):
+            return lines[:start], options, lines[pos:]
     return None
+
+
+def _options_after_question(question: str) -> tuple[str, list[tuple[str, str, bool]], bool] | None:
+    """(question, options, upper case) of a question line that ends in its options
+    ("…哪种激活函数？ A．ReLU B．sigmoid …")."""
+    head, _, last = question.rpartition("\n")
+    # the first label A after the stem opens the options (trying every one is quadratic)
+    m = next((m for m in _OPTION_AT.finditer(last) if m.start() > 0 and _label(m) in ("A", "a")), None)
+    if m is None:
+        return None
+    options = _options_in(last[m.start():], _label(m))
+    stem = last[:m.start()].rstrip()
+    if options and len(options) >= 2 and all(text for _, text, _ in options) and fold(stem):
+        return (head + "\n" + stem if head else stem), options, _label(m) == "A"
+    return None
+
+
+def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
+    """(stem lines, options, lines after) of options written as a plain list (bullets, or
+    numbers 1, 2, 3 …) right after the stem, labelled A, B, C … by position; None when the
+    first list of the answer is no such list (nested or long items, items that ask)."""
+    lines = answer.split("\n")
+    first = next((i for i, line in enumerate(lines) if _UNLABELLED.match(line)), None)
+    if first is None:
+        return None
+    indent = _UNLABELLED.match(lines[first]).group(1)
+    items, pos = [], first
+    while pos < len(lines):
+        line = lines[pos]
+        m = _UNLABELLED.match(line)
+        if m and m.group(1) == indent:
+            items.append((m.group(2), m.group(3).strip()))
+        elif line.strip() and not m and line[:len(indent) + 1].strip():
+            break
+        elif line.strip():
+            return None  # a nested item or an item's own paragraph: a list, not options
+        pos += 1
+    if not 2 <= len(items) <= _MAX_UNLABELLED:
+        return None
+    numbers = [marker[:-1] for marker, _ in items]
+    if any(n.isdigit() for n in numbers) and numbers != [str(k) for k in range(1, len(items) + 1)]:
+        return None
+    options = []
+    for k, (_, item) in enumerate(items):
+        whole = _WHOLE_BOLD.match(item)
+        text = whole.group(1).strip() if whole else item
+        if len(text) > _MAX_OPTION or ends_with_question_mark(text):
+            return None
+        options.append((chr(ord("A") + k), text, bool(whole)))
+    return lines[:first], options, lines[pos:]
+
+
+def _letters(text: str) -> list[str]:
+    return sorted({unicodedata.normalize("NFKC", c).upper() for c in re.findall(rf"[{_L}]", text)})
+
+
+def find_key(options: list[tuple[str, str, bool]], after: list[str], question: str, given: str = "",
+             bold: bool = True) -> list[str]:
+    """The right options' labels: a key stated after the options, a bare label on the first
+    line after them, an option named by its text, a key in the question, the key `given` by
+    the document's key block, or (when `bold`) the one option in bold; [] when there is none."""
+    labels = {label for label, _, _ in options}
+    text = "\n".join(after)
+
+    def valid(found: list[str]) -> list[str]:
+        return found if found and set(found) <= labels else []
+
+    for m in _KEY.finditer(text):
+        nth = m.group("nth")
+        found = _letters(m.group("letters")) if m.group("letters") else \
+            [chr(ord("A") + (int(nth) if nth.isdigit() else zh_number(nth)) - 1)]
+        if valid(found):
+            return found
+    first = next((line for line in after if line.strip()), "")
+    if (m := _BARE_KEY.match(first)) and valid(_letters(m.group("letters"))):
+        return _letters(m.group("letters"))
+    for m in _KEY_TEXT.finditer(text):
+        named = [label for label, option, _ in options if fold(option) == fold(m.group("text"))]
+        if fold(m.group("text")) and len(named) == 1:
+            return named
+    for m in _KEY.finditer(question):
+        if m.group("letters") and valid(_letters(m.group("letters"))):
+            return _letters(m.group("letters"))
+    if valid(_letters(given)):
+        return _letters(given)
+    in_bold = [label for label, _, is_bold in options if is_bold]
+    return in_bold if bold and len(in_bold) == 1 and len(options) > 1 else []
+
+
+def _key_only(line: str, options: list[str]) -> bool:
+    """A line that states the key and nothing else ("答案：B", "**C**", "答案：tanh" naming
+    one of the `options` by its text)."""
+    for m in (_KEY.search(line), _BARE_KEY.match(line)):
+        if m is not None and not fold(line[:m.start()] + line[m.end():]):
+            return True
+    named = _KEY_TEXT.search(line)
+    return named is not None and not fold(line[:named.start()]) and \
+        any(fold(option) == fold(line[named.start("text"):]) for option in options)
+
+
+def _explanation(lines: list[str], options: list[str] = ()) -> str:
+    """The answer of a quiz card: what follows its options or key, without lines that only
+    state the key and without an explanation label."""
+    text = "\n".join(line for line in lines if not _key_only(line, options)).strip()
+    return _EXPLANATION_LABEL.sub("", text).lstrip("。.，, ")
 
 
 def implied_true_false(options: list[Choice], explanation: str) -> list[str]:
@@ -71,7 +243,15 @@ def implied_true_false(options: list[Choice], explanation: str) -> list[str]:
     affirms, denies = bool(_AFFIRMS.search(first)), bool(_DENIES.search(first))
     if affirms == denies:
         return []
-    return [o.label for o in options if (fold(o.text) in _AFFIRMATIVE) == affirms]
+    return [o.label for o in options if (_tf_word(o.text) in _AFFIRMATIVE) == affirms]
+
+
+def _tf_word(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip(" *_。.").lower()
+
+
+def _true_false(options: list[Choice]) -> bool:
+    return len(options) == 2 and all(_tf_word(o.text) in _TRUE_FALSE for o in options)
 
 
 _CHECKBOX = re.compile(r"^\s*[-*+]\s+\[([ xX✓✔]?)\]\s+(.+)$")
@@ -93,35 +273,209 @@ def checkbox_choices(card: Card) -> Card | None:
     if not correct:
         return None
     stem = "\n".join(lines[:boxes[0]]).strip()
-    true_false = len(options) == 2 and all(fold(o.text) in _TRUE_FALSE for o in options)
-    return replace(card, type="truefalse" if true_false else "choice",
+    return replace(card, type="truefalse" if _true_false(options) else "choice",
                    question=card.question + ("\n\n" + stem if stem else ""),
                    answer="\n".join(lines[boxes[-1] + 1:]).strip(), choices=options, correct=correct)
 
 
-def classify(card: Card) -> Card:
-    if card.type != "basic":
-        return card
-    ticked = checkbox_choices(card)
-    if ticked is not None:
-        return ticked
-    split = split_choices(card.answer)
-    if split is None:
-        return card
-    stem, options, rest = split
-    explanation = "\n".join(rest).strip()
-    key = _KEY.search(explanation) or _KEY.search(card.question)
-    correct = sorted(set(re.findall(r"[A-H]", key.group(1).upper()))) if key else []
-    true_false = len(options) == 2 and all(fold(o.text) in _TRUE_FALSE for o in options)
-    stem_text = "\n".join(stem).strip()
-    if not (key or true_false or _CHOICE_WORDS.search(card.question + stem_text)):
-        return card
-    explanation = _EXPLANATION_LABEL.sub("", explanation).lstrip("。.，, ")
+def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[str, str, bool]],
+                 after: list[str], correct: list[str]) -> Card:
+    options = [Choice(label, text) for label, text, _ in found]
+    explanation = _explanation(after, [text for _, text, _ in found])
     notes = list(card.notes)
+    true_false = _true_false(options)
     if not correct and true_false:
         correct = implied_true_false(options, explanation)
         if correct:
             notes.append("answer key inferred from the explanation, not stated in the source")
-    question = card.question + ("\n\n" + stem_text if stem_text else "")
-    return replace(card, type="truefalse" if true_false else "choice", question=question,
+    stem_text = "\n".join(stem).strip()
+    return replace(card, type="truefalse" if true_false else "choice",
+                   question=question + ("\n\n" + stem_text if stem_text else ""),
                    answer=explanation, choices=options, correct=correct, notes=notes)
+
+
+def labelled_choices(card: Card, given: str = "") -> Card | None:
+    """A card whose answer (or question line) holds labelled options. Upper-case options
+    make a choice card with a key, as true/false, or when the question reads as a choice
+    (`下列…`; without a key it is reviewed); lower-case ones, which also number steps, only
+    with a key."""
+    question = card.question
+    split = split_choices(card.answer, "A")
+    upper = split is not None
+    if split is None:
+        split = split_choices(card.answer, "a")
+    if split is None:
+        inline = _options_after_question(card.question)
+        if inline is None:
+            return None
+        question, options, upper = inline
+        split = ([], options, card.answer.split("\n"))
+    stem, options, after = split
+    correct = find_key(options, after, question, given)
+    stem_text = "\n".join(stem)
+    if not (correct or _true_false([Choice(lb, t) for lb, t, _ in options])
+            or (upper and _CHOICE_WORDS.search(question + stem_text))):
+        return None
+    return _choice_card(card, question, stem, options, after, correct)
+
+
+def listed_choices(card: Card, given: str = "") -> Card | None:
+    """A card whose answer lists unlabelled options after the stem and then states the key
+    (by label, position or text) or sets one option in bold."""
+    split = listed_options(card.answer)
+    if split is None:
+        return None
+    stem, options, after = split
+    # one item in bold is a key only where the question asks to choose: notes stress an item too
+    correct = find_key(options, after, "", given, bold=bool(_CHOOSING.search(card.question + "\n".join(stem))))
+    return _choice_card(card, card.question, stem, options, after, correct) if correct else None
+
+
+def true_false_statement(card: Card, given: str = "") -> Card | None:
+    """A statement (no question mark) that ends in a blank or stands under a 判断题 section,
+    keyed 对/错, √/×, T/F …: a true/false card; under 判断题 without a key it is reviewed."""
+    question = card.question.strip()
+    if ends_with_question_mark(question):
+        return None
+    blanks = blank_marks(question)
+    ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
+    section = bool(_TRUE_FALSE_SECTION.match(card.topic.strip()))
+    if not (ends_in_blank or section):
+        return None
+    m = _TF_KEY.match(card.answer)
+    word = m.group("word") if m else given if _tf_word(given) in _TRUE_FALSE else ""
+    if not word and not section:
+        return None
+    correct = ([] if not word else ["A"] if _tf_word(word) in _AFFIRMATIVE else ["B"])
+    rest = card.answer[m.end():] if m else card.answer
+    return replace(card, type="truefalse", choices=list(_TF_CHOICES), correct=correct,
+                   answer=_explanation(rest.split("\n")))
+
+
+def _split_keys(text: str, count: int) -> list[str] | None:
+    """`count` keys from one key line ("学习率；动量", "(1) 学习率 (2) 动量"), or None."""
+    text = text.strip(" *_。.；;")
+    separators = [r"[；;]", r"[、，,]", r"\s+"] if count > 1 else [r"$^"]
+    for separator in separators:
+        parts = [_KEY_NUMBER.sub("", p).strip(" *_") for p in re.split(separator, text) if p.strip()]
+        if len(parts) == count and all(0 < len(p) <= _MAX_BLANK for p in parts):
+            return parts
+    return None
+
+
+def cloze_card(card: Card) -> Card | None:
+    """A sentence with blanks whose answer opens with one key per blank, in order: a cloze
+    card; its answer is the explanation that follows the keys, else the keys."""
+    count = len(blank_marks(card.question))
+    if not count or not card.answer.strip():
+        return None
+    first, _, more = card.answer.strip().partition("\n")
+    first = _KEY_PREFIX.sub("", first)
+    if _OPTION_AT.match(first) or _BARE_KEY.match(first):
+        return None  # options this stage could not read, or their key
+    end = _KEY_END.search(first)
+    keys = _split_keys(first[:end.start()] if end else first, count)
+    if keys is None:
+        return None
+    # the explanation goes on after a sentence end, or from its own label
+    tail = "" if end is None else first[end.end():] if end.group()[0] in "。." else first[end.start():]
+    explanation = _explanation([tail, *more.split("\n")])
+    return replace(card, type="cloze", blanks=keys, answer=explanation or KEYS_JOINED.join(keys))
+
+
+def cloze_explanation(card: Card) -> str:
+    """What a cloze card says beyond its keys: its answer, unless that is only the keys."""
+    return "" if card.answer.strip() == KEYS_JOINED.join(card.blanks) else card.answer
+
+
+def classify(card: Card, given: str = "") -> Card:
+    """The quiz card a basic card is (choice, true/false, cloze), or the card unchanged.
+    `given` is its key from the document's key block, used when the card states none."""
+    if card.type != "basic":
+        return card
+    for make in (checkbox_choices, lambda c: labelled_choices(c, given), lambda c: listed_choices(c, given),
+                 lambda c: true_false_statement(c, given), cloze_card):
+        made = make(card)
+        if made is not None:
+            return made
+    return card
+
+
+@dataclass(frozen=True)
+class KeyBlock:
+    """The keys a document gives apart from its questions, by question number."""
+
+    keys: dict[int, str]
+    explanations: dict[int, str]  # the explanation given with a key (`1. B。先查看版本历史`)
+    lines: frozenset[str]  # the block's lines, stripped: they leave the answer they stood in
+
+
+def key_block(lines: list[SourceLine]) -> KeyBlock | None:
+    """The key block of a document's lines: lines of key groups (`参考答案：1-5 BCADA 6-8
+    DDB`, `9-12 √××√`), or one key a line under a key label (`答案解析：` / `1. B。…`); None
+    when there is none or it keys fewer than two questions."""
+    keys: dict[int, str] = {}
+    explanations: dict[int, str] = {}
+    taken: set[str] = set()
+    label = ""  # the key label line a list of keys may follow
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        if _KEYS_LABEL.match(text):
+            label = text
+        elif found := block_keys(text):
+            keys.update(found)
+            taken.add(text)
+            label = ""
+        elif label and (m := _KEY_LINE.match(text)):
+            keys[int(m.group(1))] = m.group("key")
+            if m.group("why"):
+                explanations[int(m.group(1))] = m.group("why").strip()
+            taken.update((label, text))
+        else:
+            label = ""
+    return KeyBlock(keys, explanations, frozenset(taken)) if len(keys) >= 2 else None
+
+
+def block_keys(text: str) -> dict[int, str]:
+    """The keys of one line of a key block, or {} when the line is anything else."""
+    text = _KEY_PREFIX.sub("", text)
+    groups = list(_BLOCK_GROUP.finditer(text))
+    if not groups or _BLOCK_REST.sub("", _BLOCK_GROUP.sub("", text)):
+        return {}
+    keys: dict[int, str] = {}
+    for m in groups:
+        first, last, letters = int(m.group(1)), int(m.group(2) or m.group(1)), m.group(3)
+        if last == first:
+            keys[first] = letters
+        elif last > first and len(letters) == last - first + 1:
+            keys.update({first + k: letter for k, letter in enumerate(letters)})
+        else:
+            return {}
+    return keys
+
+
+def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
+    """`classify` over the cards of one document (its cleaned `lines`): a key block gives
+    each numbered question the key (and explanation) it does not state, and leaves the
+    answer it stood in."""
+    block = key_block(lines)
+    if block is None:
+        return [classify(card) for card in cards]
+    text_at = {line.number: line.text for line in lines}
+    out = []
+    for card in cards:
+        lines_in = card.answer.split("\n")
+        kept = [line for line in lines_in if line.strip() not in block.lines and not block_keys(line)]
+        answer = card.answer if len(kept) == len(lines_in) else "\n".join(kept).strip("\n")
+        found = _QUESTION_NUMBER.match(text_at.get(card.sources[0].first, ""))
+        number = int(found.group(1)) if found else 0
+        card = replace(card, answer=answer)
+        keyed = card
+        if number in block.explanations:
+            keyed = replace(card, answer=f"{answer}\n\n解析：{block.explanations[number]}".strip())
+        keyed = classify(keyed, block.keys.get(number, ""))
+        # a key and its explanation belong to a quiz question, not to a step numbered alike
+        out.append(keyed if keyed.type != "basic" else classify(card))
+    return out

@@ -3,7 +3,7 @@ extraction, dedup and id assignment so that they survive every rebuild.
 
     c-7f3a2c:
       written_against: 3f9a1c2b   # fingerprint of the card when the edit was written
-      answer: "…"                 # also: question, choices, correct, topic, tags, status
+      answer: "…"                 # also: question, choices, correct, blanks, topic, tags, status
       merge: [c-11aa22]           # fold these cards into this one
       split:                      # or replace this card by several
         - {question: "…", answer: "…"}
@@ -32,6 +32,7 @@ _FIELDS = {
     "answer": {"type": "string"},
     "choices": {"type": "array", "items": _CHOICE},
     "correct": {"type": "array", "items": {"type": "string", "pattern": "^[A-H]$"}},
+    "blanks": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
     "topic": {"type": "string", "minLength": 1},
     "tags": {"type": "array", "items": {"type": "string", "pattern": r"^\S+$"}},
     "status": {"enum": ["ok", "needs_answer", "needs_review", "dropped"]},
@@ -75,10 +76,12 @@ def read_edits(source_dir: Path) -> tuple[dict, Path]:
 
 
 def _patched(card: Card, edit: dict) -> Card:
-    fields = {k: edit[k] for k in ("question", "answer", "topic", "tags", "correct") if k in edit}
+    fields = {k: edit[k] for k in ("question", "answer", "topic", "tags", "correct", "blanks") if k in edit}
     if "choices" in edit:
         fields["choices"] = [Choice(c["label"], c["text"]) for c in edit["choices"]]
         fields["type"] = card.type if card.type != "basic" else "choice"
+    if "blanks" in edit:  # the keys of a sentence with blanks: a cloze card
+        fields["type"] = "cloze"
     patched = replace(card, **fields)
     patched = assess(replace(patched, status="ok"))
     if "status" in edit:
@@ -186,4 +189,6 @@ def stub(card: dict) -> str:
     if card["choices"]:
         entry["choices"] = card["choices"]
         entry["correct"] = card["correct"]
+    if card.get("blanks"):
+        entry["blanks"] = card["blanks"]
     return "# Keep only the keys you change; see pipeline/edits.py for merge and split.\n" + dump({card["id"]: entry})

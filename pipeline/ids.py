@@ -25,7 +25,7 @@ import jsonschema
 
 from .cache import code_version
 from .dedup import SHORT, candidate_pairs, why_same
-from .model import Card, PipelineError, shorten
+from .model import CARD_TYPES, Card, PipelineError, shorten
 from .output import read_cards
 from .text import fold
 from .yamlio import REGISTRY_LIMIT, dump, line_in, parse, read_text, write_atomic
@@ -43,7 +43,7 @@ REGISTRY_SCHEMA = {
                 "properties": {
                     "questions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                     "topic": {"type": "string"},
-                    "type": {"enum": ["choice", "truefalse"]},  # absent for a basic card
+                    "type": {"enum": [t for t in CARD_TYPES if t != "basic"]},  # absent for a basic card
                     "alias_of": {"type": "string"},
                     "split_of": {"type": "string"},  # a piece of that card, made by a split in edits.yaml
                     "seen": {"type": "boolean"},
@@ -57,7 +57,7 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _RECOVERABLE = {"type": "array", "items": {  # what recovery reads of those cards
     "type": "object", "required": ["id", "question"],
     "properties": {"id": {"type": "string"}, "question": {"type": "string"}, "aliases": _STRINGS, "alias_ids": _STRINGS,
-                   "topic": {"type": "string"}, "type": {"enum": ["basic", "choice", "truefalse"]}}}}
+                   "topic": {"type": "string"}, "type": {"enum": list(CARD_TYPES)}}}}
 
 Key = tuple[str, str, str]  # card type, folded question, folded topic of a short question
 

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 PIPELINE_VERSION = "1"
+
+# basic: question and answer; choice and truefalse: options with a key; cloze: a sentence
+# with blanks, filled by `blanks` in order
+CardType = Literal["basic", "choice", "truefalse", "cloze"]
+CARD_TYPES: tuple[str, ...] = get_args(CardType)
 
 
 class PipelineError(Exception):
@@ -94,10 +100,11 @@ class Card:
     topic: str
     sources: list[SourceSpan]
     layout: str  # the detector that found the question
-    type: str = "basic"
+    type: CardType = "basic"
     status: str = "ok"
     choices: list[Choice] = field(default_factory=list)
     correct: list[str] = field(default_factory=list)
+    blanks: list[str] = field(default_factory=list)  # a cloze card's fill texts, one per blank in order
     tags: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     alias_ids: list[str] = field(default_factory=list)
@@ -145,7 +152,7 @@ CARD_SCHEMA: dict = {
                              "topic", "tags", "aliases", "sources", "deck", "layout"],
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-                    "type": {"enum": ["basic", "choice", "truefalse"]},
+                    "type": {"enum": list(CARD_TYPES)},
                     "status": {"enum": ["ok", "needs_answer", "needs_review", "dropped"]},
                     "question": {"type": "string", "minLength": 1},
                     "answer": {"type": "string"},
@@ -160,6 +167,7 @@ CARD_SCHEMA: dict = {
                         },
                     },
                     "correct": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]$"}},
+                    "blanks": {"type": "array", "items": {"type": "string", "minLength": 1}},
                     "topic": {"type": "string"},
                     "tags": {"type": "array", "items": {"type": "string", "pattern": r"^\S+$"}},
                     "aliases": {"type": "array", "items": {"type": "string"}},

@@ -44,6 +44,8 @@ def card_record(card: Card) -> dict:
         "layout": card.layout,
         "fingerprint": card.fingerprint,
     }
+    if card.blanks:
+        record["blanks"] = list(card.blanks)
     if card.alias_ids:
         record["alias_ids"] = list(card.alias_ids)
     if card.notes:

@@ -224,7 +224,7 @@ def diff_cards(previous: list[dict], current: list[dict]) -> Diff:
         if cid not in before:
             diff.added.append((cid, card["question"]))
             continue
-        fields = [k for k in ("question", "answer", "choices", "correct", "status", "topic", "aliases")
+        fields = [k for k in ("type", "question", "answer", "choices", "correct", "blanks", "status", "topic", "aliases")
                   if before[cid].get(k) != card.get(k)]
         if fields:
             diff.changed.append((cid, card["question"], fields))

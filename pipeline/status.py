@@ -1,12 +1,13 @@
 """Which cards may reach the deck: `ok` only with a real answer (not nothing, not only
-links, images or a reference label) and, for a choice card, a stated key."""
+links, images or a reference label), for a choice card a stated key, for a cloze card
+a key for each of its blanks."""
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 
 from .model import Card
-from .text import REFERENCE_LABEL, asks_outright, fold, link_free
+from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, link_free
 
 _MIN_ANSWER = 2  # folded characters
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
@@ -36,10 +37,16 @@ def has_real_answer(answer: str) -> bool:
 
 
 def assess(card: Card) -> Card:
+    """The card with its status: `dropped` stays; a basic card is `ok` with a real answer,
+    else `needs_answer`; a choice or true/false card is `ok` with a key, a cloze card with
+    one non-empty key per blank of its question, else `needs_review`."""
     if card.status == "dropped":
         return card
     if card.type == "basic":
         status = "ok" if has_real_answer(card.answer) else "needs_answer"
+    elif card.type == "cloze":
+        keyed = len(card.blanks) == len(blank_marks(card.question)) and all(fold(b) or b.strip() for b in card.blanks)
+        status = "ok" if keyed else "needs_review"
     else:
         status = "ok" if card.correct else "needs_review"
     return replace(card, status=status)

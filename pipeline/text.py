@@ -91,6 +91,27 @@ _ZH_ASK = re.compile(
 _EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                      r"would|will|explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
 _ASK_END = re.compile(r"[?？]\s*$")
+# a quiz blank: a run of underscores that is no __dunder__, or empty brackets
+BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")
+# __bold__ as CommonMark reads it: the marks not inside a word (和__两部分__组成 has two blanks)
+_UNDERSCORE_BOLD = re.compile(r"(?<!\w)__(?=[^\s_])[^\n]*?(?<=[^\s_])__(?!\w)")
+
+
+def blank_marks(text: str) -> list[re.Match]:
+    """The quiz blanks (`____`, `（ ）`, `( )`) of a sentence, in order; none in a line
+    that is nothing but underscores (a Markdown rule) or has almost no words around them."""
+    bold = {at for b in _UNDERSCORE_BOLD.finditer(text) for at in (b.start(), b.end() - 2)}
+    found = [m for m in BLANK.finditer(text) if m.start() not in bold]
+    return found if found and len(fold(BLANK.sub("", text))) >= 4 else []
+
+
+_BOLD_MARK = re.compile(r"\*\*|(?<!_)__(?!_)")
+
+
+def unbold(text: str) -> str:
+    """The text without its bold marks (`**`, `__`); a blank written `__` stays."""
+    blanks = {m.start() for m in blank_marks(text)}
+    return _BOLD_MARK.sub(lambda m: m.group() if m.start() in blanks else "", text)
 
 
 def ends_with_question_mark(text: str) -> bool:
@@ -108,11 +129,12 @@ def asks_outright(text: str) -> bool:
 
 
 def is_question_like(text: str) -> bool:
-    """Does this (already unnumbered) text ask something?"""
+    """Does this (already unnumbered) text ask something? A sentence with blanks asks for them."""
+    blanks = blank_marks(text)
     text = text.strip().strip("*_ ")
     if not text:
         return False
-    if _ASK_END.search(text):
+    if _ASK_END.search(text) or blanks:
         return True
     if len(text) > 120:
         return False

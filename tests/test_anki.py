@@ -1,6 +1,7 @@
 """The deck in the real Anki backend: clean import, update in place, safe rendering."""
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import time
@@ -138,3 +139,42 @@ def test_local_images_are_bundled_and_remote_or_missing_ones_are_not_broken(tmp_
     assert re.search(r'<img[^>]+src="[0-9a-f]{8}_lstm\.png"', back)
     assert re.search(r'<a [^>]*href="https://example.com/a.png"', back)  # a link, never a broken <img>
     assert back.count("<img") == 1 and "none.png" not in back
+
+
+def test_quiz_cards_in_anki(tmp_path, col):
+    """A cloze note makes one card per blank, each hiding its blank on the front and showing
+    its key on the back; a choice card with several right options marks all of them."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "quiz.txt").write_text(
+        "1. 残差块把输入通过____直接加到____上。\n答案：恒等映射；输出。解析：梯度可以沿捷径回传。\n"
+        "2. 以下哪些是序列模型？\nA. GRU\nB. 决策树\nC. LSTM\n答案：A、C\n"
+        "3. 哈希表用____解决冲突。\n答案：开放{寻址}::法\n", encoding="utf-8")
+    cards = build(src, tmp_path / "b")
+    assert [(c["type"], c["status"]) for c in cards] == [("cloze", "ok"), ("choice", "ok"), ("cloze", "ok")]
+    log = import_deck(col, tmp_path / "b" / "deck.apkg")
+    assert len(log.new) == 3 and not log.missing_notetype
+    cloze = col.get_note(col.find_notes(f'"Id:{cards[0]["id"]}"')[0])
+    assert cloze.note_type()["type"] == 1 and cloze.note_type()["name"] == "Deck pipeline: cloze"  # Anki's cloze kind
+    assert [f["name"] for f in cloze.note_type()["flds"]] == ["Text", "Extra", "Topic", "Sources", "Id"]
+    ords = sorted(col.get_card(cid).ord for cid in cloze.card_ids())
+    assert ords == [0, 1]  # one card per blank
+
+    def visible(html: str) -> str:
+        html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+        return re.sub(r"<[^>]+>", "", html)
+
+    for cid in cloze.card_ids():
+        front, back = render(col, cid)
+        hidden, shown = ("恒等映射", "输出") if col.get_card(cid).ord == 0 else ("输出", "恒等映射")
+        assert "[...]" in visible(front) and hidden not in visible(front).replace(shown, "", 1)
+        assert re.search(rf'<span class="cloze"[^>]*>{hidden}</span>', back)
+        assert "梯度可以沿捷径回传" in back and "梯度可以沿捷径回传" not in front
+        assert not any(e in front + back for e in TEMPLATE_ERRORS)
+    odd = col.get_note(col.find_notes(f'"Id:{cards[2]["id"]}"')[0])
+    _, back = render(col, odd.card_ids()[0])
+    assert len(odd.card_ids()) == 1 and "开放{寻址}::法" in html.unescape(visible(back))
+    choice = col.get_note(col.find_notes(f'"Id:{cards[1]["id"]}"')[0])
+    front, back = render(col, choice.card_ids()[0])
+    assert re.findall(r'<li class="correct"><span class="label">([A-H])\.', back) == ["A", "C"]
+    assert 'class="correct"' not in front and "答案：A、C" in back

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import jsonschema
 import yaml
 
-from pipeline.choices import classify
+from pipeline.choices import block_keys, classify, classify_document
 from pipeline.dedup import deduplicate, why_same
 from pipeline.ids import Registry, assign_ids
-from pipeline.model import CARD_SCHEMA, Card, SourceSpan
+from pipeline.edits import apply_edits, read_edits
+from pipeline.model import CARD_SCHEMA, Card, SourceLine, SourceSpan
+from pipeline.output import card_record
 from pipeline.status import assess, has_real_answer
+from pipeline.text import blank_marks, unbold
 
 
 def card(question: str, answer: str = "答。", topic: str = "T", file: str = "a.txt", line: int = 1) -> Card:
@@ -161,3 +165,68 @@ def test_registry_round_trips(tmp_path):
     registry.write(tmp_path / "ids.yaml")
     again = Registry.read(tmp_path / "ids.yaml")
     assert again.ids == yaml.safe_load((tmp_path / "ids.yaml").read_text(encoding="utf-8"))["ids"]
+
+
+def test_blanks_are_underscore_runs_and_empty_brackets_not_names_bold_or_rules():
+    assert len(blank_marks("优化器用____和____更新参数")) == 2
+    assert len(blank_marks("池化层（ ）参数，卷积层（）参数，全连接层( )参数")) == 3
+    assert len(blank_marks("和__两部分__组成的结构")) == 2  # inside a word, __ is no bold
+    for text in ("为什么要定义 __init__ 方法", "这是 __加粗__ 的文字", "________", "调用 f() 返回什么", "x___y 是变量名"):
+        assert blank_marks(text) == [], text
+    assert unbold("**注意** 填____和__两部分__") == "注意 填____和__两部分__"
+
+
+def test_quiz_keys_that_are_not_keys_leave_the_card_as_it_is():
+    # an answer that starts with a word beginning in A–H is no letter key
+    c = classify(card("下列哪个优化器最常用？", "A. SGD\nB. Adam\n答案：Bad question, both work."))
+    assert c.type == "choice" and c.correct == [] and assess(c).status == "needs_review"
+    # a key naming a label that no option has is no key
+    assert classify(card("下列哪个是激活函数？", "A. ReLU\nB. Adam\n答案：D")).correct == []
+    # lower-case labels also number steps: without a key they stay an answer
+    steps = classify(card("训练一个网络的步骤是什么？", "a. 前向传播\nb. 反向传播\nc. 更新参数"))
+    assert steps.type == "basic"
+    # a long first line is an answer, not a blank's key
+    long = "因为它" + "在每一步都把历史梯度按指数衰减加权累积起来" * 3
+    assert classify(card("动量法的____有什么作用？", long)).type == "basic"
+
+
+def test_cloze_status_needs_one_key_per_blank_and_the_schema_takes_it():
+    c = assess(classify(card("BN 在训练时用____的统计量，测试时用____的统计量。", "当前批；滑动平均")))
+    assert c.type == "cloze" and c.blanks == ["当前批", "滑动平均"] and c.status == "ok"
+    assert c.answer == "当前批；滑动平均"
+    assert assess(replace(c, blanks=["当前批"])).status == "needs_review"
+    record = card_record(replace(c, id="c-abcdef", deck="d"))
+    jsonschema.validate({"pipeline_version": "1", "generated": "x", "cards": [record]}, CARD_SCHEMA)
+    assert record["blanks"] == ["当前批", "滑动平均"] and "blanks" not in card_record(card("问？"))
+
+
+def test_a_key_block_keys_numbered_questions_and_leaves_the_answer():
+    assert block_keys("参考答案：1-5 BCADA 6-8 DDB") == {1: "B", 2: "C", 3: "A", 4: "D", 5: "A", 6: "D", 7: "D", 8: "B"}
+    assert block_keys("9-12 √××√") == {9: "√", 10: "×", 11: "×", 12: "√"}
+    assert block_keys("1-3 AB") == {} and block_keys("第 1-2 章讲了 AB 两种方法") == {}
+    lines = ["1. 哪种层没有参数？ A. 卷积 B. 池化", "2. 词表外的词可以拆成子词。（ ）", "答案：1 B 2 √"]
+    doc = [SourceLine(n, t) for n, t in enumerate(lines, start=1)]
+    cards = [card("哪种层没有参数？ A. 卷积 B. 池化", "", line=1), card("词表外的词可以拆成子词。（ ）", "1 B 2 √", line=2)]
+    first, second = classify_document(cards, doc)
+    assert (first.type, first.question, first.correct) == ("choice", "哪种层没有参数？", ["B"])
+    assert (second.type, second.correct, second.answer) == ("truefalse", ["A"], "")
+
+
+def test_an_edit_can_give_a_sentence_its_blanks(tmp_path):
+    (tmp_path / "edits.yaml").write_text("c-aaaaaa:\n  blanks: [残差, 恒等]\n", encoding="utf-8")
+    wanted, path = read_edits(tmp_path)
+    edited, _ = apply_edits([Card("网络用____连接把输入____地传下去", "残差、恒等", "T", [SourceSpan("a.md", 1, 2)], "t",
+                                  id="c-aaaaaa")], wanted, path, Registry())
+    assert (edited[0].type, edited[0].blanks, edited[0].status) == ("cloze", ["残差", "恒等"], "ok")
+
+
+def test_quiz_reading_is_linear_on_hostile_lines():
+    """Thousands of option labels, blanks or key groups on one line: each was read once, not
+    once per label (the options at the end of a question line took 14 s on 20,000 characters)."""
+    import time
+    for line in ("A. " * 7000, "a) " * 7000, "Ａ． " * 7000, "__ " * 7000, "（ ）" * 7000, "1-2 AB " * 3000):
+        start = time.perf_counter()
+        classify(card(line, line, topic="判断题"))
+        classify(card("下列哪个____？", line))
+        block_keys(line)
+        assert time.perf_counter() - start < 1.0, line[:10]

@@ -94,3 +94,26 @@ def test_first_page_renders_to_png(seeds_build, tmp_path):
     subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(out / "study.pdf"), str(tmp_path / "p")],
                    check=True)
     assert list(tmp_path.glob("p*.png"))
+
+
+def test_quiz_items_print_their_blanks_and_keep_keys_for_the_answers(tmp_path):
+    """A cloze item shows its blanks under the question and its keys, in order, only in the
+    answer part; a choice item with several right options prints them all in its key."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "quiz.txt").write_text(
+        "1. 残差块把输入通过____直接加到____上。\n答案：恒等映射；输出。解析：梯度可以沿捷径回传。\n"
+        "2. 以下哪些是序列模型？\nA. GRU\nB. 决策树\nC. LSTM\n答案：A、C\n"
+        "3. 哈希表常用____解决冲突。\n答案：开放寻址\n", encoding="utf-8")
+    data = build_dir(src, tmp_path / "b")
+    assert [c["type"] for c in data["cards"]] == ["cloze", "choice", "cloze"]
+    text, _, _ = pdf_text(tmp_path / "b" / "quiz.pdf")
+    answers_at = text.rfind("答案\n")
+    questions, answers = fold(text[:answers_at]), fold(text[answers_at:])
+    assert "____" in text[:answers_at].replace(" ", "")
+    assert fold("恒等映射") not in questions and fold("答案：恒等映射；输出") in answers
+    assert fold("梯度可以沿捷径回传") in answers and fold("答案：A、C") in answers
+    study = (tmp_path / "b" / "study.md").read_text(encoding="utf-8")
+    assert "通过\\_\\_\\_\\_直接加到\\_\\_\\_\\_上" in study
+    assert "**答案：恒等映射；输出**\n\n梯度可以沿捷径回传。" in study
+    assert study.count("恒等映射") == 1 and study.count("开放寻址") == 1  # the answer does not repeat the keys

@@ -1,4 +1,5 @@
-"""build/deck.apkg with genanki: fixed note types, GUIDs from card ids, subdecks per topic.
+"""build/deck.apkg with genanki: fixed note types (question, choice, cloze), GUIDs from card
+ids, subdecks per topic.
 
 The note types' ids and field lists are frozen: changing them makes Anki copy the note
 type on import. GUIDs come from the stable card id, never from the text, so a rebuilt
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,8 +19,10 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from ..choices import cloze_explanation
 from ..model import Card, PipelineError
 from ..render import Media, to_html, to_inline_html
+from ..text import blank_marks
 
 CSS = """
 .card { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
@@ -29,6 +33,7 @@ CSS = """
 .choices li { margin: .3em 0; padding: .2em .5em; border-radius: 4px; }
 .choices li.correct { background: #d8f5d0; font-weight: 600; }
 .label { font-weight: 700; margin-right: .4em; }
+.cloze { font-weight: 700; color: #1565c0; }
 .sources, .topic { font-size: 12px; color: #777; margin-top: 1.2em; }
 code, pre { font-family: "JetBrains Mono", "DejaVu Sans Mono", monospace; font-size: 15px; }
 pre { background: #f3f3f3; padding: .6em; overflow-x: auto; border-radius: 4px; }
@@ -37,6 +42,7 @@ img { max-width: 100%; }
 .nightMode .card, .night_mode .card, .card.nightMode { color: #e6e6e6; background: #1e1e1e; }
 .nightMode pre, .night_mode pre { background: #2b2b2b; }
 .nightMode .choices li.correct, .night_mode .choices li.correct { background: #2f5a2a; }
+.nightMode .cloze, .night_mode .cloze { color: #7cb8ff; }
 .nightMode .sources, .night_mode .sources, .nightMode .topic, .night_mode .topic { color: #9a9a9a; }
 """
 _FOOTER = '<div class="topic">{{Topic}}</div><div class="sources">{{Sources}} · {{Id}}</div>'
@@ -66,6 +72,20 @@ CHOICE_MODEL = genanki.Model(
     css=CSS, sort_field_index=0)
 
 
+CLOZE_MODEL = genanki.Model(
+    1736207443, "Deck pipeline: cloze",
+    fields=[{"name": n} for n in ("Text", "Extra", "Topic", "Sources", "Id")],
+    templates=[{
+        "name": "Cloze",
+        "qfmt": '<div class="question">{{cloze:Text}}</div>',
+        "afmt": '<div class="question">{{cloze:Text}}</div>'
+                '<hr id="answer">{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}' + _FOOTER,
+    }],
+    css=CSS, model_type=genanki.Model.CLOZE, sort_field_index=0)
+_BLANK_TOKEN = "CLOZEBLANK{}END"  # stands for a blank while the question goes through Markdown
+_BLANK_BACK = re.compile(r"CLOZEBLANK(\d+)END")
+
+
 def stable_id(text: str) -> int:
     """A deck id that stays the same across builds (genanki ids must be positive 63-bit ints)."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 2
@@ -79,6 +99,24 @@ def _choices_html(card: Card, marked: bool) -> str:
     return '<ul class="choices">' + "".join(items) + "</ul>"
 
 
+def _cloze_text(card: Card, media: Media) -> str:
+    """The question as HTML with its blanks as Anki cloze deletions, c1, c2 … in order. A key
+    is escaped so that its own `::` or braces cannot end the deletion early."""
+    marks = blank_marks(card.question)
+    pieces, pos = [], 0
+    for k, m in enumerate(marks):
+        pieces += [card.question[pos:m.start()], _BLANK_TOKEN.format(k)]
+        pos = m.end()
+    text = to_html("".join(pieces) + card.question[pos:], media)
+
+    def deletion(m: re.Match) -> str:
+        k = int(m.group(1))
+        key = to_inline_html(card.blanks[k]) if k < len(card.blanks) else ""
+        key = key.replace("::", ":&#58;").replace("{", "&#123;").replace("}", "&#125;")
+        return f"{{{{c{k + 1}::{key}}}}}"
+    return _BLANK_BACK.sub(deletion, text)
+
+
 def _sources_text(card: Card) -> str:
     return html.escape("; ".join(f"{s.file}:{s.first}-{s.last}" for s in card.sources))
 
@@ -90,6 +128,10 @@ def note_for(card: Card, media: Media, due: int) -> genanki.Note:
         aliases = "<br>".join(html.escape(a) for a in card.aliases)
         return genanki.Note(model=BASIC_MODEL, fields=[to_html(card.question, media), to_html(card.answer, media),
                                                        aliases, topic, _sources_text(card), card.id], **common)
+    if card.type == "cloze":
+        return genanki.Note(model=CLOZE_MODEL, fields=[_cloze_text(card, media),
+                                                       to_html(cloze_explanation(card), media),
+                                                       topic, _sources_text(card), card.id], **common)
     correct = "、".join(card.correct)
     return genanki.Note(model=CHOICE_MODEL, fields=[
         to_html(card.question, media), _choices_html(card, False), _choices_html(card, True), correct,

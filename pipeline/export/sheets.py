@@ -14,6 +14,7 @@ from pathlib import Path
 import tex2typst
 import typst
 
+from ..choices import KEYS_JOINED, cloze_explanation
 from ..model import Card
 from ..text import DISPLAY_MATH, INLINE_MATH
 from ..yamlio import write_atomic
@@ -191,11 +192,20 @@ def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallbac
 
 
 def _answer(w: TypstWriter, card: Card) -> None:
-    if card.correct:
-        w.raw(f"#strong[答案：{escape('、'.join(card.correct))}]")
+    key, explanation = quiz_key(card)
+    if key:
+        w.raw(f"#strong[答案：{w.inline(key)}]")
         w.raw("")
-    if card.answer.strip():
-        w.block(card.answer)
+    if explanation.strip():
+        w.block(explanation)
+
+
+def quiz_key(card: Card) -> tuple[str, str]:
+    """(key, explanation) of a card's answer part: the right options or a cloze card's keys
+    in order (its question keeps the blanks), then the answer that does not repeat them."""
+    if card.type == "cloze":
+        return KEYS_JOINED.join(card.blanks), cloze_explanation(card)
+    return "、".join(card.correct), card.answer
 
 
 def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
@@ -253,10 +263,11 @@ def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
                 out.append(f"- **{choice.label}.** {choice.text}{mark}")
             if card.choices:
                 out.append("")
-            if card.correct:
-                out += [f"**答案：{'、'.join(card.correct)}**", ""]
-            if card.answer.strip():
-                out += [card.answer.strip(), ""]
+            key, explanation = quiz_key(card)
+            if key:
+                out += [f"**答案：{_md_inline(key)}**", ""]
+            if explanation.strip():
+                out += [explanation.strip(), ""]
             out += [f"<sub>{_md_inline(_sources(card))}</sub>", ""]
     return "\n".join(out)
 

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..text import unbold
 from .lines import parse_numbering
 
 
@@ -33,7 +34,6 @@ class Mark:
 _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–])\s*+", re.I)
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
-_BOLD = re.compile(r"\*\*|__")
 # label and target stop at "[", so that a line of "[a](" repeated is read in linear time
 _LINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\([^)\s\[]*+(?:\s++\"[^\"]*+\")?\)")
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
@@ -61,7 +61,7 @@ _TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
-    text = _TASK_BOX.sub("", _BOLD.sub("", text)).strip()
+    text = _TASK_BOX.sub("", unbold(text)).strip()
     text = strip_numbering(text)
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)
@@ -71,7 +71,7 @@ def question_text(text: str) -> str:
 
 
 def topic_text(text: str) -> str:
-    text = _BOLD.sub("", text).strip()
+    text = unbold(text).strip()
     return strip_numbering(text).strip(" ¶#*_:：").strip()
 
 

@@ -4,12 +4,14 @@ A heading that asks something is a question. A heading that does not ask is stil
 question when most of its siblings (same level, same parent) ask and it carries no
 section number: "### 数据不平衡的解决方法" among "### …？" headings. Other headings
 are topics, except those nested inside a question, which are part of its answer
-("##### 优点" under "#### …有什么优点？")."""
+("##### 优点" under "#### …有什么优点？"). A heading that only numbers a question
+("## 第3题", "### Question 2:") is that question when a stem follows it: its premise lines
+and asking line are the question's text."""
 from __future__ import annotations
 
 import re
 
-from ..text import fold, is_question_like
+from ..text import blank_marks, ends_with_question_mark, fold, is_question_like
 from .base import Mark, question_text, topic_text
 from .lines import Line
 
@@ -18,16 +20,14 @@ _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|ref
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
-
-
-def _asks(line: Line) -> bool:
-    text = question_text(line.body)
-    return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
+_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
+_MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
+_STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spread over
 
 
 # headings that only say what follows: a question ("### Question") and then its answer ("### Response")
-_QUESTION_LABEL = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|问题|提问|题目)$", re.I)
-_ANSWER_LABEL = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|答案|回答|解答)$", re.I)
+_ASKING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|问题|提问|题目)$", re.I)
+_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|答案|回答|解答)$", re.I)
 
 
 def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]:
@@ -36,8 +36,8 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     answer is what follows); the answer heading itself is no mark (None)."""
     pairs: dict[int, Mark | None] = {}
     for ln, following in zip(heads, heads[1:], strict=False):
-        if (ln.heading == following.heading and _QUESTION_LABEL.match(fold_label(ln.body))
-                and _ANSWER_LABEL.match(fold_label(following.body))):
+        if (ln.heading == following.heading and _ASKING_HEADING.match(fold_label(ln.body))
+                and _ANSWERING_HEADING.match(fold_label(following.body))):
             text = "\n".join(x.text.strip() for x in lines[ln.index + 1:following.index] if not x.blank)
             if text:
                 pairs[ln.index] = Mark(ln.index, "question", text, NAME, True, level=ln.heading,
@@ -51,11 +51,37 @@ def fold_label(text: str) -> str:
     return " ".join(text.strip(" *_:：").split())
 
 
+def _asks(line: Line) -> bool:
+    text = question_text(line.body)
+    return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
+
+
+def _stem(lines: list[Line], head: Line) -> list[Line]:
+    """The stem under a heading that only numbers its question ("## 第3题"): its plain
+    lines up to the one that asks (a question mark or blanks); [] when there is none."""
+    if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
+        return []
+    stem: list[Line] = []
+    for ln in lines[head.index + 1:head.index + 1 + _STEM_WINDOW]:
+        if ln.blank:
+            continue
+        if ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold or ln.link_only or len(stem) == _MAX_STEM:
+            return []
+        stem.append(ln)
+        text = question_text(ln.text)
+        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)):
+            return stem
+    return []
+
+
 def detect(lines: list[Line]) -> list[Mark]:
-    heads = [ln for ln in lines if ln.heading and question_text(ln.body)]
-    # a heading that is only a label ("### Question 2:") still closes the answer above it
-    labels = [Mark(ln.index, "topic", "", NAME, False, level=ln.heading)
-              for ln in lines if ln.heading and not question_text(ln.body)]
+    stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
+    # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
+    # closes the answer above it
+    label_at = {ln.index for ln in lines if ln.heading and ln.index not in stems
+                and (not question_text(ln.body) or _QUESTION_LABEL.match(ln.body.strip("*_ ")))}
+    heads = [ln for ln in lines if ln.heading and ln.index not in label_at]
+    labels = [Mark(i, "topic", "", NAME, False, level=lines[i].heading) for i in sorted(label_at)]
     if not heads:
         return labels
     parent: dict[int, int] = {}
@@ -95,7 +121,13 @@ def detect(lines: list[Line]) -> list[Mark]:
         if ln.index in paired:
             if paired[ln.index] is not None:
                 marks.append(paired[ln.index])
-                open_question, question_number = ln.heading, 0
+                open_question, question_number, outline_next = ln.heading, 0, 1
+            continue
+        if ln.index in stems:
+            stem = stems[ln.index]
+            marks.append(Mark(ln.index, "question", "\n".join(question_text(s.text) for s in stem), NAME, True,
+                              level=ln.heading, span=stem[-1].index - ln.index + 1))
+            open_question, question_number, outline_next = ln.heading, 0, 1
             continue
         label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
         if open_question and label:

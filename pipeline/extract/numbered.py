@@ -5,7 +5,8 @@ is a question too when it belongs to a numbering run (1, 2, 3 … at one depth) 
 lines ask. Questions are numbered in one style; other styles number points inside answers.
 Numbered lines that are titles ("4.1 神经元", "2. 梯度消失/爆炸") open topics, but only in a
 numbering style that already appears before the first question: a style first seen
-inside an answer ("一、…的目的" under "16. …") is the answer's own outline."""
+inside an answer ("一、…的目的" under "16. …") is the answer's own outline. Under a quiz
+section label (`二、判断题`, `三、填空题`) every numbered statement is a question."""
 from __future__ import annotations
 
 import re
@@ -26,6 +27,24 @@ def _candidate(ln: Line) -> bool:
 def _asks(ln: Line) -> bool:
     question, _ = split_inline_answer(ln.text)
     return is_question_like(question_text(question)) and not ln.numbering.rest.rstrip().endswith((":", "："))
+
+
+# the statements of these sections ask to be judged or filled in, with or without a question mark
+_QUIZ_SECTION = re.compile(r"^(?:判断题|填空题)")
+
+
+def _quiz_items(numbered: list[Line]) -> set[int]:
+    """The numbered lines under a quiz section label, up to the next label of its style."""
+    items: set[int] = set()
+    style = None
+    for ln in numbered:
+        if _QUIZ_SECTION.match(ln.numbering.rest):
+            style = ln.numbering.style
+        elif style is not None and ln.numbering.style == style:
+            style = None
+        elif style is not None:
+            items.add(ln.index)
+    return items
 
 
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
@@ -54,6 +73,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     position = {ln.index: k for k, ln in enumerate(lines)}
     numbered = [ln for ln in lines if _candidate(ln)]
     asks = {ln.index: _asks(ln) for ln in numbered}
+    asks.update(dict.fromkeys(_quiz_items(numbered), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
     asks.update({i: True for i in stems})
     # questions are numbered in one style (at one or more depths); other styles number points in answers
