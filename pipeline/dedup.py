@@ -60,6 +60,20 @@ def _opens_with(longer: str, shorter: str) -> bool:
     return len(a) > len(b) and a.startswith(b) and a[len(b)] in _CLAUSE_END
 
 
+# a question and its opposite differ by one word of such a pair: "学习率过大" / "学习率过小"
+_OPPOSITES = {frozenset(p) for p in ("大小", "高低", "多少", "增减", "长短", "快慢", "强弱", "深浅", "前后", "上下",
+                                        "正负", "有无", "内外", "早晚", "粗细", "宽窄", "轻重", "升降", "加减", "过欠")}
+_OPPOSITE_WORDS = {frozenset(p) for p in (("过拟合", "欠拟合"), ("训练", "推理"), ("训练", "测试"), ("编码器", "解码器"),
+                                             ("encoder", "decoder"), ("max", "min"), ("最大", "最小"))}
+
+
+def _opposed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
+    """Do two folded questions differ only where one says a word and the other its opposite?"""
+    changes = [(f1[i1:i2], f2[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
+    return any(frozenset((a, b)) in _OPPOSITES or frozenset((a, b)) in _OPPOSITE_WORDS
+               for a, b in changes if a and b and a != b)
+
+
 def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     """The reason two questions are one, or None. Works on raw question text."""
     f1, f2 = fold(q1), fold(q2)
@@ -73,8 +87,9 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
         return "exact"
     # the same Latin terms and numbers, in the same order ("A比B" is not "B比A")
     if terms(q1) == terms(q2) and SHORT <= min(len(f1), len(f2)) and max(len(f1), len(f2)) <= LONGEST_NEAR:
-        ratio = SequenceMatcher(None, f1, f2, autojunk=False).ratio()
-        if ratio >= NEAR:
+        matcher = SequenceMatcher(None, f1, f2, autojunk=False)
+        ratio = matcher.ratio()
+        if ratio >= NEAR and not _opposed(matcher, f1, f2):
             return f"near {ratio:.2f}"
     shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
     if (len(fold(shorter)) >= PREFIX and not (Counter(terms(shorter)) - Counter(terms(longer)))

@@ -230,3 +230,12 @@ def test_quiz_reading_is_linear_on_hostile_lines():
         classify(card("下列哪个____？", line))
         block_keys(line)
         assert time.perf_counter() - start < 1.0, line[:10]
+
+
+def test_a_question_and_its_opposite_stay_apart():
+    for a, b in [("训练时如果批大小设得过大，会出现什么现象？", "训练时如果批大小设得过小，会出现什么现象？"),
+                 ("模型出现过拟合时应该先调哪些超参数？", "模型出现欠拟合时应该先调哪些超参数？"),
+                 ("为什么深层网络的学习率要调低一些？", "为什么深层网络的学习率要调高一些？")]:
+        assert not why_same(a, "", b, ""), (a, b)
+    # the same words in both, or a rewording, still merge
+    assert why_same("大模型的上下文长度该如何扩展？", "", "大模型上下文长度该如何扩展？", "")
