@@ -26,7 +26,7 @@ def strip_list_marker(text: str) -> str:
 _URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
 # Link label and target stop at "[", an autolink at "<" (as CommonMark's do): each scan then
 # ends where the next link could start, instead of at the end of the line from every "[".
-_MD_LINK = re.compile(r"!?\[([^\[\]]*+)\]\(([^)\[]*+)\)")
+_MD_LINK = re.compile(r"!?\[(\[[^\[\]]*+\]|[^\[\]]*+)\]\(([^)\[]*+)\)")  # also "[[Answer]](…)"
 AUTOLINK = re.compile(r"<(https?://[^<>\s]++)>")
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")

@@ -33,7 +33,9 @@ class Mark:
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
 _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–])\s*+", re.I)
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
+                             r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
+_QUOTED = re.compile(r'^["“「『](.*)["”」』]$')  # a question written in quotes
 # label and target stop at "[", so that a line of "[a](" repeated is read in linear time
 _LINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\([^)\s\[]*+(?:\s++\"[^\"]*+\")?\)")
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
@@ -67,7 +69,8 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = _LINK.sub(r"\1", text)  # a reader sees the link text, not its address
-    return text.strip(" ¶#*_").strip()
+    text = text.strip(" ¶#*_").strip()
+    return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 
 def topic_text(text: str) -> str:

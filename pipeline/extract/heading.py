@@ -139,7 +139,9 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
-            if asks[ln.index] and not short:
+            # a sub-heading with a section number ("### 三、…的优缺点") is a part of the answer's outline
+            outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
+            if asks[ln.index] and not short and not outlined:
                 marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, True, level=ln.heading))
                 open_question = ln.heading
             continue  # a sub-heading inside the answer
