@@ -32,7 +32,7 @@ MATH = re.compile(f"{DISPLAY_MATH.pattern}|{INLINE_MATH.pattern}", re.S)  # grou
 # MathJax commands that make a link, set a class, id, style or data attribute, load an
 # extension or pick a font, with the number of arguments (URL, style …) that go with them;
 # the formula a command wraps is the argument after those and stays in place as a group.
-_ACTIVE_TEX_ARGS = {"href": 1, "url": 0, "class": 1, "style": 1, "cssId": 1, "data": 1, "require": 1,
+_ACTIVE_TEX_ARGS = {"href": 1, "url": 1, "class": 1, "style": 1, "cssId": 1, "data": 1, "require": 1,
                     "unicode": 1, "bbox": 0}
 _TEX_OPTIONAL_ARG = {"unicode", "bbox"}  # \bbox[css]{…}, \unicode[font]{…}
 _ACTIVE_TEX = re.compile(r"(\\+)(" + "|".join(_ACTIVE_TEX_ARGS) + r")(?![A-Za-z])")
@@ -123,6 +123,7 @@ _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _LT = "&lt;"
 _MAYBE_ACTIVE = re.compile(r"[<\[]|```|~~~")
 _SENTINEL = "inert-sentinel"
+_MAX_LEVEL = 2 * MAX_NESTING + 8
 _ROUNDS = 8
 
 
@@ -146,11 +147,12 @@ def _edit(state: StateInline, pos: int, replacement: str) -> None:
     env = state.env
     if state.src is not env["inline"].content:
         return  # an image description: shown as plain text in an alt attribute, never live
-    offsets = env["offsets"]
-    line = state.src.count("\n", 0, pos)
-    if offsets[line] is None:
+    breaks = env["breaks"]
+    line = bisect_right(breaks, pos - 1)  # the newlines before pos
+    start = env["offsets"][line]
+    if start is None:
         raise _Unsure
-    env["edits"][offsets[line] + pos - (state.src.rfind("\n", 0, pos) + 1)] = replacement
+    env["edits"][start + pos - (breaks[line - 1] + 1 if line else 0)] = replacement
 
 
 def _first(tokens: list[Token], kind: str) -> Token | None:
@@ -171,7 +173,11 @@ def _watch_inline(original: Callable, name: str) -> Callable:
         if silent:
             return True
         pushed = state.tokens[mark:]
-        if name == "html_inline":
+        if name == "escape":
+            if _TAG_START.match(state.src, start + 1):  # "\<" escapes nothing in Python-Markdown
+                _edit(state, start, "")
+                _edit(state, start + 1, _LT)
+        elif name == "html_inline":
             _edit(state, start, _LT)
         elif name == "autolink":
             if _unsafe_url(_first(pushed, "link_open").attrs["href"]):
@@ -192,14 +198,20 @@ def _watch_inline(original: Callable, name: str) -> Callable:
     return rule
 
 
-def _tag_start(state: StateInline, silent: bool) -> bool:
-    """Last inline rule, so it sees each `<` no other rule took: one that a lenient viewer
-    would still read as a tag (`<svg/onload=…>` is none in CommonMark) is escaped, inside a
-    formula as TeX's `\\lt`, which MathJax and KaTeX show as `<`."""
-    if not silent and _TAG_START.match(state.src, state.pos):
+def _leftover(state: StateInline, silent: bool) -> bool:
+    """Last inline rule: it sees each `<` or `[` that no other rule took, which a lenient
+    viewer (Python-Markdown) may still read as a tag or a link. A `<` that could open a tag
+    (`<svg/onload=…>` is none in CommonMark) is escaped, inside a formula as TeX's `\\lt`,
+    which MathJax and KaTeX show as `<`; a `[` is escaped where the text has `](`, `][` or
+    `]:` for it to become a link, image or definition."""
+    if silent:
+        return False
+    if _TAG_START.match(state.src, state.pos):
         spans = state.env["math"]
         k = bisect_right(spans, (state.pos, len(state.src))) - 1
         _edit(state, state.pos, "\\lt " if k >= 0 and spans[k][1] > state.pos else _LT)
+    elif state.src[state.pos] == "[" and state.env["bracketed"]:
+        _edit(state, state.pos, "\\[")
     return False
 
 
@@ -245,18 +257,22 @@ def _parse_inline(state: StateCore) -> None:
             token.children = []
             state.env["inline"] = token
             state.env["offsets"] = _offsets(token, lines, starts)
+            state.env["breaks"] = [i for i, c in enumerate(token.content) if c == "\n"]
             state.env["math"] = [m.span() for m in MATH.finditer(token.content)]
+            state.env["bracketed"] = any(pair in token.content for pair in ("](", "][", "]:"))
             state.md.inline.parse(token.content, state.md, state.env, token.children)
 
 
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"maxNesting": 4 * MAX_NESTING + 8})
+    # each list level is two levels of tokens; the parser drops what lies deeper than
+    # maxNesting, so _scan refuses a parse that reaches it
+    md = MarkdownIt("commonmark", {"maxNesting": _MAX_LEVEL})
     md.validateLink = lambda url: True  # see every link a lenient viewer would make
-    for name in ("html_inline", "autolink", "link", "image"):
+    for name in ("escape", "html_inline", "autolink", "link", "image"):
         _replace_rule(md.inline.ruler, name, _watch_inline)
     for name in ("html_block", "reference"):
         _replace_rule(md.block.ruler, name, _watch_block)
-    md.inline.ruler.push("tag_start", _tag_start)
+    md.inline.ruler.push("leftover", _leftover)
     _replace_rule(md.core.ruler, "inline", lambda _rule, _name: _parse_inline)
     return md
 
@@ -268,6 +284,8 @@ def _scan(text: str) -> tuple[dict[int, str], str | None]:
     """The edits that make `text` inert, and the marker of a code fence it leaves open."""
     env: dict = {"edits": {}}
     tokens = _MD.parse(text + "\n\n" + _SENTINEL, env)
+    if max(t.level for t in tokens) >= _MAX_LEVEL - 1:
+        raise _Unsure
     last = tokens[-2] if len(tokens) >= 2 else None
     if last is not None and last.type == "inline" and last.content == _SENTINEL and last.level == 1:
         return env["edits"], None
@@ -276,6 +294,16 @@ def _scan(text: str) -> tuple[dict[int, str], str | None]:
     if env["edits"]:  # an HTML block swallows what follows until its start is escaped
         return env["edits"], None
     raise _Unsure
+
+
+def _apply(text: str, edits: dict[int, str]) -> str:
+    """`text` with the character at each position of `edits` replaced."""
+    out, pos = [], 0
+    for at in sorted(edits):
+        out += [text[pos:at], edits[at]]
+        pos = at + 1
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _fenced(text: str) -> str:
@@ -302,8 +330,7 @@ def inert_markdown(text: str) -> str:
             edits, fence = _scan(text)
             if not edits and fence is None:
                 return text
-            for pos in sorted(edits, reverse=True):
-                text = text[:pos] + edits[pos] + text[pos + 1:]
+            text = _apply(text, edits)
             if fence is not None:
                 text += "\n" + fence
     except (_Unsure, RecursionError):
