@@ -29,7 +29,8 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 # Each formula below tries, through a `"` inside \text, to leave the Typst string and run
 # code: read a file at the project root (the README, whose opening line is checked), or
 # compute text that only running code could print. A lone `"` in a formula once opened a
-# string that the quotes of a later code span closed: the whole build failed.
+# string that the quotes of a later code span closed: the whole build failed. Outside
+# formulas, text right after bold or code once continued the call as code.
 HOSTILE = r"""## 渲染
 
 ### 公式里的引号能读文件吗？
@@ -47,6 +48,10 @@ $$\text{p" $ #upper("made by code") $ "q}$$
 ### 只有一个引号的公式会怎样？
 
 前面有 $\text{"}$ 公式，后面还有一个 " 单独的引号和 `代码` 片段。
+
+### 粗体后面的括号会被当成代码吗？
+
+**粗体**(upper("made by code")) 和 `代码`[更多] 都是平常的写法。
 
 ### 正常的公式还排版吗？
 
@@ -116,7 +121,9 @@ def test_no_formula_runs_code_or_reads_a_file(hostile):
         text = pdf_text(hostile / sheet)
         assert README_OPENING not in text and "deck pipeline" not in text, sheet
         assert "MADE BY CODE" not in text, sheet
-        assert r"\text{x" in text.replace("\n", "")  # the formula is shown as its source instead
+        flat = text.replace("\n", "")
+        assert r"\text{x" in flat  # the formula is shown as its source instead
+        assert '(upper("made by code"))' in flat and "[更多]" in flat
     report = (hostile / "report.md").read_text(encoding="utf-8")
     listed = report[report.index("## Formulas printed as LaTeX source"):]
     for formula in (r'\text{"}', r'\text{x" $ #read("/README.md") $ "y}', r'\text{p" $ #upper("made by code") $ "q}'):
@@ -185,7 +192,7 @@ def test_deck_fields_have_no_live_link_mathjax_command_or_outside_image(hostile,
         fields = ["\x1f".join(col.get_note(nid).fields) for nid in col.find_notes("")]
     finally:
         col.close()
-    assert len(fields) == 7
+    assert len(fields) == 8
     everything = "\n".join(fields)
     assert active_content(everything, images=bundled) == [], everything
     assert "/etc/passwd" not in everything and "outside.png" not in everything.replace("（图片缺失：外面）", "")

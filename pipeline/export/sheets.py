@@ -88,7 +88,7 @@ class TypstWriter:
                 typ = None
         if typ is None:
             self.failed.append(tex)
-            return f"#raw({_string(tex)})"
+            return f"#raw({_string(tex)});"
         typ = f"$ {typ} $" if display else f"${typ}$"
         self.formulas.append((typ, tex))
         return typ
@@ -106,17 +106,19 @@ class TypstWriter:
         return "".join(out)
 
     def _markup(self, text: str) -> str:
+        # each `#call` ends in `;`: text after it such as "(…)" or "[…]" would otherwise
+        # continue the call as code, the way `**粗体**(注释)` once did
         out, pos = [], 0
         for m in _INLINE.finditer(text):
             out.append(escape(text[pos:m.start()]))
             if m.group("bold"):
-                out.append(f"#strong[{escape(m.group('bold'))}]")
+                out.append(f"#strong[{escape(m.group('bold'))}];")
             elif m.group("code"):
-                out.append(f"#raw({_string(m.group('code'))})")
+                out.append(f"#raw({_string(m.group('code'))});")
             elif m.group("auto") or m.group("url"):
                 url = m.group("auto") or m.group("url")
                 label = m.group("label") or url
-                out.append(f"#link({_string(url)})[{escape(label)}]" if url.startswith(("http://", "https://"))
+                out.append(f"#link({_string(url)})[{escape(label)}];" if url.startswith(("http://", "https://"))
                            else escape(label))
             pos = m.end()
         out.append(escape(text[pos:]))
