@@ -146,14 +146,15 @@ def test_a_lone_quote_in_a_formula_costs_that_formula_alone(tmp_path):
 
 def test_typst_compiles_in_an_empty_root_folder(tmp_path):
     """Whatever the Typst writer becomes, every compile of a build gets an empty root, so
-    no source can read a file."""
+    no source can read a file. The probe wraps typst.compile in every process of the build
+    (sitecustomize runs at each interpreter's start, pool workers included)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.md").write_text("### 什么是分数？\n\n$\\frac{1}{2}$ 是一半。\n", encoding="utf-8")
-    log = tmp_path / "roots.jsonl"
-    probe = (
-        "import json, os, sys, typst\n"
-        "from pipeline.__main__ import main\n"
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(
+        "import json, os, typst\n"
         "compile_ = typst.compile\n"
         "def compile(*args, **kwargs):\n"
         "    root = kwargs.get('root')\n"
@@ -161,12 +162,12 @@ def test_typst_compiles_in_an_empty_root_folder(tmp_path):
         "    with open(os.environ['ROOTS_LOG'], 'a') as f:\n"
         "        f.write(json.dumps({'root': root, 'empty': empty}) + '\\n')\n"
         "    return compile_(*args, **kwargs)\n"
-        "typst.compile = compile\n"
-        "sys.exit(main(sys.argv[1:]))\n")
-    result = subprocess.run([sys.executable, "-c", probe, "build", "--source", str(src), "--build", str(tmp_path / "b"),
-                             "--registry", str(tmp_path / "ids.yaml")],
+        "typst.compile = compile\n", encoding="utf-8")
+    log = tmp_path / "roots.jsonl"
+    result = subprocess.run([sys.executable, "-m", "pipeline", "build", "--source", str(src), "--build",
+                             str(tmp_path / "b"), "--registry", str(tmp_path / "ids.yaml")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "ROOTS_LOG": str(log)})
+                            env={**os.environ, "ROOTS_LOG": str(log), "PYTHONPATH": str(probe)})
     assert result.returncode == 0, result.stderr
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(calls) >= 2 and all(c["empty"] for c in calls), calls
