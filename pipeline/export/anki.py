@@ -91,11 +91,11 @@ def stable_id(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 2
 
 
-def _choices_html(card: Card, marked: bool) -> str:
+def _choices_html(card: Card, marked: bool, media: Media) -> str:
     items = []
     for choice in card.choices:
         cls = ' class="correct"' if marked and choice.label in card.correct else ""
-        items.append(f'<li{cls}><span class="label">{choice.label}.</span>{to_inline_html(choice.text)}</li>')
+        items.append(f'<li{cls}><span class="label">{choice.label}.</span>{to_inline_html(choice.text, media)}</li>')
     return '<ul class="choices">' + "".join(items) + "</ul>"
 
 
@@ -134,7 +134,7 @@ def note_for(card: Card, media: Media, due: int) -> genanki.Note:
                                                        topic, _sources_text(card), card.id], **common)
     correct = "、".join(card.correct)
     return genanki.Note(model=CHOICE_MODEL, fields=[
-        to_html(card.question, media), _choices_html(card, False), _choices_html(card, True), correct,
+        to_html(card.question, media), _choices_html(card, False, media), _choices_html(card, True, media), correct,
         to_html(card.answer, media), topic, _sources_text(card), card.id], **common)
 
 

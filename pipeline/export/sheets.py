@@ -2,11 +2,16 @@
 build/quiz.pdf (Typst, CJK font embedded).
 
 Card text is Markdown from scraped pages, so every character Typst reads as markup is
-escaped; LaTeX math is converted with tex2typst. A formula that does not convert, or that
-Typst then rejects, is printed as its LaTeX source in a code font and reported."""
+escaped; LaTeX math is converted with tex2typst, whose output is untrusted: it is lexed,
+its strings re-escaped, and a formula with anything that leaves math (`$`, `#` code other
+than a few plain values, comments) is not used. A formula that does not convert, is not
+used, or that Typst then rejects, is printed as its LaTeX source in a code font and
+reported. Typst compiles in an empty root folder, so no source can read a file.
+study.md goes through `inert.inert_markdown`: no raw HTML, unsafe link or image."""
 from __future__ import annotations
 
 import re
+import tempfile
 from concurrent.futures import Executor, Future
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,14 +20,13 @@ import tex2typst
 import typst
 
 from ..choices import KEYS_JOINED, cloze_explanation
+from ..inert import MATH, defang_tex, inert_markdown, too_deep
 from ..model import Card
-from ..text import DISPLAY_MATH, INLINE_MATH
 from ..yamlio import write_atomic
 
 FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans")
-_MATH = re.compile(f"{DISPLAY_MATH.pattern}|{INLINE_MATH.pattern}", re.S)
-_INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)"
-                     r"|<(?P<auto>https?://[^>\s]+)>)")
+_INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\[\]]*+)\]\((?P<url>[^)\s\[]++)\)"
+                     r"|<(?P<auto>https?://[^<>\s]++)>)")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-\"'])")
 _LIST = re.compile(r"^(\s*)([-*+•]|\d+[.)、])\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)")
@@ -38,34 +42,63 @@ def _string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# tex2typst's output, token by token. It copies `\text{…}` between quotes unescaped, so a
+# `"` there would close the string and let `$` or `#` run markup or code: strings are
+# re-escaped, and outside them only the plain values it writes are allowed (`#none`,
+# `#h(1em)`: not followed by anything that would call them or reach into them).
+_MATH_TOKEN = re.compile(
+    r'"(?P<string>[^"]*)"'
+    r"|(?P<value>#(?:none|auto|true|false|left|center|right|top|bottom|horizon"
+    r"|h\(-?\d+(?:\.\d+)?(?:em|pt|mm|cm|in)\))(?![\w\-.(\[{]))"
+    r"|(?P<bad>[#$\"]|\\\Z|//|/\*|\*/)"
+    r"|\\.|[^#$\"\\/*]+|[/*]", re.S)
+
+
+def safe_math(typ: str) -> str | None:
+    """tex2typst's output made safe to place between `$`: strings re-escaped; None when it
+    holds anything that would leave math (a `$`, code, a comment, an unclosed string)."""
+    out, pos = [], 0
+    for m in _MATH_TOKEN.finditer(typ):
+        if m.group("bad") is not None or m.start() != pos:
+            return None
+        pos = m.end()
+        out.append(_string(m.group("string")) if m.group("string") is not None else m.group(0))
+    return "".join(out)
+
+
 class TypstWriter:
     """Card Markdown to Typst markup; remembers each formula so that a Typst error on a
     line can be traced back to the LaTeX it came from."""
 
-    def __init__(self, fallback: set[str]):
+    def __init__(self, fallback: set[str], plain: set[str]):
         self.fallback = fallback  # LaTeX sources Typst rejected on an earlier pass
+        self.plain = plain  # ids of cards Typst rejected on an earlier pass: shown as escaped text
         self.formulas: list[tuple[str, str]] = []  # (Typst math, LaTeX source)
         self.failed: list[str] = []
         self.lines: list[str] = []
+        self.owners: list[str | None] = []  # per line, the id of the card it shows
+        self.card: str | None = None
 
     def math(self, tex: str, display: bool) -> str:
         tex = tex.strip()
         typ = None
         if tex not in self.fallback:
             try:
-                typ = tex2typst.tex2typst(tex)
+                typ = safe_math(tex2typst.tex2typst(defang_tex(tex)))
             except Exception:  # noqa: BLE001 - the converter raises its own error types
                 typ = None
         if typ is None:
             self.failed.append(tex)
-            return f"#raw({_string(tex)})"
+            return f"#raw({_string(tex)});"
         typ = f"$ {typ} $" if display else f"${typ}$"
         self.formulas.append((typ, tex))
         return typ
 
     def inline(self, text: str) -> str:
+        if self.card in self.plain:
+            return self._escaped(text)
         out, pos = [], 0
-        for m in _MATH.finditer(text):
+        for m in MATH.finditer(text):
             out.append(self._markup(text[pos:m.start()]))
             display = m.group(1) is not None
             out.append(self.math(m.group(1) if display else m.group(2), display))
@@ -74,30 +107,41 @@ class TypstWriter:
         return "".join(out)
 
     def _markup(self, text: str) -> str:
+        # each `#call` ends in `;`: text after it such as "(…)" or "[…]" would otherwise
+        # continue the call as code, the way `**粗体**(注释)` once did
         out, pos = [], 0
         for m in _INLINE.finditer(text):
             out.append(escape(text[pos:m.start()]))
             if m.group("bold"):
-                out.append(f"#strong[{escape(m.group('bold'))}]")
+                out.append(f"#strong[{escape(m.group('bold'))}];")
             elif m.group("code"):
-                out.append(f"#raw({_string(m.group('code'))})")
+                out.append(f"#raw({_string(m.group('code'))});")
             elif m.group("auto") or m.group("url"):
                 url = m.group("auto") or m.group("url")
                 label = m.group("label") or url
-                out.append(f"#link({_string(url)})[{escape(label)}]" if url.startswith(("http://", "https://"))
+                out.append(f"#link({_string(url)})[{escape(label)}];" if url.startswith(("http://", "https://"))
                            else escape(label))
             pos = m.end()
         out.append(escape(text[pos:]))
         return "".join(out)
 
+    def _escaped(self, text: str) -> str:
+        """Text shown as written, its formulas as LaTeX (reported as such)."""
+        self.failed += [(m.group(1) or m.group(2)).strip() for m in MATH.finditer(text)]
+        return escape(text)
+
     def block(self, markdown_text: str) -> None:
+        if self.card in self.plain or too_deep(markdown_text):
+            for line in markdown_text.split("\n"):
+                self.raw(self._escaped(line.strip()) + " \\" if line.strip() else "")
+            return
         fence: str | None = None
         code: list[str] = []
         lang = ""
         for line in markdown_text.split("\n"):
             if fence is not None:
                 if line.strip().startswith(fence):
-                    self.lines.append(f"#raw(block: true, lang: {_string(lang or 'text')}, {_string(chr(10).join(code))})")
+                    self.raw(f"#raw(block: true, lang: {_string(lang or 'text')}, {_string(chr(10).join(code))})")
                     fence, code = None, []
                 else:
                     code.append(line)
@@ -107,7 +151,7 @@ class TypstWriter:
                 fence, lang = m.group(1), m.group(2)
                 continue
             if line.strip() == "---":
-                self.lines.append("#line(length: 100%, stroke: 0.4pt + gray)")
+                self.raw("#line(length: 100%, stroke: 0.4pt + gray)")
                 continue
             item = _LIST.match(line)
             if item:
@@ -115,17 +159,19 @@ class TypstWriter:
                 marker = "+" if item.group(2)[0].isdigit() else "-"
                 self._emit("  " * depth + f"{marker} " + self.inline(item.group(3)))
             elif not line.strip():
-                self.lines.append("")
+                self.raw("")
             else:
                 self._emit(self.inline(line.strip()) + " \\")
         if fence is not None:  # an unclosed fence: print what was in it
-            self.lines.append(f"#raw(block: true, {_string(chr(10).join(code))})")
+            self.raw(f"#raw(block: true, {_string(chr(10).join(code))})")
 
     def _emit(self, text: str) -> None:
-        self.lines.extend(text.split("\n"))
+        for line in text.split("\n"):
+            self.raw(line)
 
     def raw(self, text: str) -> None:
         self.lines.append(text)
+        self.owners.append(self.card)
 
 
 def _preamble(title: str, subtitle: str) -> list[str]:
@@ -159,8 +205,9 @@ def _sources(card: Card) -> str:
     return "; ".join(f"{s.file}:{s.first}-{s.last}" for s in card.sources)
 
 
-def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str]) -> TypstWriter:
-    w = TypstWriter(fallback)
+def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str],
+                   plain: set[str]) -> TypstWriter:
+    w = TypstWriter(fallback, plain)
     kind = "自测卷" if quiz else "复习讲义"
     counts = f"{date} · {len(cards)} 张卡片 · {len(_by_topic(cards))} 个主题 · {kind}"
     for line in _preamble(title, counts):
@@ -171,6 +218,7 @@ def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallbac
         w.raw("")
         for card in group:
             number += 1
+            w.card = card.id
             w.raw(f"== {number}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
             rest = "\n".join(card.question.split("\n")[1:]).strip()
             if rest:
@@ -181,13 +229,16 @@ def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallbac
                 _answer(w, card)
                 w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(_sources(card))}]")
             w.raw("")
+            w.card = None
     if quiz:
         w.raw("= 答案")
         w.raw("")
         for k, card in enumerate(cards, start=1):
+            w.card = card.id
             w.raw(f"== {k}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
             _answer(w, card)
             w.raw("")
+            w.card = None
     return w
 
 
@@ -224,26 +275,36 @@ def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
 
 
 def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path) -> list[str]:
-    """Compile the sheet; formulas Typst rejects fall back to their source. Returns them."""
+    """Compile the sheet in an empty root folder (the sheet embeds no file, and no source
+    may read one). Formulas Typst rejects fall back to their source; a card Typst rejects
+    elsewhere is shown as escaped text. Returns the formulas printed as LaTeX source.
+    Raises typst.TypstError for an error outside every card (a bug in the escaping)."""
     fallback: set[str] = set()
-    for _attempt in range(50):
-        writer = typst_document(cards, title, date, quiz, fallback)
-        source = "\n".join(writer.lines).encode("utf-8")
-        try:
-            pdf = typst.compile(source, format="pdf")
-        except typst.TypstError as err:
-            bad = {tex for line, column in _DIAGNOSTIC_LINE.findall(err.diagnostic or "")
-                   if (tex := _formula_at(writer, int(line), int(column)))}
-            if not bad:
-                raise
-            fallback |= bad
-            continue
-        write_atomic(path, pdf)
-        return sorted(set(writer.failed) | fallback)
+    plain: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="typst-root-") as root:
+        for _attempt in range(50):
+            writer = typst_document(cards, title, date, quiz, fallback, plain)
+            source = "\n".join(writer.lines).encode("utf-8")
+            try:
+                pdf = typst.compile(source, format="pdf", root=root)
+            except typst.TypstError as err:
+                places = [(int(line), int(column)) for line, column in _DIAGNOSTIC_LINE.findall(err.diagnostic or "")]
+                bad = {tex for line, column in places if (tex := _formula_at(writer, line, column))}
+                owners = {writer.owners[line - 1] for line, _ in places if 0 < line <= len(writer.owners)}
+                if bad - fallback:
+                    fallback |= bad
+                elif owners - plain - {None}:
+                    plain |= owners - {None}
+                else:
+                    raise
+                continue
+            write_atomic(path, pdf)
+            return sorted(set(writer.failed) | fallback)
     raise RuntimeError("too many formulas Typst rejects")
 
 
 def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
+    """study.md: CommonMark, each card's text made inert (inert.inert_markdown)."""
     groups = _by_topic(cards)
     anchors = {topic: f"topic-{k}" for k, topic in enumerate(groups, start=1)}
     out = [f"# {title}", "", f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题", "", "## 目录", ""]
@@ -257,23 +318,26 @@ def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
             first, _, rest = card.question.partition("\n")
             out += [f"### {number}. {_md_inline(first)}", ""]
             if rest.strip():
-                out += [rest.strip(), ""]
-            for choice in card.choices:
-                mark = " ✅" if choice.label in card.correct else ""
-                out.append(f"- **{choice.label}.** {choice.text}{mark}")
-            if card.choices:
-                out.append("")
+                out += [_md_block(rest), ""]
+            choices = [f"- **{choice.label}.** {choice.text}" + (" ✅" if choice.label in card.correct else "")
+                       for choice in card.choices]
+            if choices:
+                out += [_md_block("\n".join(choices)), ""]
             key, explanation = quiz_key(card)
             if key:
                 out += [f"**答案：{_md_inline(key)}**", ""]
             if explanation.strip():
-                out += [explanation.strip(), ""]
+                out += [_md_block(explanation), ""]
             out += [f"<sub>{_md_inline(_sources(card))}</sub>", ""]
     return "\n".join(out)
 
 
+def _md_block(text: str) -> str:
+    return inert_markdown(defang_tex(text.strip()))
+
+
 def _md_inline(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text.replace("\n", " "))
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", defang_tex(text).replace("\n", " "))
 
 
 def start_sheets(cards: list[Card], title: str, build_dir: Path, pool: Executor) -> list[Future]:
