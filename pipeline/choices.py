@@ -339,7 +339,7 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
         return None
     blanks = blank_marks(question)
     ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
-    section = bool(_TRUE_FALSE_SECTION.match(card.topic.strip()))
+    section = bool(_TRUE_FALSE_SECTION.match(card.section.strip()))
     if not (ends_in_blank or section):
         return None
     m = _TF_KEY.match(card.answer)

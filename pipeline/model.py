@@ -111,6 +111,7 @@ class Card:
     id: str = ""
     deck: str = ""
     notes: list[str] = field(default_factory=list)
+    section: str = ""  # the quiz section label above the card ("二、判断题"): what kind its items are
     fingerprint: str = ""  # of the extracted question and answer, before human edits
 
 

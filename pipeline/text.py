@@ -144,6 +144,12 @@ def is_question_like(text: str) -> bool:
 _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
 
 
+# labels that say what kind of items a quiz section holds ("一、单选题", "三、填空题（每空2分）"):
+# they are not topics
+QUIZ_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]{1,3}\s*+[、.．]\s*+)?(?:单项选择题|多项选择题|不定项选择题|单选题|多选题|"
+                          r"选择题|判断题|填空题|简答题|问答题)\s*+(?:[（(][^）)]*+[）)])?\s*+$")
+
+
 def is_section_title(text: str) -> bool:
     """Short, no sentence punctuation at the end, no label-colon inside: a title."""
     text = text.strip().strip("*_ ")

@@ -9,6 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
+from ..text import QUIZ_SECTION
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -175,10 +176,17 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level
     open_topics: list[tuple[int, str]] = []
+    section = ""  # the quiz section label the cards stand under ("二、判断题"): their kind, not their topic
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
         body = lines[mark.index + mark.span:end]
+        if mark.role == "topic" and QUIZ_SECTION.match(mark.text):
+            section = mark.text
+            topic_lines.append(lines[mark.index].number)
+            unclaimed(body, "section_text")
+            continue
         if mark.role == "topic":
+            section = ""
             level = mark.level or 0
             open_topics = [t for t in open_topics if level and t[0] and t[0] < level]
             if mark.text:
@@ -200,7 +208,8 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if following is not None and following.carry:
             numbers.append(lines[following.index].number)
         cards.append(Card(question=mark.text, answer=answer, topic=topic,
-                          sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout))
+                          sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout,
+                          section=section))
         layouts[mark.layout] = layouts.get(mark.layout, 0) + 1
     return Extraction(doc.name, cards, topic_lines, drops, layouts)
 
