@@ -32,6 +32,11 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
 
 
+def markdown_links(text: str) -> list[str]:
+    """The Markdown links of a text as written (`[label](url)`), images left out."""
+    return [m.group(0) for m in _MD_LINK.finditer(text) if not m.group(0).startswith("!")]
+
+
 def link_free(text: str) -> str:
     """The text with links, images and bare URLs removed (link labels too)."""
     text = _MD_LINK.sub("", text)

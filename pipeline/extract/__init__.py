@@ -9,7 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import QUIZ_SECTION
+from ..text import QUIZ_SECTION, markdown_links
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -204,6 +204,10 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if following is not None and following.carry:
             parts.append(following.carry)
         answer = strip_answer_label("\n\n".join(p for p in parts if p.strip()))
+        # the front shows a link's text; its address stays with the card, on the back
+        links = [link for link in markdown_links(lines[mark.index].text) if link not in answer]
+        if links:
+            answer = "\n\n".join(p for p in (answer, " · ".join(links)) if p)
         numbers = [ln.number for ln in lines[mark.index:mark.index + mark.span]] + [ln.number for ln in body if not ln.blank]
         if following is not None and following.carry:
             numbers.append(lines[following.index].number)
