@@ -140,13 +140,14 @@ B. 增大学习率
 
 def test_ordinary_page_gives_the_same_cards_as_before_the_rewrite(tmp_path):
     # expected values are what the code gave before its regexes were rewritten (since the quiz
-    # work a line that only states the key is no explanation: the choice card's answer is empty)
+    # work a line that only states the key is no explanation: the choice card's answer is empty;
+    # a link on the question's line keeps its address on the back)
     path = tmp_path / "page.md"
     path.write_text(ORDINARY, encoding="utf-8")
     result = read_source(path, "t")
     assert [(c.question, c.answer, c.type, c.correct, c.status) for c in result.cards] == [
         ("为什么要做归一化？", "让各层输入的分布稳定，训练更快。 参见 ![](https://example.com/n.png) 和 "
-                          '![图](https://example.com/m.png "图一")。', "basic", [], "ok"),
+                          '![图](https://example.com/m.png "图一")。\n\n[原文](https://example.com/a)', "basic", [], "ok"),
         ("批归一化怎么训练？", "在每个小批量上算均值和方差，详见 p12 - p14 与 <https://example.com/bn>。", "basic", [], "ok"),
         ("Dropout 是什么？", "测试时不丢弃神经元，而是按保留概率缩放输出，见[论文](https://example.com/d)。", "basic", [], "ok"),
         ("下列哪项能缓解过拟合？", "", "choice", ["A"], "ok"),
