@@ -45,6 +45,7 @@ _KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：t
 _BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?\s*+(?:$|[。.，,；;:：])")
 
 _CHOICE_WORDS = re.compile(r"下列|下面|以下|哪项|哪一项|哪个选项|哪些选项|选择|正确的是|错误的是|对还是|对吗|是否正确|which of")
+_OPTIONS_ALONE = 3
 _CHOOSING = re.compile(_CHOICE_WORDS.pattern + r"|哪(?:个|种|一|些)|(?i:\bwhich\b)")
 _TRUE_FALSE = {"对", "错", "不对", "错误", "正确", "是", "否", "true", "false", "√", "×", "✓", "✗", "t", "f"}
 _AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "✔", "t"}
@@ -296,9 +297,9 @@ def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[s
 
 def labelled_choices(card: Card, given: str = "") -> Card | None:
     """A card whose answer (or question line) holds labelled options. Upper-case options
-    make a choice card with a key, as true/false, or when the question reads as a choice
-    (`下列…`; without a key it is reviewed); lower-case ones, which also number steps, only
-    with a key."""
+    make a choice card with a key, as true/false, when there are three or more, or when
+    the question reads as a choice (`下列…`); without a key it is reviewed. Lower-case
+    ones, which also number steps, only with a key."""
     question = card.question
     split = split_choices(card.answer, "A")
     upper = split is not None
@@ -313,8 +314,9 @@ def labelled_choices(card: Card, given: str = "") -> Card | None:
     stem, options, after = split
     correct = find_key(options, after, question, given)
     stem_text = "\n".join(stem)
+    # three options labelled A, B, C … are a choice whatever the stem's wording; two need it to read as one
     if not (correct or _true_false([Choice(lb, t) for lb, t, _ in options])
-            or (upper and _CHOICE_WORDS.search(question + stem_text))):
+            or (upper and (len(options) >= _OPTIONS_ALONE or _CHOICE_WORDS.search(question + stem_text)))):
         return None
     return _choice_card(card, question, stem, options, after, correct)
 
