@@ -47,6 +47,7 @@ def _quiz_items(numbered: list[Line]) -> set[int]:
     return items
 
 
+_PROMPT_LENGTH = 40  # characters an item of a list of prompts has on average, at most
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
 _STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*+$")
 
@@ -125,8 +126,9 @@ def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int]) -> list
 
 def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
     """Split one depth into numbering runs (each number one or two above the last; a
-    restart begins a new run). In a run where at least half the lines ask, every line is
-    a question ("24、深度学习常用方法。" between 23 and 25); elsewhere only asking lines are."""
+    restart begins a new run). In a run where at least half the lines ask, or a tight list
+    of one-line items two of which ask, every line is a question ("24、深度学习常用方法。"
+    between 23 and 25); elsewhere only asking lines are."""
     runs: list[list[Line]] = []
     for ln in numbered:
         last = runs[-1][-1].numbering.numbers if runs else None
@@ -140,7 +142,11 @@ def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
         asking = sum(asks[ln.index] for ln in run)
         if len(run) >= 3 and asking == 1:
             continue  # the steps of an answer, one of which happens to ask
-        whole = len(run) >= 2 and asking >= len(run) / 2
+        # a tight list of short items (one line each, nothing between: "2. CRF-loss梯度") is a list of
+        # prompts when several of them ask; long ones are the steps of an answer
+        tight = (all(b.index - a.index == 1 for a, b in zip(run, run[1:], strict=False))
+                 and sum(len(ln.numbering.rest) for ln in run) <= _PROMPT_LENGTH * len(run))
+        whole = len(run) >= 2 and (asking >= len(run) / 2 or (tight and asking >= 2))
         for ln in run:
             question, answer = split_inline_answer(ln.text)
             if (asks[ln.index] or whole) and question_text(question):
