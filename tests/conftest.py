@@ -28,6 +28,15 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def source_folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A source folder `tmp_path/src` holding `files` (name -> UTF-8 text)."""
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (src / name).write_text(text, encoding="utf-8")
+    return src
+
+
 def build_dir(source: Path, out: Path, *extra: str) -> dict:
     """Build `source` into `out` through the real command line; return cards.yaml."""
     result = run_cli("build", "--source", str(source), "--build", str(out),

@@ -11,7 +11,7 @@ import yaml
 from anki.collection import Collection
 
 from anki_helpers import import_deck, render
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, source_folder
 
 TEMPLATE_ERRORS = ("template has a problem", "there is no field called", "templates/errors.html")
 
@@ -144,12 +144,10 @@ def test_local_images_are_bundled_and_remote_or_missing_ones_are_not_broken(tmp_
 def test_quiz_cards_in_anki(tmp_path, col):
     """A cloze note makes one card per blank, each hiding its blank on the front and showing
     its key on the back; a choice card with several right options marks all of them."""
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "quiz.txt").write_text(
+    src = source_folder(tmp_path, {"quiz.txt": (
         "1. 残差块把输入通过____直接加到____上。\n答案：恒等映射；输出。解析：梯度可以沿捷径回传。\n"
         "2. 以下哪些是序列模型？\nA. GRU\nB. 决策树\nC. LSTM\n答案：A、C\n"
-        "3. 哈希表用____解决冲突。\n答案：开放{寻址}::法\n", encoding="utf-8")
+        "3. 哈希表用____解决冲突。\n答案：开放{寻址}::法\n")})
     cards = build(src, tmp_path / "b")
     assert [(c["type"], c["status"]) for c in cards] == [("cloze", "ok"), ("choice", "ok"), ("cloze", "ok")]
     log = import_deck(col, tmp_path / "b" / "deck.apkg")

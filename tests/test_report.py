@@ -1,16 +1,13 @@
 """report.md: text that no rule claimed and no card took is listed, run by run, with its total."""
 from __future__ import annotations
 
-from conftest import build_dir
+from conftest import build_dir, source_folder
 
 
 def test_text_outside_every_card_is_listed_with_its_lines_and_total(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "notes.md").write_text(
+    src = source_folder(tmp_path, {"notes.md": (
         "# 正则化\n\n这一节先讲一段背景：正则化限制模型容量。\n它让训练误差和测试误差更接近。\n\n"
-        "## 什么是 L2 正则？\n在损失上加权重平方和。\n\n## 什么是 L1 正则？\n在损失上加权重绝对值之和。\n",
-        encoding="utf-8")
+        "## 什么是 L2 正则？\n在损失上加权重平方和。\n\n## 什么是 L1 正则？\n在损失上加权重绝对值之和。\n")})
     build_dir(src, tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     dropped = "这一节先讲一段背景：正则化限制模型容量。它让训练误差和测试误差更接近。"
@@ -19,10 +16,7 @@ def test_text_outside_every_card_is_listed_with_its_lines_and_total(tmp_path):
 
 
 def test_a_document_whose_text_all_went_into_cards_lists_no_run(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "qa.md").write_text("## 什么是 L2 正则？\n在损失上加权重平方和。\n", encoding="utf-8")
-    build_dir(src, tmp_path / "out")
+    build_dir(source_folder(tmp_path, {"qa.md": "## 什么是 L2 正则？\n在损失上加权重平方和。\n"}), tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "0 characters of text outside every card (0 runs)" in report
     assert "## Text outside every card" not in report

@@ -8,7 +8,7 @@ import pytest
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
 
-from conftest import build_dir
+from conftest import build_dir, source_folder
 from pipeline.text import fold
 
 
@@ -76,9 +76,7 @@ def test_control_characters_print_literally(tmp_path):
 
 
 def test_unconvertible_formula_falls_back_to_source(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "math.md").write_text("### 这个公式是什么？\n\n$\\frac{a}{b}$ 与 $\\badmacro{x}$ 以及 $\\left( x$\n", encoding="utf-8")
+    src = source_folder(tmp_path, {"math.md": "### 这个公式是什么？\n\n$\\frac{a}{b}$ 与 $\\badmacro{x}$ 以及 $\\left( x$\n"})
     build_dir(src, tmp_path / "b")
     report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
     assert "printed as LaTeX source" in report
@@ -99,12 +97,10 @@ def test_first_page_renders_to_png(seeds_build, tmp_path):
 def test_quiz_items_print_their_blanks_and_keep_keys_for_the_answers(tmp_path):
     """A cloze item shows its blanks under the question and its keys, in order, only in the
     answer part; a choice item with several right options prints them all in its key."""
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "quiz.txt").write_text(
+    src = source_folder(tmp_path, {"quiz.txt": (
         "1. 残差块把输入通过____直接加到____上。\n答案：恒等映射；输出。解析：梯度可以沿捷径回传。\n"
         "2. 以下哪些是序列模型？\nA. GRU\nB. 决策树\nC. LSTM\n答案：A、C\n"
-        "3. 哈希表常用____解决冲突。\n答案：开放寻址\n", encoding="utf-8")
+        "3. 哈希表常用____解决冲突。\n答案：开放寻址\n")})
     data = build_dir(src, tmp_path / "b")
     assert [c["type"] for c in data["cards"]] == ["cloze", "choice", "cloze"]
     text, _, _ = pdf_text(tmp_path / "b" / "quiz.pdf")
