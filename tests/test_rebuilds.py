@@ -77,13 +77,14 @@ def test_vanished_cards_are_listed_with_their_last_question(src, tmp_path):
     assert registry[gone["id"]]["seen"] is False
 
 
-def deck_questions(apkg) -> list[str]:
+def deck_fields(apkg, position: int) -> list[str]:
+    """Field `position` of every note in a built deck (0: the question, 1: the answer)."""
     with zipfile.ZipFile(apkg) as z, z.open("collection.anki2") as f:
         data = f.read()
-    db = apkg.parent / "x.anki2"
+    db = apkg.parent / "fields.anki2"
     db.write_bytes(data)
     with sqlite3.connect(db) as con:
-        return [r[0].split("\x1f")[0] for r in con.execute("select flds from notes")]
+        return [r[0].split("\x1f")[position] for r in con.execute("select flds from notes")]
 
 
 def test_each_kind_of_edit(src, tmp_path):
@@ -125,7 +126,7 @@ def test_each_kind_of_edit(src, tmp_path):
     for cid, card in v1.items():
         if cid not in edits and cid != merged_b["id"]:
             assert v2[cid]["question"] == card["question"] and v2[cid]["answer"] == card["answer"]
-    fronts = deck_questions(out / "deck.apkg")
+    fronts = deck_fields(out / "deck.apkg", 0)
     assert not any("什么是卷积?" in f for f in fronts)
     assert "什么是卷积?" not in (out / "study.md").read_text(encoding="utf-8")
     # a later change to the source makes the edit stale, and it still applies
@@ -198,9 +199,9 @@ def test_a_build_stopped_after_cards_yaml_is_repaired_by_the_next(tmp_path, stop
     assert stopped.returncode == -signal.SIGKILL
     assert "决定每步走多远" in (out / "cards.yaml").read_text(encoding="utf-8")
     if stop_at == "deck":
-        assert not any("决定每步走多远" in f for f in deck_answers(out / "deck.apkg"))
+        assert not any("决定每步走多远" in f for f in deck_fields(out / "deck.apkg", 1))
     build(src, out)
-    assert any("决定每步走多远" in f for f in deck_answers(out / "deck.apkg"))
+    assert any("决定每步走多远" in f for f in deck_fields(out / "deck.apkg", 1))
     assert "决定每步走多远" in (out / "study.md").read_text(encoding="utf-8")
     assert (out / "study.pdf").read_bytes() != old_pdf and (out / "quiz.pdf").exists()
     # once repaired, a build with nothing changed rewrites nothing
@@ -208,15 +209,6 @@ def test_a_build_stopped_after_cards_yaml_is_repaired_by_the_next(tmp_path, stop
     written = [(out / name).stat().st_mtime_ns for name in outputs]
     build(src, out)
     assert [(out / name).stat().st_mtime_ns for name in outputs] == written
-
-
-def deck_answers(apkg) -> list[str]:
-    with zipfile.ZipFile(apkg) as z, z.open("collection.anki2") as f:
-        data = f.read()
-    db = apkg.parent / "answers.anki2"
-    db.write_bytes(data)
-    with sqlite3.connect(db) as con:
-        return [r[0].split("\x1f")[1] for r in con.execute("select flds from notes")]
 
 
 def test_a_build_with_nothing_changed_keeps_the_images_and_formulas_in_its_report(tmp_path):
