@@ -90,15 +90,23 @@ def _unwrapped(line: str) -> str:
     return f"{label}{punct} {line[m.end():]}"
 
 
+_BARE_LABEL = re.compile(r"^([A-Ha-h])\s++(\S.*)$")
+
+
 def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     """The options (label, text, written in bold) on one line or list item, if it starts with
     option `expected` ("A" or "a": the case the labels run in) and the labels run in order."""
+    item = _LIST_ITEM.match(line) is not None
     line = _LIST_ITEM.sub("", line).strip()
     whole = _WHOLE_BOLD.match(line)
     line = _unwrapped(whole.group(1).strip() if whole else line)
     starts = list(_OPTION_AT.finditer(line))
     if not starts or starts[0].start() != 0 or _label(starts[0]) != expected:
-        return None
+        # a list item labelled by its letter alone ("- B Adam"); the letters must still run A, B, C
+        bare = _BARE_LABEL.match(line) if item else None
+        if bare is None or bare.group(1) != expected:
+            return None
+        return [(expected.upper(), bare.group(2).strip(), bool(whole))]
     kept, label = [], expected
     for m in starts:
         if _label(m) == label:
