@@ -68,7 +68,8 @@ KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys
 _BLOCK_GROUP = re.compile(r"(\d{1,3})\s*+(?:[-~～–—]\s*+(\d{1,3}))?\s*+[.．、:：]?\s*+([A-HＡ-Ｈ√×✓✗✔✘]++|对|错)")
 _BLOCK_REST = re.compile(r"[\s,，;；|*]*")
 # a list of keys under a key label (`**答案解析：**` / `1. B。先查看版本历史`), one question a line
-_KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:参考答案|标准答案|答案解析|答案与解析|答案)\s*+(?:\*\*)?\s*+[:：]?"
+_KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:单项选择题|多项选择题|单选题|多选题|选择题|判断题)?"
+                         r"(?:参考答案|标准答案|答案解析|答案与解析|答案)\s*+(?:\*\*)?\s*+[:：]?"
                          r"\s*+(?:\*\*)?$")
 _KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|正确|错误|[√×✓✗对错])"
                        r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
@@ -428,24 +429,37 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
     explanations: dict[int, str] = {}
     taken: set[str] = set()
     label = ""  # the key label line a list of keys may follow
+    last = 0  # the number of the last key read under it
     for line in lines:
         text = line.text.strip()
         if not text:
             continue
         if _KEYS_LABEL.match(text):
-            label = text
+            label, last = text, 0
         elif found := block_keys(text):
             keys.update(found)
             taken.add(text)
             label = ""
         elif label and (m := _KEY_LINE.match(text)):
             keys[int(m.group(1))] = m.group("key")
+            last = int(m.group(1))
             if m.group("why"):
-                explanations[int(m.group(1))] = m.group("why").strip()
+                explanations[last] = _balanced(m.group("why"))
             taken.update((label, text))
+        elif label and last and line.text[:1].isspace():  # the indented explanation of the key above
+            explanations[last] = (explanations.get(last, "") + "\n" + _balanced(_LIST_ITEM.sub("", text))).strip()
+            taken.add(text)
         else:
             label = ""
     return KeyBlock(keys, explanations, frozenset(taken)) if len(keys) >= 2 else None
+
+
+def _balanced(text: str) -> str:
+    """Text cut out of a bold span (`**B. 预测价格。**` after its key): without the stray `**`."""
+    text = text.strip()
+    if text.count("**") % 2:
+        text = text.removesuffix("**").strip() if text.endswith("**") else text.replace("**", "", 1).strip()
+    return text
 
 
 def block_keys(text: str) -> dict[int, str]:
