@@ -197,15 +197,30 @@ def _strip_tags(text: str) -> str:
     return _HTML_TAG.sub("", text)
 
 
+_SUMMARY_OPEN = re.compile(r"^\s*+(?:<details\b[^>]*+>\s*+)?<summary\b[^>]*+>\s*+$", re.I)  # its text on the lines below
+_SUMMARY_CLOSE = re.compile(r"^\s*+</summary>", re.I)
+
+
 def inline_html(state: CleanState) -> None:
     """Raw HTML inside Markdown: headings become Markdown headings, <img> an image link,
     other tags are removed; a line that held only tags is dropped as `html_tag`."""
     if state.kind == "html":
         return
+    summary_open = False  # inside a <summary> written over several lines: its text is a heading
     for i in state.live():
         text = state.lines[i].text
+        if summary_open and "<" not in text:
+            if _ANSWER_SUMMARY.fullmatch(f"<summary>{text.strip()}</summary>"):
+                state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
+            else:
+                state.rewrite(i, "###### " + text.strip(), "inline_html")
+            continue
         if "<" not in text:
             continue
+        if _SUMMARY_OPEN.match(text):
+            summary_open = True
+        elif _SUMMARY_CLOSE.match(text):
+            summary_open = False
         # <details><summary>答案</summary>…: the summary labels the answer that follows, it is no heading
         text = _ANSWER_SUMMARY.sub("", text)
         heading = _HTML_HEADING.match(text) or None
