@@ -7,11 +7,14 @@ link lines may stand between). A title followed by its own prose instead
 if it is worded as one."""
 from __future__ import annotations
 
+import re
+
 from ..text import fold, is_question_like, is_section_title
 from .base import Mark, question_text, topic_text
 from .lines import Line
 
 NAME = "bare_line"
+_CLAUSE_MARK = re.compile(r"[，。！!；;]")
 _MIN_PROSE = 60  # characters of prose that make a title a question with an answer
 
 
@@ -24,7 +27,8 @@ def _bare(lines: list[Line], i: int, questions: set[int]) -> bool:
     # a label ("Embedding:", "NER") right above its list of questions is a title too
     label = i + 1 in questions and len(ln.text.strip()) <= 30
     title = is_section_title(ln.text) or (label and is_section_title(ln.text.strip().rstrip(":：")))
-    return before_blank and (after_blank or label) and title
+    # a bare line of clauses ("点个在看再走呗，老弟") is a remark, not a title
+    return before_blank and (after_blank or label) and title and not _CLAUSE_MARK.search(ln.text)
 
 
 def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting: set[int]) -> list[Mark]:
