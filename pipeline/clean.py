@@ -199,14 +199,19 @@ def _strip_tags(text: str) -> str:
 
 _SUMMARY_OPEN = re.compile(r"^\s*+(?:<details\b[^>]*+>\s*+)?<summary\b[^>]*+>\s*+$", re.I)  # its text on the lines below
 _SUMMARY_CLOSE = re.compile(r"^\s*+</summary>", re.I)
+_DETAILS_CLOSE = re.compile(r"^\s*+</details>\s*+$", re.I)
 
 
 def inline_html(state: CleanState) -> None:
     """Raw HTML inside Markdown: headings become Markdown headings, <img> an image link,
-    other tags are removed; a line that held only tags is dropped as `html_tag`."""
+    other tags are removed; a line that held only tags is dropped as `html_tag`. A
+    `<summary>` that asks becomes a heading (also when written over several lines), and the
+    end of its `<details>` an empty heading that closes its answer; a summary that only
+    labels the answer (答案) leaves the text, dropped as `summary_label`."""
     if state.kind == "html":
         return
     summary_open = False  # inside a <summary> written over several lines: its text is a heading
+    asked = False  # the open <details> block's summary became a heading
     for i in state.live():
         text = state.lines[i].text
         if summary_open and "<" not in text:
@@ -214,6 +219,7 @@ def inline_html(state: CleanState) -> None:
                 state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
             else:
                 state.rewrite(i, "###### " + text.strip(), "inline_html")
+                asked = True
             continue
         if "<" not in text:
             continue
@@ -229,9 +235,13 @@ def inline_html(state: CleanState) -> None:
             new = "#" * int(heading.group(1)) + " " + _HTML_TAG.sub("", heading.group(2)).strip()
         elif summary:
             new = "###### " + _HTML_TAG.sub("", summary.group(1)).strip()
+            asked = asked or bool(summary.group(1).strip())
         else:
             new = _outside_math(text, _strip_tags)
-        if not new.strip() or new.strip() in {"#", "######"}:
+        if asked and _DETAILS_CLOSE.match(text):
+            state.rewrite(i, "######", "inline_html")  # closes the question its summary asked
+            asked = False
+        elif not new.strip() or new.strip() in {"#", "######"}:
             state.drop(i, "html_tag")
         else:
             state.rewrite(i, new, "inline_html")

@@ -11,7 +11,7 @@ from ..text import is_blank, is_link_only, zh_number
 _QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
 # the closing #s of a heading are cut off in `heading_body`: as `(.*?)\s*#*\s*$` the regex
 # took cubic time on a heading with a long run of spaces inside
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s++(.*)$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s++(.*))?$")  # an empty heading ("######") too
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
@@ -78,7 +78,7 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list
         indent = len(text) - len(text.lstrip(" "))
         heading, body, bullet = 0, text.strip(), ""
         if not in_code and (m := _HEADING.match(text)):
-            heading, body = len(m.group(1)), m.group(2).rstrip().rstrip("#").strip()
+            heading, body = len(m.group(1)), (m.group(2) or "").rstrip().rstrip("#").strip()
         elif not in_code and (m := _BULLET.match(text)):
             bullet, body = m.group(2), m.group(3).strip()
         numbering = None if in_code or blank else parse_numbering(body if heading else text)
