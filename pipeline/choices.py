@@ -18,6 +18,7 @@ the front; the explanation (`解析：…`) is the answer."""
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from dataclasses import dataclass, replace
 
@@ -271,7 +272,11 @@ def checkbox_choices(card: Card) -> Card | None:
     """Options written as a checklist, the right ones ticked (`- [x] sigmoid`)."""
     lines = card.answer.split("\n")
     boxes = [i for i, line in enumerate(lines) if _CHECKBOX.match(line)]
-    if len(boxes) < 2 or boxes[-1] - boxes[0] + 1 != len(boxes):
+    if len(boxes) < 2:
+        return None
+    # between the boxes only the indented notes of an option (an explanation under the ticked one)
+    notes = [i for i in range(boxes[0], boxes[-1] + 1) if i not in boxes and lines[i].strip()]
+    if any(not lines[i][:1].isspace() for i in notes):
         return None
     options, correct = [], []
     for k, i in enumerate(boxes):
@@ -283,9 +288,11 @@ def checkbox_choices(card: Card) -> Card | None:
     if not correct:
         return None
     stem = "\n".join(lines[:boxes[0]]).strip()
+    explanation = textwrap.dedent("\n".join(lines[i] for i in notes)).strip()
+    after = "\n".join(lines[boxes[-1] + 1:]).strip()
     return replace(card, type="truefalse" if _true_false(options) else "choice",
                    question=card.question + ("\n\n" + stem if stem else ""),
-                   answer="\n".join(lines[boxes[-1] + 1:]).strip(), choices=options, correct=correct)
+                   answer="\n\n".join(p for p in (explanation, after) if p), choices=options, correct=correct)
 
 
 def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[str, str, bool]],
