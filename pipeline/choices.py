@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from .model import Card, Choice, SourceLine
-from .text import blank_marks, ends_with_question_mark, fold, zh_number
+from .text import blank_marks, ends_with_question_mark, fold, quiz_section, zh_number
 
 _L = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
@@ -57,7 +57,6 @@ _TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为
                      r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
 _TF_CHOICES = [Choice("A", "对"), Choice("B", "错")]
 # section labels that say what kind the items under them are (`二、判断题`)
-_TRUE_FALSE_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]+\s*[、.．]\s*)?判断题")
 
 _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
 _KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
@@ -357,7 +356,7 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
         return None
     blanks = blank_marks(question)
     ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
-    section = bool(_TRUE_FALSE_SECTION.match(card.section.strip()))
+    section = quiz_section(card.section) == "判断题"
     if not (ends_in_blank or section):
         return None
     m = _TF_KEY.match(card.answer)

@@ -32,6 +32,11 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
 
 
+def link_text(text: str) -> str:
+    """The text with each Markdown link replaced by its label (images left as they are)."""
+    return _MD_LINK.sub(lambda m: m.group(0) if m.group(0).startswith("!") else m.group(1), text)
+
+
 def markdown_links(text: str) -> list[str]:
     """The Markdown links of a text as written (`[label](url)`), images left out."""
     return [m.group(0) for m in _MD_LINK.finditer(text) if not m.group(0).startswith("!")]
@@ -151,8 +156,14 @@ _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
 
 # labels that say what kind of items a quiz section holds ("一、单选题", "三、填空题（每空2分）"):
 # they are not topics
-QUIZ_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]{1,3}\s*+[、.．]\s*+)?(?:单项选择题|多项选择题|不定项选择题|单选题|多选题|"
+_QUIZ_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]{1,3}\s*+[、.．]\s*+)?(?P<kind>单项选择题|多项选择题|不定项选择题|单选题|多选题|"
                           r"选择题|判断题|填空题|简答题|问答题)\s*+(?:[（(][^）)]*+[）)])?\s*+$")
+
+
+def quiz_section(text: str) -> str:
+    """The kind a quiz section label names ("二、判断题（每题2分）" -> "判断题"), or ""."""
+    m = _QUIZ_SECTION.match(text.strip())
+    return m.group("kind") if m else ""
 
 
 def is_section_title(text: str) -> bool:

@@ -9,7 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import QUIZ_SECTION, markdown_links
+from ..text import markdown_links, quiz_section
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -180,7 +180,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
         body = lines[mark.index + mark.span:end]
-        if mark.role == "topic" and QUIZ_SECTION.match(mark.text):
+        if mark.role == "topic" and quiz_section(mark.text):
             section = mark.text
             topic_lines.append(lines[mark.index].number)
             unclaimed(body, "section_text")

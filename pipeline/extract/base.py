@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..text import unbold
+from ..text import link_text, unbold
 from .lines import parse_numbering
 
 
@@ -36,8 +36,6 @@ _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s
                              r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _QUOTED = re.compile(r'^["“「『](.*)["”」』]$')  # a question written in quotes
-# label and target stop at "[", so that a line of "[a](" repeated is read in linear time
-_LINK = re.compile(r"(?<!!)\[([^\[\]]++)\]\([^)\s\[]*+(?:\s++\"[^\"]*+\")?\)")
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
 _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
                             r"(?:(?:\*\*|__)\s*+)?")
@@ -68,7 +66,7 @@ def question_text(text: str) -> str:
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
-    text = _LINK.sub(r"\1", text)  # a reader sees the link text, not its address
+    text = link_text(text)  # a reader sees the link text, not its address
     text = text.strip(" ¶#*_").strip()
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 

@@ -36,8 +36,8 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     answer is what follows); the answer heading itself is no mark (None)."""
     pairs: dict[int, Mark | None] = {}
     for ln, following in zip(heads, heads[1:], strict=False):
-        if (ln.heading == following.heading and _ASKING_HEADING.match(fold_label(ln.body))
-                and _ANSWERING_HEADING.match(fold_label(following.body))):
+        if (ln.heading == following.heading and _ASKING_HEADING.match(_fold_label(ln.body))
+                and _ANSWERING_HEADING.match(_fold_label(following.body))):
             text = "\n".join(x.text.strip() for x in lines[ln.index + 1:following.index] if not x.blank)
             if text:
                 pairs[ln.index] = Mark(ln.index, "question", text, NAME, True, level=ln.heading,
@@ -46,7 +46,7 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     return pairs
 
 
-def fold_label(text: str) -> str:
+def _fold_label(text: str) -> str:
     """A heading's words without markup, colons or extra spaces."""
     return " ".join(text.strip(" *_:：").split())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import ends_with_question_mark, is_question_like, is_section_title
+from ..text import ends_with_question_mark, is_question_like, is_section_title, quiz_section
 from .base import Mark, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line
 
@@ -30,7 +30,7 @@ def _asks(ln: Line) -> bool:
 
 
 # the statements of these sections ask to be judged or filled in, with or without a question mark
-_QUIZ_SECTION = re.compile(r"^(?:判断题|填空题)")
+_STATEMENT_SECTIONS = {"判断题", "填空题"}
 
 
 def _quiz_items(numbered: list[Line]) -> set[int]:
@@ -38,7 +38,7 @@ def _quiz_items(numbered: list[Line]) -> set[int]:
     items: set[int] = set()
     style = None
     for ln in numbered:
-        if _QUIZ_SECTION.match(ln.numbering.rest):
+        if quiz_section(ln.numbering.rest) in _STATEMENT_SECTIONS:
             style = ln.numbering.style
         elif style is not None and ln.numbering.style == style:
             style = None
