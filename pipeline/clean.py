@@ -535,11 +535,16 @@ def lone_marker(state: CleanState) -> None:
             state.drop(i, "lone_marker")
 
 
+_RATED_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*[^*\s]\*++\s*+$")
+
+
 def stray_bold(state: CleanState) -> None:
-    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay."""
+    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay. Stars
+    that end a heading stay: they rate its difficulty (`# …的利弊**`), and the question
+    and topic text leave them out."""
     for i in state.live():
         text = state.lines[i].text
-        if text.count("**") % 2 == 1:
+        if text.count("**") % 2 == 1 and not _RATED_HEADING.match(text):
             head, _, tail = text.rpartition("**")
             state.rewrite(i, head + tail, "stray_bold")
 

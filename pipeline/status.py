@@ -7,12 +7,16 @@ import re
 from dataclasses import replace
 
 from .model import Card
-from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, link_free
+from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
-# page references ("p24-p25") point at an answer elsewhere
-_PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、]\s*+[pP]?\.?\s*+\d+)*")  # *+: no quadratic split of spaces
+# page and chapter references ("p24-p25", "p147 页底", "`Chapter 7.5`", "第 8 章") point at an
+# answer elsewhere
+_PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、/]\s*+[pP]?\.?\s*+\d+)*(?:\s*+页[底首]?)?"  # *+: no quadratic split
+                             r"|`?\b(?:chapter|ch\.|section|sec\.|§)\s*+\d+(?:\.\d+)*+(?:\s*+[-–~]\s*+\d+(?:\.\d+)*+)?\.?`?|第\s*+\d+(?:\.\d+)*\s*+[章节]", re.I)
+# a line that only cites a book's section ("> 《深度学习》 15.3 半监督…", "> 《DL》 6.4 - 架构设计")
+_CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\d+)*+\s[^。！？!?\n]{0,60}$", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -27,10 +31,14 @@ def only_asks(answer: str) -> bool:
 def has_real_answer(answer: str) -> bool:
     if only_asks(link_free(answer)):
         return False
+    # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
+    # paragraph by paragraph, then line by line
+    lines = [line for paragraph in re.split(r"\n\s*\n", answer) if not is_link_only(paragraph)
+             for line in paragraph.split("\n") if not is_link_only(line)]
     kept = []
-    for line in link_free(answer).split("\n"):
+    for line in link_free("\n".join(lines)).split("\n"):
         line = _PAGE_REFERENCE.sub("", _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line)))
-        if REFERENCE_LABEL.match(line):
+        if REFERENCE_LABEL.match(line) or _CITATION.match(line):
             continue
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER

@@ -56,15 +56,21 @@ REFERENCE_LABEL = re.compile(r"^[*_#>\s-]*+(参考(资料|文献|链接|博客|�
 _LINK_LABEL = re.compile(r"^[^。！？?!]{0,30}?[:：]\s*$")
 
 
+# words that only send the reader elsewhere ("请参考[…](…)。", "see [the notes](…)")
+_POINTER = re.compile(r"^(?:请\s*+)?(?:参考|参见|详见|见|查看|请看|阅读|see|refer\s++to|cf\.?)(?:\s*+(?:原文|下文|文章|链接|博客|this|here))?"
+                      r"\s*+[:：]?$", re.I)
+
+
 def is_link_only(text: str) -> bool:
     """A line that carries nothing but links: bare URLs, Markdown links, or a short
-    label ("…博客:", "参考：") followed by links."""
+    label ("…博客:", "参考：", "请参考") with them."""
     if not _URL.search(text) and not _MD_LINK.search(text):
         return False
     rest = link_free(text)
     rest = re.sub(r"^\s*(?:[-*+•]\s+|\d+[.)、]\s*)", "", rest)
-    rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip()
-    return not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
+    rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip().rstrip("。.！!").strip()
+    return (not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
+            or bool(_POINTER.match(rest)))
 
 
 _ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}

@@ -48,6 +48,14 @@ def split_inline_answer(text: str) -> tuple[str, str]:
         return text, ""
     return text[:m.start()], text[m.end():].strip("*_ ")
 _DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
+# a difficulty rating after the question: "…的利弊***", "…？ ★★"; stars that end the text
+# rate it when no other star is in it (else they close an emphasis: "3. **…的作用**")
+_RATING = re.compile(r"^[^*]*?[^*\s]\*{1,5}\s*+$|[★☆⭐]{1,5}\s*+$")
+
+
+def rated(text: str) -> bool:
+    """Whether a question carries a difficulty tag or rating ("[M] …", "…***", "… ★★")."""
+    return bool(_DIFFICULTY.match(text)) or bool(_RATING.search(text.strip()))
 
 
 def strip_numbering(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..text import blank_marks, ends_with_question_mark, fold, is_question_like
-from .base import Mark, question_text, topic_text
+from .base import Mark, question_text, rated, topic_text
 from .lines import Line
 
 NAME = "heading"
@@ -109,8 +109,14 @@ def detect(lines: list[Line]) -> list[Mark]:
         # a section number (3.1, 三、) marks a title; a question number (Q3:, 问题3：) or the plain
         # number of a list of questions ("### 3. …" among asking "### N. …") marks a question
         numbered_section = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
-        return (len(group) >= 3 and asking >= 0.6 * len(group) and not numbered_section
-                and not _NOT_QUESTION.match(fold(text)))
+        if _NOT_QUESTION.match(fold(text)) or numbered_section:
+            return False
+        # headings rated by difficulty ("…的利弊***") are the items of a question list when
+        # several rated siblings ask
+        ratings = [g for g in group if rated(g.body)]
+        if rated(ln.body) and len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2:
+            return True
+        return len(group) >= 3 and asking >= 0.6 * len(group)
 
     marks: list[Mark] = []
     paired = _label_pairs(lines, heads)

@@ -92,7 +92,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     depths = {d for d, group in per_depth.items()
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
     chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
-    marks = _runs(chosen, asks, depths) + _sub_questions(numbered, chosen, asks)
+    marks = _runs(chosen, asks, depths, lines) + _sub_questions(numbered, chosen, asks)
     for m in marks:
         if m.index in stems:
             m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
@@ -116,19 +116,35 @@ def _sub_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, boo
             and len(ln.numbering.numbers) == 2 and ln.numbering.numbers[0] == parent.get(ln.index)]
 
 
-def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int]) -> list[Mark]:
+def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: list[Line]) -> list[Mark]:
     """Asking lines, and the lines that continue their numbering run, depth by depth."""
     marks: list[Mark] = []
     for depth in depths:
-        marks += _run([ln for ln in numbered if ln.indent == depth], asks)
+        marks += _run([ln for ln in numbered if ln.indent == depth], asks, lines)
     return marks
 
 
-def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
-    """Split one depth into numbering runs (each number one or two above the last; a
-    restart begins a new run). In a run where at least half the lines ask, or a tight list
-    of one-line items two of which ask, every line is a question ("24、深度学习常用方法。"
-    between 23 and 25); elsewhere only asking lines are."""
+def _nested_bodies(run: list[Line], lines: list[Line]) -> bool:
+    """Whether every item of `run` has a body of its own nested under it: after a blank
+    line, lines indented past the item's number, before the next item."""
+    position = {ln.index: k for k, ln in enumerate(lines)}
+    stops = [position[ln.index] for ln in run[1:]] + [len(lines)]
+    for ln, stop in zip(run, stops, strict=True):
+        below = lines[position[ln.index] + 1:stop]
+        gap = next((k for k, b in enumerate(below) if b.blank), None)
+        if gap is None or not any(b.indent > ln.indent and not b.blank for b in below[gap:]):
+            return False
+    return True
+
+
+def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line]) -> list[Mark]:
+    """Split one depth into numbering runs (each number one or two above the last, or the
+    same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
+    run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
+    at least half of it asks, when it is a tight list of one-line items two of which ask,
+    or when each item is a one-line prompt with its answer nested under it and two ask
+    (a list of prompts such as "1. KL 散度" beside "1. 为什么…？"); elsewhere only asking
+    lines are."""
     runs: list[list[Line]] = []
     for ln in numbered:
         last = runs[-1][-1].numbering.numbers if runs else None
@@ -146,11 +162,15 @@ def _run(numbered: list[Line], asks: dict[int, bool]) -> list[Mark]:
         # prompts when several of them ask; long ones are the steps of an answer
         tight = (all(b.index - a.index == 1 for a, b in zip(run, run[1:], strict=False))
                  and sum(len(ln.numbering.rest) for ln in run) <= _PROMPT_LENGTH * len(run))
-        whole = len(run) >= 2 and (asking >= len(run) / 2 or (tight and asking >= 2))
+        # a list of prompts each with its answer nested under it is a question list by its
+        # shape, so its items score as asking ones
+        prompts = asking >= 2 and len(run) >= 3 and _nested_bodies(run, lines)
+        whole = len(run) >= 2 and (asking >= len(run) / 2 or (tight and asking >= 2) or prompts)
         for ln in run:
             question, answer = split_inline_answer(ln.text)
             if (asks[ln.index] or whole) and question_text(question):
-                marks.append(Mark(ln.index, "question", question_text(question), NAME, asks[ln.index], answer=answer))
+                marks.append(Mark(ln.index, "question", question_text(question), NAME, asks[ln.index] or prompts,
+                                  answer=answer))
     return marks
 
 
