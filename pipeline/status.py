@@ -10,6 +10,7 @@ from .model import Card
 from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
+_LABEL = 16  # folded characters of a line's text beside a page reference that only label it
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 # page and chapter references ("p24-p25", "p147 页底", "`Chapter 7.5`", "第 8 章") point at an
 # answer elsewhere
@@ -37,9 +38,12 @@ def has_real_answer(answer: str) -> bool:
              for line in paragraph.split("\n") if not is_link_only(line)]
     kept = []
     for line in link_free("\n".join(lines)).split("\n"):
-        line = _PAGE_REFERENCE.sub("", _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line)))
+        line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
+        line, references = _PAGE_REFERENCE.subn("", line)
         if REFERENCE_LABEL.match(line) or _CITATION.match(line):
             continue
+        if references and len(fold(line)) <= _LABEL:
+            continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 

@@ -19,6 +19,7 @@ NAME = "heading"
 _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|总结|小结|目录|contents|前言|附录|"
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
+_PLAIN_NUMBERING = {"dot", "dun"}
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
@@ -74,6 +75,15 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
     return []
 
 
+def _question_list(group: list[Line]) -> list[Line]:
+    """The headings of a sibling group that carry plain numbers counting up by one from 1
+    (at least three of them), or [] when the numbers do not run so."""
+    numbered = [g for g in group if g.numbering is not None and g.numbering.style in _PLAIN_NUMBERING
+                and len(g.numbering.numbers) == 1]
+    numbers = [g.numbering.numbers[0] for g in numbered]
+    return numbered if len(numbered) >= 3 and numbers == list(range(1, len(numbers) + 1)) else []
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
     # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
@@ -115,6 +125,12 @@ def detect(lines: list[Line]) -> list[Mark]:
         # several rated siblings ask
         ratings = [g for g in group if rated(g.body)]
         if rated(ln.body) and len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2:
+            return True
+        # so are siblings numbered 1, 2, 3 … in one run ("### 4. 常见推理框架介绍" among
+        # "### 12. 现有的一些移动端开源框架？") when several of them ask
+        # ("### 1. …的背景" … "### 6. …的局限" under a question heading outline its answer)
+        listed = _question_list(group) if not asks.get(parent[ln.index], False) else []
+        if ln in listed and sum(asks[g.index] for g in listed) >= 2:
             return True
         return len(group) >= 3 and asking >= 0.6 * len(group)
 
