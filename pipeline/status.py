@@ -10,7 +10,9 @@ from .model import Card
 from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
-_LABEL = 16  # folded characters of a line's text beside a page reference that only label it
+# what is left of a line beside its page references when it only names them: a short
+# label without clause punctuation ("AdaGrad：", "多任务学习")
+_REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 # page and chapter references ("p24-p25", "p147 页底", "`Chapter 7.5`", "第 8 章") point at an
 # answer elsewhere
@@ -42,7 +44,7 @@ def has_real_answer(answer: str) -> bool:
         line, references = _PAGE_REFERENCE.subn("", line)
         if REFERENCE_LABEL.match(line) or _CITATION.match(line):
             continue
-        if references and len(fold(line)) <= _LABEL:
+        if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
