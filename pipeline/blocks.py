@@ -73,3 +73,19 @@ def walk(blocks: list[Block]):
 def code_lines(texts: list[str]) -> set[int]:
     """Indices of the lines inside code blocks (fenced or indented) and display math."""
     return {i for b in walk(markdown_tree(texts)) if b.kind in CODE_KINDS for i in range(b.first, b.last + 1)}
+
+
+def table_rows(texts: list[str]) -> list[list[str]]:
+    """The rows of the tables in `texts` (lines of Markdown), each row the texts of its
+    cells, header rows included; [] when there is no table."""
+    rows: list[list[str]] = []
+    row: list[str] | None = None
+    for token in _parser().parse("\n".join(texts)):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "inline" and row is not None:
+            row.append(token.content.strip())
+        elif token.type == "tr_close" and row is not None:
+            rows.append(row)
+            row = None
+    return rows

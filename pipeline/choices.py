@@ -22,6 +22,7 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass, replace
 
+from .blocks import table_rows
 from .model import Card, Choice, SourceLine
 from .text import blank_marks, ends_with_question_mark, fold, quiz_section, zh_number
 
@@ -429,18 +430,33 @@ class KeyBlock:
 
 def key_block(lines: list[SourceLine]) -> KeyBlock | None:
     """The key block of a document's lines: lines of key groups (`参考答案：1-5 BCADA 6-8
-    DDB`, `9-12 √××√`), or one key a line under a key label (`答案解析：` / `1. B。…`); None
-    when there is none or it keys fewer than two questions."""
+    DDB`, `9-12 √××√`), one key a line under a key label (`答案解析：` / `1. B。…`), or a
+    table of numbers and keys (see `table_keys`); None when there is none or it keys
+    fewer than two questions."""
     keys: dict[int, str] = {}
     explanations: dict[int, str] = {}
     taken: set[str] = set()
     label = ""  # the key label line a list of keys may follow
     last = 0  # the number of the last key read under it
-    for line in lines:
+    k = 0
+    while k < len(lines):
+        line = lines[k]
         text = line.text.strip()
+        k += 1
         if not text:
             continue
-        if _KEYS_LABEL.match(text):
+        if text.startswith("|"):
+            table = [text]
+            while k < len(lines) and lines[k].text.strip().startswith("|"):
+                table.append(lines[k].text.strip())
+                k += 1
+            found, why = table_keys(table_rows(table))
+            if found:
+                keys.update(found)
+                explanations.update(why)
+                taken.update(table + ([label] if label else []))
+            label = ""
+        elif _KEYS_LABEL.match(text):
             label, last = text, 0
         elif found := block_keys(text):
             keys.update(found)
@@ -458,6 +474,33 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
         else:
             label = ""
     return KeyBlock(keys, explanations, frozenset(taken)) if len(keys) >= 2 else None
+
+
+_TABLE_NUMBER = re.compile(r"^(?:第\s*+)?(\d{1,3})(?:\s*+题)?$")
+_TABLE_LABEL = re.compile(r"答案|(?i:\b(?:answer|key)s?\b)")
+_TABLE_KEY = re.compile(r"^(?:\*\*)?([A-HＡ-Ｈ]++|[√×✓✗✔✘]|对|错|正确|错误)(?:\*\*)?$")
+
+
+def table_keys(rows: list[list[str]]) -> tuple[dict[int, str], dict[int, str]]:
+    """(keys, explanations) by question number of a key table: a column of numbers beside
+    a column of keys, and an explanation column if there is one (`| 1 | B | … |` under
+    `| 题号 | 答案 | 解析 |`), or a row of numbers over a row of keys (`| 题号 | 1 | 2 |` /
+    `| 答案 | B | A |`); ({}, {}) when the table is anything else, or names no key in its
+    header row or first column (a table of numbers and grades inside an answer stays there)."""
+    if not rows or not any(_TABLE_LABEL.search(cell) for cell in rows[0] + [r[0] for r in rows if r]):
+        return {}, {}
+    body = rows[1:]
+    if len(body) >= 2 and all(len(r) >= 2 and _TABLE_NUMBER.match(r[0]) and _TABLE_KEY.match(r[1]) for r in body):
+        keys = {int(_TABLE_NUMBER.match(r[0]).group(1)): _TABLE_KEY.match(r[1]).group(1) for r in body}
+        why = {int(_TABLE_NUMBER.match(r[0]).group(1)): r[2] for r in body if len(r) > 2 and r[2]}
+        return keys, why
+    for numbers, letters in zip(rows, rows[1:], strict=False):
+        numbers, letters = numbers[1:], letters[1:]  # the first cells name the rows
+        if (len(numbers) >= 2 and len(numbers) == len(letters) and all(_TABLE_NUMBER.match(n) for n in numbers)
+                and all(_TABLE_KEY.match(x) for x in letters)):
+            return {int(_TABLE_NUMBER.match(n).group(1)): _TABLE_KEY.match(x).group(1)
+                    for n, x in zip(numbers, letters, strict=True)}, {}
+    return {}, {}
 
 
 def _balanced(text: str) -> str:
