@@ -35,7 +35,6 @@ def _prompt_shaped(question: str) -> bool:
     if len(clauses) > 1 and _CONNECTIVE.match(clauses[0]):
         return False
     return len(question.strip()) <= _MAX_CLAUSED or len(clauses) <= _MAX_CLAUSES or is_question_like(clauses[0])
-_SPEAKER_NAME = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,8}(?:\*\*|__)?\s*$")  # "面试官", "吴恩达"
 _SPEAKER = re.compile(r"^\s*(?:\*\*|__)?[^\s*_:：?？，,。]{1,20}(?:\*\*|__)?\s*[:：]")  # "吴恩达：…" turns
 _URL_PREFIX = re.compile(r"^(\s*https?://[\x21-\x7e]+?)(?=[\u4e00-\u9fff])")
 _SENTENCE_END = re.compile(r"[。！!；;]")
@@ -75,6 +74,7 @@ def _plain(ln: Line) -> bool:
 
 def detect(lines: list[Line]) -> list[Mark]:
     marks = _questions(lines)
+    marks = sorted(marks + _lead_labels(lines, marks), key=lambda m: m.index)
     text_lines = sum(not ln.blank for ln in lines)
     # a page of questions, not prose that wonders now and then ("神奇吧？")
     if len(marks) < _MIN_QUESTIONS or len(marks) < text_lines * _MIN_DENSITY:
@@ -82,12 +82,59 @@ def detect(lines: list[Line]) -> list[Mark]:
     return marks
 
 
+_MAX_LABEL = 30  # characters of a paragraph's leading label
+
+
+def _lead(lines: list[Line], k: int) -> tuple[str, str] | None:
+    """(label, answer) of a line that opens a paragraph with a short label and a colon
+    ("C++ 常用容器：", "深度遍历和层序遍历：栈和队列"), else None."""
+    ln = lines[k]
+    if not _plain(ln) or ln.numbering or ln.bold or (k and not lines[k - 1].blank):
+        return None
+    split = split_prompt(ln.text.strip())
+    if split is None or split[1] not in (":", "：") or len(split[0]) > _MAX_LABEL or _CLAUSE_PUNCTUATION.search(split[0]):
+        return None
+    label, _, answer = split
+    if _TIME.search(label + ":" + answer) or not _bracketed(label):
+        return None  # "19：00 一面" is a time; "（核心：…）" an aside
+    return label, answer
+
+
+_CLAUSE_PUNCTUATION = re.compile(r"[，。；！？,;!?]")
+_TIME = re.compile(r"\d:\d")
+_PAIRS = {"(": ")", "（": "）", "[": "]", "【": "】", "《": "》", "“": "”"}
+
+
+def _bracketed(text: str) -> bool:
+    """Whether every bracket opened in `text` is closed in it."""
+    return all(text.count(left) == text.count(right) for left, right in _PAIRS.items())
+
+
+def _lead_labels(lines: list[Line], marks: list[Mark]) -> list[Mark]:
+    """In a page whose questions are mostly labels that open paragraphs ("vector和list的
+    区别：…" after a blank line), the labels of the other paragraphs are its questions
+    too ("linux常用命令：" / "cd ls pwd…"), unless a label repeats (a speaker, a field
+    name: "面试官：", "优点：")."""
+    leads = {lines[k].index: lead for k in range(len(lines)) if (lead := _lead(lines, k))}
+    asked = {m.index for m in marks}
+    asking_leads = sum(m.index in leads for m in marks)
+    if asking_leads < 2 or asking_leads * 2 < len(marks):
+        return []
+    counts: dict[str, int] = {}
+    for label, _ in leads.values():
+        counts[label] = counts.get(label, 0) + 1
+    # they are prompts by the page's shape, so they score as asking ones
+    return [Mark(index, "question", question_text(label), NAME, True, answer=answer)
+            for index, (label, answer) in leads.items()
+            if index not in asked and counts[label] == 1 and question_text(label)]
+
+
 def _labelled(text: str) -> tuple[str, str] | None:
     """(prompt, answer) of a line that puts an asking prompt before a colon ("…的区别：…",
     "…怎么用: …"), else None. The prompt is short and asks; a label that states ("优点：")
-    or names a speaker ("面试官：") is none."""
+    or names a speaker ("面试官：") is none, as it does not ask."""
     split = split_prompt(text)
-    if split is None or split[1] not in (":", "：") or _SPEAKER_NAME.match(split[0]):
+    if split is None or split[1] not in (":", "："):
         return None
     prompt, _, answer = split
     return (prompt, answer) if is_question_like(question_text(prompt)) else None
