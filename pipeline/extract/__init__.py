@@ -146,7 +146,7 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
                 out.append("")
             continue
         if ln.heading:
-            out.append(f"**{ln.body}**")
+            out.append(f"**{ln.body.strip('*_ ')}**")  # a heading already in bold is bold once
         else:
             out.append((ln.text if quoted else ln.source).rstrip())
     while out and out[-1] == "":

@@ -159,13 +159,15 @@ def detect(lines: list[Line]) -> list[Mark]:
         if restarts and not asks[ln.index]:
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
+        if question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]:
+            continue  # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
             # a sub-heading with a section number ("### 三、…的优缺点") is a part of the answer's outline
             outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
             if asks[ln.index] and not short and not outlined:
                 marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, True, level=ln.heading))
-                open_question = ln.heading
+                open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
         if asks[ln.index] or by_siblings(ln):
             marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, asks[ln.index], level=ln.heading))

@@ -17,13 +17,31 @@ _QUESTION = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+"
                        r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
 
 
+# a list item that is a field of a record ("- **场景**：…" / "- **问题**：…" / "- **解决方案**：…")
+_FIELD = re.compile(r"^\s*+[-*+]\s++(?:\*\*|__)[^*_:：\n]{1,12}(?:\*\*|__)\s*+[:：]")
+
+
+def _in_record(lines: list[Line], k: int) -> bool:
+    """Whether the list item at `k` follows a sibling item that is a labelled field: its
+    `问题：` names the problem of a case, not a question to study."""
+    ln = lines[k]
+    for before in reversed(lines[:k]):
+        if before.blank:
+            continue
+        if before.indent < ln.indent or not before.bullet:
+            return False
+        if before.indent == ln.indent:
+            return bool(_FIELD.match(before.text)) and not _QUESTION.match(before.text)
+    return False
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     marks = []
-    for ln in lines:
+    for k, ln in enumerate(lines):
         if ln.blank or ln.heading or ln.in_code:
             continue
         m = _QUESTION.match(ln.text)
-        if not m or not m.group("q").strip("*_ "):
+        if not m or not m.group("q").strip("*_ ") or (ln.bullet and _in_record(lines, k)):
             continue
         question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
         marks.append(Mark(ln.index, "question", question_text(question) or question.strip("*_ "), NAME, True,
