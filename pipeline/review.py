@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from bisect import bisect_left
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -84,7 +86,7 @@ class CardView:
     places: list[Place]
     edits: list[tuple[str, str]]  # (what, detail) of the edits.yaml entries that touched the card
     notes: list[str]
-    entry: str  # its ready edits.yaml entry, as `python -m pipeline edit ID` prints it
+    record: dict  # as in cards.yaml; its edits.yaml entry is made when the page is written
     first: int  # its first line in this source, for the order beside the lines
     home: bool  # False where the card is shown again beside a second source it was merged from
 
@@ -97,7 +99,8 @@ class RunView:
     last: int
     rule: str
     chars: int
-    entry: str
+    lines: list[str]  # their texts
+    topic: str  # the topic of the nearest card, for the card they could make
 
 
 @dataclass
@@ -126,8 +129,8 @@ def _question_lines(card: Card, first: int, last: int, nonblank: list[int]) -> s
     """The lines of a span that hold the question: the span's first line and, for a question
     of several lines (a stem with premises), as many non-blank lines after it."""
     size = max(1, len([t for t in card.question.splitlines() if t.strip()]))
-    inside = [n for n in nonblank if first <= n <= last]
-    return set(inside[:size]) | {first}
+    start = bisect_left(nonblank, first)
+    return {n for n in nonblank[start:start + size] if n <= last} | {first}
 
 
 def _rows(result: SourceResult, spans: list[tuple[int, int, Card]]) -> list[Row]:
@@ -162,7 +165,8 @@ def _rows(result: SourceResult, spans: list[tuple[int, int, Card]]) -> list[Row]
             fate = Fate.ANSWER
         else:
             fate = Fate.KEPT
-        rows.append(Row(number, text, fate.value, rule, answer.get(number, ""), not rows or rows[-1].number != number))
+        rows.append(Row(number, text, fate.value, rule if fate in (Fate.RULE, Fate.UNCLAIMED) else "",
+                        answer.get(number, ""), not rows or rows[-1].number != number))
     return rows
 
 
@@ -181,12 +185,11 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
             by_file.setdefault(span.file, []).append((span.first, span.last, card))
     views: dict[str, CardView] = {}
     for card in cards:
-        record = card_record(card)
         views[card.id] = CardView(
             card.id, card.type, card.status, card.topic, card.question, card.answer,
             [(c.label, c.text) for c in card.choices], list(card.correct), list(card.blanks), list(card.aliases),
             [Place(s.file, s.first, s.last) for s in card.sources], noted.get(card.id, []), list(card.notes),
-            stub(record), 0, True)
+            card_record(card), 0, True)
     sources = []
     for result, acc in zip(results, accounts, strict=True):
         name = result.doc.name
@@ -201,11 +204,12 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
             home = card.sources[0].file == name
             items.append(replace(view, first=first, home=home))
         topic_before = _topics_before(spans)
+        texts = [(ln.number, ln.text) for ln in result.doc.lines if not is_blank(ln.text)]
+        numbers = [n for n, _ in texts]
         for run in acc.unclaimed:
-            text = [ln.text for ln in result.doc.lines if run.first <= ln.number <= run.last and not is_blank(ln.text)]
-            items.append(RunView(run.first, run.last, run.rule, run.chars,
-                                 new_card_stub(name, run.first, run.last, text,
-                                               topic_before(run.first) or Path(name).stem)))
+            inside = texts[bisect_left(numbers, run.first):bisect_left(numbers, run.last + 1)]
+            items.append(RunView(run.first, run.last, run.rule, run.chars, [t for _, t in inside],
+                                 topic_before(run.first) or Path(name).stem))
         items.sort(key=lambda i: (i.first, isinstance(i, CardView)))
         home = [i for i in items if isinstance(i, CardView) and i.home]
         counts = Counter(i.status for i in home)
@@ -219,18 +223,19 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
               "dropped_lines": sum(a.dropped_lines for a in accounts),
               "runs": len(runs), "run_chars": sum(r.chars for r in runs), "sources": len(results)}
     review = Review(sources, counts)
-    review.digest = hashlib.blake2b(json.dumps([asdict(review), _template_text()], ensure_ascii=False,
-                                               sort_keys=True).encode("utf-8"), digest_size=16).hexdigest()
+    review.digest = hashlib.blake2b(json.dumps([review, _template_text()], ensure_ascii=False, sort_keys=True,
+                                               default=vars).encode("utf-8"), digest_size=16).hexdigest()
     return review
 
 
-def _topics_before(spans: list[tuple[int, int, Card]]):
+def _topics_before(spans: list[tuple[int, int, Card]]) -> Callable[[int], str]:
+    """For a line, the topic of the last card that starts above it (else of the first card)."""
     ordered = sorted((first, card.topic) for first, _, card in spans)
+    starts = [first for first, _ in ordered]
 
     def topic_before(line: int) -> str:
-        before = [t for first, t in ordered if first < line]
-        after = [t for first, t in ordered if first > line]
-        return (before[-1] if before else after[0] if after else "")
+        k = bisect_left(starts, line)
+        return ordered[k - 1][1] if k else ordered[0][1] if ordered else ""
     return topic_before
 
 
@@ -250,39 +255,47 @@ def _environment() -> Environment:
     return env
 
 
+def _size(src: SourceView) -> int:
+    """Roughly the characters of a source's section (markup included), to decide before
+    rendering whether the sources fit in the index."""
+    cards = sum(3 * (len(c.question) + len(c.answer)) + 800 for c in src.items if isinstance(c, CardView))
+    return sum(len(r.text) + 80 for r in src.rows) + cards + 400 * len(src.items)
+
+
 def write(review: Review, build_dir: Path) -> Path:
-    """Write build/review/index.html, and one page per source beside it when the sections
-    would make the index larger than INLINE_BYTES (pages of earlier builds that no source
-    has now are removed). Returns the index's path. Raises PipelineError (from
-    write_atomic) when the build folder does not take a file."""
+    """Write build/review/index.html, with the sources in it or, when their sections would
+    make it larger than INLINE_BYTES, on one page each beside it (pages of earlier builds
+    that no source has now are removed). Returns the index's path. Raises PipelineError
+    (from write_atomic) when the build folder does not take a file."""
     env = _environment()
     keys = {s.name: s.key for s in review.sources}
-    pages: dict[str, str] = {}  # source name -> its own page, once the index would be too large
+    split = sum(_size(s) for s in review.sources) > INLINE_BYTES
+    for s in review.sources:
+        s.page = f"{s.key}.html" if split else ""
+    pages = {s.name: s.page for s in review.sources}
 
     def link(file: str, target: int | str, current: str) -> str:
         """The address of line `target` (0: the source's heading) or card `target` of `file`."""
         anchor = target if isinstance(target, str) else f"{keys[file]}-{target}" if target else keys[file]
-        return (pages.get(file, "") if file != current else "") + "#" + anchor
+        return (pages[file] if file != current else "") + "#" + anchor
 
-    shared = {"nonce": review.digest[:24], "statuses": STATUSES, "link": link, "review": review}
+    def run_entry(src: SourceView, run: RunView) -> str:
+        return new_card_stub(src.name, run.first, run.last, run.lines, run.topic)
+
+    shared = {"nonce": review.digest[:24], "statuses": STATUSES, "link": link, "review": review,
+              "card_entry": lambda c: stub(c.record), "run_entry": run_entry, "split": split}
     section = env.get_template("review_source.html.j2")
     page = env.get_template("review_page.html.j2")
     folder = (build_dir / INDEX).parent
-    bodies = [Markup(section.render(src=s, **shared)) for s in review.sources]
-    where: dict[str, str] = {}  # card id -> the page that shows it
-    if sum(len(b) for b in bodies) > INLINE_BYTES:
-        pages.update({s.name: f"{s.key}.html" for s in review.sources})
-        for s in review.sources:
-            s.page = pages[s.name]
-            where.update({c.id: s.page for c in s.items if isinstance(c, CardView) and c.home})
-        for s in review.sources:
-            echoes = {c.id: where[c.id] for c in s.items if isinstance(c, CardView) and not c.home}
-            write_atomic(folder / s.page, page.render(sections=[Markup(section.render(src=s, **shared))],
-                                                      split=True, single=s, where=echoes, **shared))
-        bodies = []
+    where = {c.id: s.page for s in review.sources for c in s.items if isinstance(c, CardView) and c.home}
+    for s in review.sources if split else []:
+        echoes = {c.id: where[c.id] for c in s.items if isinstance(c, CardView) and not c.home}
+        write_atomic(folder / s.page, page.render(sections=[Markup(section.render(src=s, **shared))],
+                                                  single=s, where=echoes, **shared))
+    bodies = [] if split else [Markup(section.render(src=s, **shared)) for s in review.sources]
     index = folder / "index.html"
-    write_atomic(index, page.render(sections=bodies, split=bool(pages), single=None, where=where, **shared))
+    write_atomic(index, page.render(sections=bodies, single=None, where=where if split else {}, **shared))
     for old in folder.glob("s*.html"):
-        if old.name not in set(pages.values()):
+        if old.name not in pages.values():
             old.unlink()
     return index
