@@ -232,3 +232,27 @@ def test_the_seeds_page_is_written_in_under_a_third_of_a_second(tmp_path, monkey
     build(Path(__file__).parent.parent / "source", tmp_path / "out", registry_file=str(tmp_path / "ids.yaml"),
           quiet=True)
     assert len(taken) == 2 and sum(taken) < 0.3, taken
+
+
+def test_a_card_shows_its_edits_and_links_to_every_source_it_was_merged_from(tmp_path):
+    again = "### 为什么 Adam 需要偏差修正？\n\n矩估计从零开始，前几步偏小，所以要除以一个修正系数。\n"
+    src = source_folder(tmp_path, {"notes.md": NOTES, "again.md": again})
+    out = tmp_path / "out"
+    cards = build_dir(src, out)["cards"]
+    merged = next(c for c in cards if len(c["sources"]) == 2)
+    other = next(c for c in cards if c is not merged)
+    (src / "edits.yaml").write_text(f"{other['id']}:\n  written_against: 0000beef\n  answer: 先小步，再正常。\n",
+                                    encoding="utf-8")
+    build_dir(src, out)
+    soup = page(out)
+    edited = soup.find("article", id=other["id"])
+    assert [p.get_text() for p in edited.select("p.edit")] == [
+        "edit stale: the source text changed since the edit was written", "edit applied: answer"]
+    assert edited.select_one(".back").get_text(strip=True) == "先小步，再正常。"
+    # the merged card lives beside its first source, links to the lines of both, and the
+    # other source shows where it went
+    home = soup.find("article", id=merged["id"])
+    rows = [soup.find(id=a["href"][1:]) for a in home.select(".places a")]
+    assert [r.find_parent("section")["data-source"] for r in rows] == [s["file"] for s in merged["sources"]]
+    echo = soup.select_one(f"section[data-source='{merged['sources'][1]['file']}'] article.echo")
+    assert echo.a["href"] == f"#{merged['id']}"
