@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from bisect import bisect_left
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -100,7 +100,7 @@ class RunView:
     rule: str
     chars: int
     lines: list[str]  # their texts
-    topic: str  # the topic of the nearest card, for the card they could make
+    topic: str  # for the card they could make: the topic of the card after them (else before)
 
 
 @dataclass
@@ -118,7 +118,7 @@ class SourceView:
 class Review:
     sources: list[SourceView]
     counts: dict[str, int]
-    digest: str = field(default="")
+    digest: str = ""  # of the content and the templates: the page is rewritten when it changes
 
 
 def _key(name: str) -> str:
@@ -203,13 +203,13 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
             view = views[card.id]
             home = card.sources[0].file == name
             items.append(replace(view, first=first, home=home))
-        topic_before = _topics_before(spans)
+        topic_near = _topic_near(spans)
         texts = [(ln.number, ln.text) for ln in result.doc.lines if not is_blank(ln.text)]
         numbers = [n for n, _ in texts]
         for run in acc.unclaimed:
             inside = texts[bisect_left(numbers, run.first):bisect_left(numbers, run.last + 1)]
             items.append(RunView(run.first, run.last, run.rule, run.chars, [t for _, t in inside],
-                                 topic_before(run.first) or Path(name).stem))
+                                 topic_near(run.last) or Path(name).stem))
         items.sort(key=lambda i: (i.first, isinstance(i, CardView)))
         home = [i for i in items if isinstance(i, CardView) and i.home]
         counts = Counter(i.status for i in home)
@@ -228,15 +228,16 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
     return review
 
 
-def _topics_before(spans: list[tuple[int, int, Card]]) -> Callable[[int], str]:
-    """For a line, the topic of the last card that starts above it (else of the first card)."""
+def _topic_near(spans: list[tuple[int, int, Card]]) -> Callable[[int], str]:
+    """For a line, the topic of the first card that starts below it (text under a topic,
+    before its first question, belongs to that question's topic), else of the last card."""
     ordered = sorted((first, card.topic) for first, _, card in spans)
     starts = [first for first, _ in ordered]
 
-    def topic_before(line: int) -> str:
-        k = bisect_left(starts, line)
-        return ordered[k - 1][1] if k else ordered[0][1] if ordered else ""
-    return topic_before
+    def topic_near(line: int) -> str:
+        k = bisect_left(starts, line + 1)
+        return ordered[k][1] if k < len(ordered) else ordered[-1][1] if ordered else ""
+    return topic_near
 
 
 def _template_text() -> str:

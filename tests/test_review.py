@@ -212,10 +212,30 @@ def test_the_page_is_rewritten_only_when_what_it_shows_changed(tmp_path):
     (src / "notes.md").write_text(NOTES.replace("这份笔记", "这一份笔记"), encoding="utf-8")
     build_dir(src, out)
     assert "这一份笔记" in index.read_text(encoding="utf-8")
-    # a build killed while writing it leaves no record of it: the next build writes it again
+    # a page deleted, or a build killed while writing it: the next build writes it again
     index.unlink()
     build_dir(src, out)
     assert index.exists()
+
+
+def test_a_build_killed_while_writing_the_page_is_repaired_by_the_next(tmp_path, monkeypatch):
+    src = source_folder(tmp_path, {"notes.md": NOTES})
+    out, ids = tmp_path / "out", str(tmp_path / "ids.yaml")
+    build(src, out, registry_file=ids, quiet=True)
+    (src / "notes.md").write_text(NOTES.replace("这份笔记", "这一份笔记"), encoding="utf-8")
+
+    def killed(page, build_dir):
+        (build_dir / review.INDEX).write_text("half a page", encoding="utf-8")
+        raise KeyboardInterrupt
+    with monkeypatch.context() as patched:
+        patched.setattr(review, "write", killed)
+        with pytest.raises(KeyboardInterrupt):
+            build(src, out, registry_file=ids, quiet=True)
+    # back to the text the page on disk was last made from: only the record that its
+    # rewrite had begun tells the next build that the half page must go
+    (src / "notes.md").write_text(NOTES, encoding="utf-8")
+    build(src, out, registry_file=ids, quiet=True)
+    assert "这份笔记" in (out / review.INDEX).read_text(encoding="utf-8")
 
 
 def test_the_seeds_page_is_written_in_under_a_third_of_a_second(tmp_path, monkeypatch):
