@@ -248,7 +248,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
     cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry, {r.doc.name for r in results})
-    gone = [g for g in gone if g[0] not in {c.id for c in cards}]  # a card made by an edit is not gone
+    made = {c.id for c in cards}
+    gone = [g for g in gone if g[0] not in made]  # a card made by an edit (edits.yaml `new`) is not gone
     cards = [place(c, manifest.deck_root) for c in cards]
 
     records = [card_record(c) for c in cards]
