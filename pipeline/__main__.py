@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import choices, dedup, edits, report, status
+from . import choices, dedup, edits, report, review, status
 from .cache import SourceCache, code_version
 from .clean import clean
 from .export.anki import write_deck
@@ -211,6 +211,14 @@ def _media(source_dir: Path, record: object) -> Media | None:
                  list(record.get("remote", [])), list(record.get("missing", [])))
 
 
+def write_review(page: review.Review, build_dir: Path, outputs: Outputs) -> None:
+    """The review page, unless the one in the build folder shows the same content."""
+    if outputs.stale(review.INDEX) or outputs.about(review.INDEX, "content") != page.digest:
+        outputs.forget([review.INDEX])
+        review.write(page, build_dir)
+        outputs.done(review.INDEX, content=page.digest)
+
+
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
           quiet: bool = False) -> int:
     started = time.perf_counter()
@@ -239,7 +247,9 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     registry_before = digest(registry.ids)
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
-    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry)
+    cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry, {r.doc.name for r in results})
+    made = {c.id for c in cards}
+    gone = [g for g in gone if g[0] not in made]  # a card made by an edit (edits.yaml `new`) is not gone
     cards = [place(c, manifest.deck_root) for c in cards]
 
     records = [card_record(c) for c in cards]
@@ -276,6 +286,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,
                                                        errors + listing.skipped, generated, media, formulas,
                                                        edit_notes, registry.warnings))
+    write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at)
     cache.prune()
@@ -284,6 +295,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
               f"{time.perf_counter() - started:.2f} s → {build_dir}/"
               + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
+        print(f"  review every card beside its source: {build_dir / review.INDEX}", file=sys.stderr)
         for e in errors + listing.skipped:
             print(f"  skipped: {e}", file=sys.stderr)
     return 0

@@ -7,19 +7,22 @@ extraction, dedup and id assignment so that they survive every rebuild.
       merge: [c-11aa22]           # fold these cards into this one
       split:                      # or replace this card by several
         - {question: "…", answer: "…"}
+    new:                          # cards made from source lines no card took
+      - {file: a.md, lines: [12, 15], topic: "…", question: "…", answer: "…"}
 
 An edit whose card has changed in the source since it was written still applies, and
 the report flags it as stale. `python -m pipeline edit ID` prints a stub to start from."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from .dedup import combine
 from .ids import Registry
-from .model import Card, Choice, PipelineError, shorten
+from .model import Card, Choice, PipelineError, SourceSpan, shorten
 from .status import assess
 from .text import fold
 from .yamlio import dump, line_of, load
@@ -37,9 +40,15 @@ _FIELDS = {
     "tags": {"type": "array", "items": {"type": "string", "pattern": r"^\S+$"}},
     "status": {"enum": ["ok", "needs_answer", "needs_review", "dropped"]},
 }
+NEW = "new"  # the key of the list of new cards (no card id has this form)
 SCHEMA = {
     "type": ["object", "null"],
-    "propertyNames": {"pattern": "^c-[a-z0-9-]+$"},
+    "propertyNames": {"pattern": f"^(c-[a-z0-9-]+|{NEW})$"},
+    "properties": {NEW: {"type": "array", "items": {
+        "type": "object", "additionalProperties": False, "required": ["file", "lines", "topic", "question"],
+        "properties": {**_FIELDS, "file": {"type": "string", "minLength": 1},
+                       "lines": {"type": "array", "items": {"type": "integer", "minimum": 1},
+                                 "minItems": 2, "maxItems": 2}}}}},
     "additionalProperties": {
         "type": "object",
         "additionalProperties": False,
@@ -59,7 +68,7 @@ SCHEMA = {
 @dataclass(frozen=True)
 class EditNote:
     card_id: str
-    what: str  # "applied", "stale", "merged", "split"
+    what: str  # "applied", "stale", "merged", "split", "new"
     detail: str = ""
 
 
@@ -137,11 +146,15 @@ def _order(edits: dict, by_id: dict[str, Card], aliases: dict[str, str], path: P
                             line_of(path, [key, "merge", k])) from None
 
 
-def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry) -> tuple[list[Card], list[EditNote]]:
-    """Apply every edit of `edits` (read from `path`) to `cards`; the cards a split makes
-    get their ids from `registry` (the same ids build after build). Return the cards and
-    what each edit did. Bad edits stop the build with file and line (see _order): no edit
-    loses a card."""
+def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry,
+                sources: Collection[str] | None = None) -> tuple[list[Card], list[EditNote]]:
+    """Apply every edit of `edits` (read from `path`) to `cards`, and add its `new` cards;
+    the cards a split or `new` makes get their ids from `registry` (the same ids build
+    after build). `sources` are the build's source names: when given, a new card must
+    name one of them. Return the cards and what each edit did. Bad edits stop the build
+    with file and line (see _order): no edit loses a card."""
+    added = edits.get(NEW) or []
+    edits = {k: v for k, v in edits.items() if k != NEW}
     by_id = {c.id: c for c in cards}
     aliases = {a: c.id for c in cards for a in c.alias_ids}
     order = _order(edits, by_id, aliases, path)
@@ -178,7 +191,35 @@ def apply_edits(cards: list[Card], edits: dict, path: Path, registry: Registry) 
             out.append(piece)
         out.append(replace(card, status="dropped", notes=[*card.notes, "split by an edit"]))
         notes.append(EditNote(card.id, "split", ", ".join(p.id for p in out[-len(parts) - 1:-1])))
+    for k, entry in enumerate(added):
+        card = _new_card(entry, path, k, sources)
+        card = replace(card, id=registry.piece_id(NEW, card, in_use))
+        in_use.add(card.id)
+        out.insert(_place_of(out, card.sources[0]), card)
+        notes.append(EditNote(card.id, "new", f"{entry['file']}:{entry['lines'][0]}–{entry['lines'][1]}"))
     return out, notes
+
+
+def _new_card(entry: dict, path: Path, k: int, sources: Collection[str] | None) -> Card:
+    """The card a `new` entry makes (the k-th); PipelineError with its line for a source
+    the build does not have or lines that run backwards."""
+    first, last = entry["lines"]
+    if sources is not None and entry["file"] not in sources:
+        raise PipelineError(str(path), f"new card: no source is named {shorten(entry['file'])}",
+                            line_of(path, [NEW, k, "file"]))
+    if first > last:
+        raise PipelineError(str(path), f"new card: lines [{first}, {last}] run backwards", line_of(path, [NEW, k, "lines"]))
+    card = Card(question=entry["question"], answer="", topic=entry["topic"],
+                sources=[SourceSpan(entry["file"], first, last)], layout="edit", notes=["made by an edit"])
+    return _patched(card, {key: v for key, v in entry.items() if key not in ("file", "lines")})
+
+
+def _place_of(cards: list[Card], span: SourceSpan) -> int:
+    """Where a new card goes so that cards stay in source order: after the last card of its
+    file that starts above it, else before the first card of its file, else at the end."""
+    same = [i for i, c in enumerate(cards) if c.sources[0].file == span.file]
+    above = [i for i in same if cards[i].sources[0].first <= span.first]
+    return above[-1] + 1 if above else same[0] if same else len(cards)
 
 
 def stub(card: dict) -> str:
@@ -192,3 +233,12 @@ def stub(card: dict) -> str:
     if card.get("blanks"):
         entry["blanks"] = card["blanks"]
     return "# Keep only the keys you change; see pipeline/edits.py for merge and split.\n" + dump({card["id"]: entry})
+
+
+def new_card_stub(file: str, first: int, last: int, lines: list[str], topic: str) -> str:
+    """A ready-to-edit `new` entry making a card of source lines `first`–`last` of `file`
+    (their texts `lines`): the first line as the question, the others as the answer."""
+    entry = {"file": file, "lines": [first, last], "topic": topic,
+             "question": (lines[0] if lines else "").strip() or "…", "answer": "\n".join(lines[1:]).strip()}
+    return (f"# A card from {shorten(file, 60)}:{first}–{last}, text no card took. Edit the question and answer;\n"
+            f"# put the item under the one `{NEW}:` list of source/edits.yaml.\n" + dump({NEW: [entry]}))

@@ -11,6 +11,7 @@ from .model import Card, CleanDocument, Extraction, shorten
 from .render import Media
 
 
+REVIEW_PAGE = "review/index.html"  # beside report.md; pipeline/review.py writes it
 # drops that no cleaning rule claimed: text that extraction found outside every card
 UNCLAIMED_RULES = frozenset({"preamble", "section_text", "no_questions"})
 
@@ -61,27 +62,30 @@ def spans_by_file(cards: list[Card]) -> dict[str, list[tuple[int, int]]]:
 
 
 def account(doc: CleanDocument, extraction: Extraction, spans: dict[str, list[tuple[int, int]]]) -> SourceAccount:
-    """Where every non-blank line of a source went: a card, a topic line, or a named drop."""
-    dropped_lines = {d.line for d in doc.drops} | {d.line for d in extraction.drops}
-    topic_lines = set(extraction.topic_lines)
+    """Where every non-blank line of a source went: a card, a topic line, or a named drop.
+    Text outside every card that a card made by an edit (`new` in edits.yaml) took is in that card."""
     card_lines: set[int] = set()
     for first, last in spans.get(doc.name, []):
         card_lines.update(range(first, last + 1))
+    drops = [*doc.drops, *(d for d in extraction.drops if not (d.rule in UNCLAIMED_RULES and d.line in card_lines))]
+    dropped_lines = {d.line for d in drops}
+    topic_lines = set(extraction.topic_lines)
     nonblank = doc.nonblank_lines
     in_cards = nonblank & card_lines - dropped_lines - topic_lines
     # a line is counted once per rule, even when it held several HTML blocks
-    rules = Counter(rule for rule, _ in {(d.rule, d.line) for d in [*doc.drops, *extraction.drops]})
+    rules = Counter(rule for rule, _ in {(d.rule, d.line) for d in drops})
     unaccounted = sorted(nonblank - dropped_lines - topic_lines - card_lines)
     return SourceAccount(doc.name, doc.kind, doc.encoding, doc.raw_line_count, len(nonblank), len(in_cards),
                          len(topic_lines & nonblank - dropped_lines), len(dropped_lines & nonblank), rules,
                          doc.rewrites, extraction.layouts, unaccounted, doc.warnings,
-                         unclaimed_runs(doc, extraction))
+                         unclaimed_runs(doc, extraction, card_lines))
 
 
-def unclaimed_runs(doc: CleanDocument, extraction: Extraction) -> list[DroppedRun]:
+def unclaimed_runs(doc: CleanDocument, extraction: Extraction, in_cards: set[int] | None = None) -> list[DroppedRun]:
     """Runs of consecutive non-blank lines that extraction dropped as text outside every card
-    (`UNCLAIMED_RULES`), so that a user sees answer text that went nowhere."""
-    unclaimed = {d.line: d for d in extraction.drops if d.rule in UNCLAIMED_RULES}
+    (`UNCLAIMED_RULES`) and no card took since (`in_cards`: lines of the cards' spans), so
+    that a user sees answer text that went nowhere."""
+    unclaimed = {d.line: d for d in extraction.drops if d.rule in UNCLAIMED_RULES and d.line not in (in_cards or ())}
     runs: list[list] = []
     previous = None
     for line in sorted(doc.nonblank_lines):
@@ -126,7 +130,8 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
            f"({status['ok']} ok, {status['needs_answer']} need an answer, {status['needs_review']} need review, "
            f"{status['dropped']} dropped) · {len(merges)} merges · "
-           f"{sum(r.chars for r in runs)} characters of text outside every card ({len(runs)} runs)\n"]
+           f"{sum(r.chars for r in runs)} characters of text outside every card ({len(runs)} runs)\n",
+           f"Every source with its cards, line by line: [{REVIEW_PAGE}]({REVIEW_PAGE}) (filters, search, edits to copy).\n"]
     if errors:
         out.append("## Skipped sources\n")
         out += [f"- {cell(e)}" for e in errors]
