@@ -21,6 +21,7 @@ import re
 import textwrap
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from .blocks import table_rows
 from .model import Card, Choice, SourceLine
@@ -56,7 +57,9 @@ _DENIES = re.compile(r"不可以|不能|不正确|错误|不对|不是|不成立
 _EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation)\s*(?:\*\*)?[:：]\s*(?:\*\*)?", re.I)
 _TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
                      r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
-_TF_CHOICES = [Choice("A", "对"), Choice("B", "错")]
+# the two options of a statement to judge, in the statement's language
+_TF_CHOICES = {True: [Choice("A", "对"), Choice("B", "错")], False: [Choice("A", "True"), Choice("B", "False")]}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 # section labels that say what kind the items under them are (`二、判断题`)
 
 _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
@@ -74,7 +77,7 @@ _KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:单项选择题|多�
                          r"\s*+(?:\*\*)?$")
 _KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|正确|错误|[√×✓✗对错])"
                        r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
-_QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|[QqＱ]\s*+)?[(（]?"
+_QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|(?i:question)\s*+|[QqＱ]\s*+)?[(（]?"
                               r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
 
 
@@ -180,7 +183,8 @@ def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]],
     if not 2 <= len(items) <= _MAX_UNLABELLED:
         return None
     numbers = [marker[:-1] for marker, _ in items]
-    if any(n.isdigit() for n in numbers) and numbers != [str(k) for k in range(1, len(items) + 1)]:
+    # numbered 1, 2, 3 …, or "1." throughout as Markdown's auto-numbering writes it
+    if any(n.isdigit() for n in numbers) and numbers not in ([str(k) for k in range(1, len(items) + 1)], ["1"] * len(items)):
         return None
     options = []
     for k, (_, item) in enumerate(items):
@@ -197,10 +201,11 @@ def _letters(text: str) -> list[str]:
 
 
 def find_key(options: list[tuple[str, str, bool]], after: list[str], question: str, given: str = "",
-             bold: bool = True) -> list[str]:
+             bold: bool | Literal["every"] = True) -> list[str]:
     """The right options' labels: a key stated after the options, a bare label on the first
     line after them, an option named by its text, a key in the question, the key `given` by
-    the document's key block, or (when `bold`) the one option in bold; [] when there is none."""
+    the document's key block, or (when `bold`) the one option in bold; with `bold="every"`
+    (a document that marks its keys in bold) every option in bold; [] when there is none."""
     labels = {label for label, _, _ in options}
     text = "\n".join(after)
 
@@ -226,6 +231,8 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
     if valid(_letters(given)):
         return _letters(given)
     in_bold = [label for label, _, is_bold in options if is_bold]
+    if bold == "every" and 0 < len(in_bold) < len(options):
+        return in_bold
     return in_bold if bold and len(in_bold) == 1 and len(options) > 1 else []
 
 
@@ -337,15 +344,17 @@ def labelled_choices(card: Card, given: str = "") -> Card | None:
     return _choice_card(card, question, stem, options, after, correct)
 
 
-def listed_choices(card: Card, given: str = "") -> Card | None:
+def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card | None:
     """A card whose answer lists unlabelled options after the stem and then states the key
-    (by label, position or text) or sets one option in bold."""
+    (by label, position or text) or sets one option in bold (every option in bold in a
+    document that marks its keys so, `bold_keys`)."""
     split = listed_options(card.answer)
     if split is None:
         return None
     stem, options, after = split
     # one item in bold is a key only where the question asks to choose: notes stress an item too
-    correct = find_key(options, after, "", given, bold=bool(_CHOOSING.search(card.question + "\n".join(stem))))
+    bold = "every" if bold_keys else bool(_CHOOSING.search(card.question + "\n".join(stem)))
+    correct = find_key(options, after, "", given, bold=bold)
     return _choice_card(card, card.question, stem, options, after, correct) if correct else None
 
 
@@ -358,7 +367,9 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
     blanks = blank_marks(question)
     ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
     section = quiz_section(card.section) == "判断题"
-    if not (ends_in_blank or section):
+    # a statement the document's key block judges (`| 2 | True |`) is one to judge
+    keyed = _tf_word(given) in _TRUE_FALSE
+    if not (ends_in_blank or section or keyed):
         return None
     m = _TF_KEY.match(card.answer)
     word = m.group("word") if m else given if _tf_word(given) in _TRUE_FALSE else ""
@@ -366,7 +377,7 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
         return None
     correct = ([] if not word else ["A"] if _tf_word(word) in _AFFIRMATIVE else ["B"])
     rest = card.answer[m.end():] if m else card.answer
-    return replace(card, type="truefalse", choices=list(_TF_CHOICES), correct=correct,
+    return replace(card, type="truefalse", choices=list(_TF_CHOICES[bool(_CJK.search(question))]), correct=correct,
                    answer=_explanation(rest.split("\n")))
 
 
@@ -406,12 +417,14 @@ def cloze_explanation(card: Card) -> str:
     return "" if card.answer.strip() == KEYS_JOINED.join(card.blanks) else card.answer
 
 
-def classify(card: Card, given: str = "") -> Card:
+def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
     """The quiz card a basic card is (choice, true/false, cloze), or the card unchanged.
-    `given` is its key from the document's key block, used when the card states none."""
+    `given` is its key from the document's key block, used when the card states none;
+    `bold_keys` says the document marks its keys by setting options in bold."""
     if card.type != "basic":
         return card
-    for make in (checkbox_choices, lambda c: labelled_choices(c, given), lambda c: listed_choices(c, given),
+    for make in (checkbox_choices, lambda c: labelled_choices(c, given),
+                 lambda c: listed_choices(c, given, bold_keys),
                  lambda c: true_false_statement(c, given), cloze_card):
         made = make(card)
         if made is not None:
@@ -478,13 +491,13 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
 
 _TABLE_NUMBER = re.compile(r"^(?:第\s*+)?(\d{1,3})(?:\s*+题)?$")
 _TABLE_LABEL = re.compile(r"答案|(?i:\b(?:answer|key)s?\b)")
-_TABLE_KEY = re.compile(r"^(?:\*\*)?([A-HＡ-Ｈ]++|[√×✓✗✔✘]|对|错|正确|错误)(?:\*\*)?$")
+_TABLE_KEY = re.compile(r"^(?:\*\*)?([A-HＡ-Ｈ]++|[√×✓✗✔✘]|对|错|正确|错误|(?i:true|false))(?:\*\*)?$")
 
 
 def table_keys(rows: list[list[str]]) -> tuple[dict[int, str], dict[int, str]]:
     """(keys, explanations) by question number of a key table: a column of numbers beside
     a column of keys, and an explanation column if there is one (`| 1 | B | … |` under
-    `| 题号 | 答案 | 解析 |`), or a row of numbers over a row of keys (`| 题号 | 1 | 2 |` /
+    `| 题号 | 答案 | 解析 |`: a column its header names an explanation), or a row of numbers over a row of keys (`| 题号 | 1 | 2 |` /
     `| 答案 | B | A |`); ({}, {}) when the table is anything else, or names no key in its
     header row or first column (a table of numbers and grades inside an answer stays there)."""
     if not rows or not any(_TABLE_LABEL.search(cell) for cell in rows[0] + [r[0] for r in rows if r]):
@@ -492,7 +505,8 @@ def table_keys(rows: list[list[str]]) -> tuple[dict[int, str], dict[int, str]]:
     body = rows[1:]
     if len(body) >= 2 and all(len(r) >= 2 and _TABLE_NUMBER.match(r[0]) and _TABLE_KEY.match(r[1]) for r in body):
         keys = {int(_TABLE_NUMBER.match(r[0]).group(1)): _TABLE_KEY.match(r[1]).group(1) for r in body}
-        why = {int(_TABLE_NUMBER.match(r[0]).group(1)): r[2] for r in body if len(r) > 2 and r[2]}
+        explained = len(rows[0]) > 2 and _EXPLANATION_LABEL.match(rows[0][2] + "：") is not None
+        why = {int(_TABLE_NUMBER.match(r[0]).group(1)): r[2] for r in body if explained and len(r) > 2 and r[2]}
         return keys, why
     for numbers, letters in zip(rows, rows[1:], strict=False):
         numbers, letters = numbers[1:], letters[1:]  # the first cells name the rows
@@ -529,13 +543,29 @@ def block_keys(text: str) -> dict[int, str]:
     return keys
 
 
+_BOLD_KEYED = 3  # questions whose listed options set some in bold, that make bold the document's key mark
+
+
+def _marks_keys_in_bold(cards: list[Card]) -> bool:
+    """Whether a document marks its keys by setting options in bold: several of its
+    questions list options, some but not all of them in bold ("加粗为答案")."""
+    marked = 0
+    for card in cards:
+        split = listed_options(card.answer)
+        if split is not None:
+            bold = sum(is_bold for _, _, is_bold in split[1])
+            marked += 0 < bold < len(split[1])
+    return marked >= _BOLD_KEYED
+
+
 def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
     """`classify` over the cards of one document (its cleaned `lines`): a key block gives
     each numbered question the key (and explanation) it does not state, and leaves the
     answer it stood in."""
+    bold_keys = _marks_keys_in_bold(cards)
     block = key_block(lines)
     if block is None:
-        return [classify(card) for card in cards]
+        return [classify(card, bold_keys=bold_keys) for card in cards]
     text_at = {line.number: line.text for line in lines}
     out = []
     for card in cards:
@@ -548,7 +578,7 @@ def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
         keyed = card
         if number in block.explanations:
             keyed = replace(card, answer=f"{answer}\n\n解析：{block.explanations[number]}".strip())
-        keyed = classify(keyed, block.keys.get(number, ""))
+        keyed = classify(keyed, block.keys.get(number, ""), bold_keys)
         # a key and its explanation belong to a quiz question, not to a step numbered alike
-        out.append(keyed if keyed.type != "basic" else classify(card))
+        out.append(keyed if keyed.type != "basic" else classify(card, bold_keys=bold_keys))
     return out

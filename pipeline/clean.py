@@ -580,11 +580,18 @@ def markdown_escape(state: CleanState) -> None:
             state.rewrite(i, _outside_math(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
 
 
+# a page command alone on its line, left by a document written for LaTeX or Pandoc
+_PAGE_COMMAND = re.compile(r"^\s*+\\(?:newpage|clearpage|pagebreak|cleardoublepage)\s*+$")
+
+
 def latex_layout(state: CleanState) -> None:
-    r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math."""
+    r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math;
+    a page command alone on its line (`\newpage`) is dropped."""
     for i in state.live():
         text = state.lines[i].text
-        if "\\" in text:
+        if _PAGE_COMMAND.match(text):
+            state.drop(i, "latex_layout")
+        elif "\\" in text:
             state.rewrite(i, _LATEX_LAYOUT.sub("", text), "latex_layout")
 
 

@@ -59,9 +59,20 @@ def test_kern_debris_is_removed_inside_math():
     assert kept == ["$$f(z) = z$$"]
 
 
+def test_page_commands_alone_on_a_line_are_dropped_by_name():
+    kept, drops = run("答案见下。\n\\newpage\n在正文里写 \\newpage 会换页。\n```latex\n\\clearpage\n```", "markdown")
+    assert kept == ["答案见下。", "在正文里写 \\newpage 会换页。", "```latex", "\\clearpage", "```"]
+    assert drops == {2: "latex_layout"}
+
+
 def test_stray_bold_marker():
     kept, _ = run("一、卷积层的作用**\n**加粗**保留")
     assert kept == ["一、卷积层的作用", "**加粗**保留"]
+
+
+def test_stars_that_end_a_heading_stay_they_rate_it():
+    kept, _ = run("# 残差连接的好处**\n正文**\n", "markdown")
+    assert kept == ["# 残差连接的好处**", "正文"]
 
 
 def test_advert_and_toc_marker():

@@ -239,14 +239,15 @@ def test_a_build_killed_while_writing_the_page_is_repaired_by_the_next(tmp_path,
 
 
 def test_the_seeds_page_is_written_in_under_a_third_of_a_second(tmp_path, monkeypatch):
+    # CPU time of this process: the tests share the machine's cores, wall time measures the load
     taken = []
     for name in ("collect", "write"):
         stage = getattr(review, name)
 
         def timed(*args, stage=stage):
-            start = time.perf_counter()
+            start = time.process_time()
             result = stage(*args)
-            taken.append(time.perf_counter() - start)
+            taken.append(time.process_time() - start)
             return result
         monkeypatch.setattr(review, name, timed)
     build(Path(__file__).parent.parent / "source", tmp_path / "out", registry_file=str(tmp_path / "ids.yaml"),

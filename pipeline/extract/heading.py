@@ -57,22 +57,32 @@ def _asks(line: Line) -> bool:
     return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
 
 
+# a field line about the item before its stem ("**来源：第 1 章**", "**Type**: true-false")
+_FIELD_LINE = re.compile(r"^\s*+(?:\*\*|__)[^*_\n:：]{1,20}(?:[:：][^*_\n]*+(?:\*\*|__)\s*+$|(?:\*\*|__)\s*+[:：])")
+
+
 def _stem(lines: list[Line], head: Line) -> list[Line]:
-    """The stem under a heading that only numbers its question ("## 第3题"): its plain
-    lines up to the one that asks (a question mark or blanks); [] when there is none."""
+    """The stem under a heading that only numbers its question ("## 第3题", "### Question
+    4"): its plain lines up to the one that asks (a question mark or blanks), the field
+    lines before it left out; else its first paragraph (a statement to judge); [] when
+    there is none."""
     if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
         return []
     stem: list[Line] = []
+    paragraph = 0  # lines of the first paragraph of the stem
     for ln in lines[head.index + 1:head.index + 1 + _STEM_WINDOW]:
         if ln.blank:
+            paragraph = paragraph or len(stem)
             continue
-        if ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold or ln.link_only or len(stem) == _MAX_STEM:
-            return []
+        if _FIELD_LINE.match(ln.text) and not stem:
+            continue
+        if ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.link_only or len(stem) == _MAX_STEM:
+            break
         stem.append(ln)
         text = question_text(ln.text)
         if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)):
             return stem
-    return []
+    return stem[:paragraph or len(stem)]
 
 
 def _question_list(group: list[Line]) -> list[Line]:
