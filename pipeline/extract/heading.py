@@ -20,6 +20,10 @@ _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|ref
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _PLAIN_NUMBERING = {"dot", "dun"}
+# a heading that says the list under it is one of questions ("面试题", "常见问题", "Interview Questions")
+# ("梯度消失问题" names a problem, not a list of questions)
+_QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常见|高频|典型|面试)问题|问题(?:列表|汇总|集锦|合集)|questions|faq|qa)$",
+                              re.I)
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
@@ -121,6 +125,7 @@ def detect(lines: list[Line]) -> list[Mark]:
         highest[key] = max(highest.get(key, 0), number)
         groups.setdefault(key, []).append(ln)
     asks = {ln.index: _asks(ln) for ln in heads}
+    asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
 
     def by_siblings(ln: Line) -> bool:
         group = groups.get((parent[ln.index], ln.heading), [])
@@ -137,10 +142,14 @@ def detect(lines: list[Line]) -> list[Mark]:
         if rated(ln.body) and len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2:
             return True
         # so are siblings numbered 1, 2, 3 … in one run ("### 4. 常见推理框架介绍" among
-        # "### 12. 现有的一些移动端开源框架？") when several of them ask
+        # "### 12. 现有的一些移动端开源框架？") when several of them ask, or when their parent
+        # heading says it holds questions ("### 面试题" over "#### 3. wide and deep")
         # ("### 1. …的背景" … "### 6. …的局限" under a question heading outline its answer)
         listed = _question_list(group) if not asks.get(parent[ln.index], False) else []
-        if ln in listed and sum(asks[g.index] for g in listed) >= 2:
+        # (unless they hold asking headings of their own: then they are its parts, "### 1. 理论篇")
+        declared = (parent[ln.index] >= 0 and bool(_QUESTIONS_TITLE.search(fold(lines[parent[ln.index]].body)))
+                    and not any(g.index in asking_parents for g in listed))
+        if ln in listed and (sum(asks[g.index] for g in listed) >= 2 or declared):
             return True
         return len(group) >= 3 and asking >= 0.6 * len(group)
 
