@@ -240,7 +240,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
     cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry)
-    cards = [place(c, manifest.deck_root) for c in cards]
+    cards = [place(c, manifest.deck_root, manifest.titles) for c in cards]
 
     records = [card_record(c) for c in cards]
     # an output that matches its cards is not written again: the deck keeps its
@@ -264,11 +264,12 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
             pdfs = []
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+                pdfs = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool)
                 outputs.done("study.md")
             if deck_stale:
-                outputs.done("deck.apkg", media=_media_record(
-                    write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)))
+                deck = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
+                                  manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
+                outputs.done("deck.apkg", media=_media_record(deck))
             for name, job in zip(SHEETS, pdfs, strict=True):
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
