@@ -37,7 +37,7 @@ CSS = """
 .card { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
   "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; font-size: 19px; line-height: 1.6;
   text-align: left; color: #1d1d1f; background: #fdfdfd; max-width: 44em; margin: 0 auto;
-  padding: 0 max(16px, 4vw); box-sizing: border-box; overflow-wrap: anywhere; }
+  padding: 0 16px; box-sizing: border-box; overflow-wrap: anywhere; }
 .topic-header { font-size: 12px; color: #8a8a8a; letter-spacing: .04em; margin: .2em 0 .6em;
   padding-bottom: .2em; border-bottom: 1px solid #eee; }
 .question { font-weight: 600; }
