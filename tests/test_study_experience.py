@@ -225,7 +225,7 @@ def page_fills(path) -> list[float]:
         height = float(page.mediabox.height)
         lows: list[float] = []
 
-        def visit(text, cm, tm, _font, _size):
+        def visit(text, cm, tm, _font, _size, lows=lows):
             if text.strip() and not re.fullmatch(r"\s*\d+ / \d+\s*", text):
                 lows.append(cm[5] + tm[5] * cm[3])
         page.extract_text(visitor_text=visit)
