@@ -152,17 +152,19 @@ def test_front_shows_its_topic_and_back_its_sources_by_title(tmp_path, col):
     assert {d.name for d in col.decks.all_names_and_ids()} == {"Default", "面试复习"}
 
 
-def test_a_one_line_span_prints_as_one_number(tmp_path):
-    src = source_folder(tmp_path, {"q.txt": "1. 什么是早停？\n验证集损失不降就停。\n2. 什么是丢弃法？\n随机关掉神经元。\n"
-                                            "3. 什么是数据增强？\n翻转裁剪等变换。\n"})
+def test_a_one_line_span_prints_as_one_number(tmp_path, col):
+    src = source_folder(tmp_path, {"t.md": "## 训练技巧\n\n| 问题 | 答案 |\n| --- | --- |\n| 什么是早停？ | 验证损失不降就停 |\n"
+                                           "| 什么是丢弃法？ | 随机关掉一部分神经元 |\n"})
     data = build_dir(src, tmp_path / "b")
-    assert data["cards"][0]["sources"] == [{"file": "q.txt", "lines": [1, 2]}]
+    early = data["cards"][0]
+    assert early["sources"] == [{"file": "t.md", "lines": [5, 5]}]
+    import_deck(col, tmp_path / "b" / "deck.apkg")
+    _, back = render(col, note_of(col, early["id"]).card_ids()[0])
+    assert '<div class="sources">t.md:5 · ' in back and "5-5" not in back
     study = (tmp_path / "b" / "study.md").read_text(encoding="utf-8")
-    assert "q.txt:1-2" in study
-    from pipeline.model import Card, SourceSpan
-    from pipeline.output import provenance
-    card = Card("问？", "答。", "", [SourceSpan("q.txt", 96, 96), SourceSpan("r.md", 3, 9)], "numbered")
-    assert provenance(card, {"r.md": "另一篇"}) == "q.txt:96; 另一篇:3-9"
+    assert "<sub>t.md:5</sub>" in study and "<sub>t.md:6</sub>" in study
+    text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "b" / "study.pdf")).pages)
+    assert "t.md:5" in text and "5-5" not in text
 
 
 TF_AND_DUPLICATE = {
@@ -197,6 +199,16 @@ def test_inferred_key_and_merged_answers_are_marked_in_the_sheets(tmp_path):
         assert text.index(fold("从而减轻过拟合")) < text.index(fold("另一来源：")) < text.index(fold("平方惩罚项"))
     study = (tmp_path / "b" / "study.md").read_text(encoding="utf-8")
     assert "**答案：A（推断）**" in study and "另一来源：" in study
+
+
+def test_a_key_stated_in_edits_is_no_longer_marked_as_inferred(tmp_path):
+    src = source_folder(tmp_path, TF_AND_DUPLICATE)
+    tf = build_dir(src, tmp_path / "b")["cards"][0]
+    (src / "edits.yaml").write_text(f"{tf['id']}:\n  correct: [A]\n", encoding="utf-8")
+    tf = build_dir(src, tmp_path / "b")["cards"][0]
+    assert tf["correct"] == ["A"] and "notes" not in tf
+    study = (tmp_path / "b" / "study.md").read_text(encoding="utf-8")
+    assert "**答案：A**" in study and "推断" not in study
 
 
 def test_card_css_keeps_a_side_margin(tmp_path, col):
