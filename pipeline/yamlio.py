@@ -25,7 +25,7 @@ FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when prese
 # Caps on what the build reads from the files people (and merges) write, so that a
 # mistaken or hostile file fails at once with its name instead of eating minutes and memory.
 HUMAN_FILE_LIMIT = 4 * 2**20  # sources.yaml, edits.yaml: typed by hand; 4 MB is thousands of full edits
-REGISTRY_LIMIT = 32 * 2**20  # card_ids.yaml grows ~150 bytes a card: room for 200,000 cards
+REGISTRY_LIMIT = 32 * 2**20  # card_ids.yaml grows ~200 bytes a card (with its note time): room for 160,000 cards
 MAX_DEPTH = 32  # nesting of YAML collections: the schemas need 5 levels; deeper input would exhaust the stack
 QUOTE = 80  # characters of a value an error message may quote
 
