@@ -233,7 +233,7 @@ def _question(w: TypstWriter, card: Card, number: int, quiz: bool) -> None:
 def first_words(question: str, size: int = 24) -> str:
     """The opening of a question's first line, at most about `size` characters, cut with
     "…" (never inside a formula): enough to find the question on the sheet."""
-    line = question.strip().split("\n")[0].strip()
+    line = question.strip().split("\n")[0].replace("**", "").strip()  # a cut must not leave a lone "**"
     if len(line) <= size:
         return line
     cut = size
