@@ -328,21 +328,22 @@ def test_yaml_writer_reads_back_whatever_it_wrote(data):
     assert yaml.load(dump(data), Loader=yaml.SafeLoader) == data
 
 
-def test_yaml_writer_is_faster_than_pyyamls_own(tmp_path):
-    card = {"id": "c-abcdef", "type": "basic", "status": "ok", "topic": "优化器", "question": "动量法解决了什么问题？",
-            "choices": [], "correct": [], "answer": "它平滑了梯度方向的来回摆动，\n并加快了在平坦方向上的前进。",
-            "aliases": ["动量有什么用？"], "tags": ["topic::优化器", "source::a.md"], "deck": "面试",
-            "sources": [{"file": "a.md", "lines": [3, 5]}], "layout": "heading", "fingerprint": "0123abcd"}
-    data = {"cards": [dict(card, id=f"c-{n:06d}") for n in range(3000)]}
+def test_yaml_writer_is_faster_than_pyyamls_own():
+    """CPU time, interleaved, best of five: the machine is shared, and wall time under load
+    says more about the neighbours than about the writer."""
+    def card(n: int) -> dict:
+        return {"id": f"c-{n:06d}", "type": "basic", "status": "ok", "topic": f"主题{n % 40}",
+                "question": f"第{n}个问题：动量法为什么能加快收敛？", "choices": [], "correct": [],
+                "answer": f"它平滑了梯度方向的来回摆动（第{n}条），\n并加快了在平坦方向上的前进。\n\n- 要点一\n- 要点二",
+                "aliases": [f"动量有什么用？{n}"], "tags": [f"topic::主题{n % 40}", "source::a.md"], "deck": "面试",
+                "sources": [{"file": "a.md", "lines": [n, n + 3]}], "layout": "heading", "fingerprint": f"{n:08x}"}
+    data = {"cards": [card(n) for n in range(2000)]}
     fast = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    def best(write) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
+    ours, theirs = [], []
+    for _ in range(5):
+        for times, write in ((ours, lambda: dump(data)),
+                             (theirs, lambda: yaml.dump(data, Dumper=fast, allow_unicode=True, sort_keys=False))):
+            started = time.process_time()
             write()
-            times.append(time.perf_counter() - started)
-        return min(times)
-    ours = best(lambda: dump(data))
-    theirs = best(lambda: yaml.dump(data, Dumper=fast, allow_unicode=True, sort_keys=False))
-    assert ours * 1.5 < theirs, (ours, theirs)  # 2x here, 3.5x on the wild corpus's cards
+            times.append(time.process_time() - started)
+    assert min(ours) * 2 < min(theirs), (min(ours), min(theirs))  # 3x here, 3.5x on the wild corpus's cards
