@@ -63,7 +63,7 @@ img { max-width: 100%; }
 .nightMode .sources, .night_mode .sources, .nightMode .other-source, .night_mode .other-source { color: #9a9a9a; }
 """
 # every front opens with its topic, so that "一句话定义？" stands alone
-_HEADER = '<div class="topic-header">{{Topic}}</div>'
+_HEADER = '{{#Topic}}<div class="topic-header">{{Topic}}</div>{{/Topic}}'
 _FOOTER = '<div class="sources">{{Sources}} · {{Id}}</div>'
 
 BASIC_MODEL = genanki.Model(
