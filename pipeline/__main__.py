@@ -250,7 +250,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     cards, edit_notes = edits.apply_edits(cards, wanted, edits_file, registry, {r.doc.name for r in results})
     made = {c.id for c in cards}
     gone = [g for g in gone if g[0] not in made]  # a card made by an edit (edits.yaml `new`) is not gone
-    cards = [place(c, manifest.deck_root) for c in cards]
+    cards = [place(c, manifest.deck_root, manifest.titles) for c in cards]
 
     records = [card_record(c) for c in cards]
     # an output that matches its cards is not written again: the deck keeps its
@@ -274,11 +274,12 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
             pdfs = []
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+                pdfs = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool)
                 outputs.done("study.md")
             if deck_stale:
-                outputs.done("deck.apkg", media=_media_record(
-                    write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)))
+                deck = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
+                                  manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
+                outputs.done("deck.apkg", media=_media_record(deck))
             for name, job in zip(SHEETS, pdfs, strict=True):
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))

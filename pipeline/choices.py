@@ -27,6 +27,9 @@ from .blocks import table_rows
 from .model import Card, Choice, SourceLine
 from .text import blank_marks, ends_with_question_mark, fold, quiz_section, zh_number
 
+# the note on a card whose key was inferred (a true/false explanation that plainly affirms
+# or denies): the deck and the sheets mark such a key
+INFERRED_KEY = "answer key inferred from the explanation, not stated in the source"
 _L = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _OPTION_AT = re.compile(rf"(?:^|(?<=\s))(?:[(（]\s*([{_L}])\s*[)）]|([{_L}])\s*[.．、:：)）])\s*")
@@ -311,7 +314,7 @@ def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[s
     if not correct and true_false:
         correct = implied_true_false(options, explanation)
         if correct:
-            notes.append("answer key inferred from the explanation, not stated in the source")
+            notes.append(INFERRED_KEY)
     stem_text = "\n".join(stem).strip()
     return replace(card, type="truefalse" if true_false else "choice",
                    question=question + ("\n\n" + stem_text if stem_text else ""),

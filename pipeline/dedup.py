@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
-from .model import Card
+from .model import OTHER_SOURCE, Card
 from .text import fold, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
@@ -146,14 +146,15 @@ def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]
 
 
 def combine(kept: Card, other: Card) -> Card:
-    """One card from two: every phrasing, every distinct answer, every source."""
+    """One card from two: every phrasing, every distinct answer (the other after an
+    OTHER_SOURCE label), every source."""
     aliases = list(kept.aliases)
     for q in [other.question, *other.aliases]:
         if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
             aliases.append(q)
     answer = kept.answer
     if other.answer.strip() and fold(other.answer) not in fold(answer):
-        answer = f"{answer}\n\n---\n\n{other.answer}" if answer.strip() else other.answer
+        answer = f"{answer}\n\n{OTHER_SOURCE}\n\n{other.answer}" if answer.strip() else other.answer
     return replace(kept, aliases=aliases, answer=answer, sources=kept.sources + other.sources,
                    alias_ids=kept.alias_ids + [i for i in [other.id, *other.alias_ids] if i])
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from .choices import INFERRED_KEY
 from .dedup import combine
 from .ids import Registry
 from .model import Card, Choice, PipelineError, SourceSpan, shorten
@@ -91,6 +92,8 @@ def _patched(card: Card, edit: dict) -> Card:
         fields["type"] = card.type if card.type != "basic" else "choice"
     if "blanks" in edit:  # the keys of a sentence with blanks: a cloze card
         fields["type"] = "cloze"
+    if "correct" in edit:  # a person stated the key: it is no longer the build's guess
+        fields["notes"] = [n for n in card.notes if n != INFERRED_KEY]
     patched = replace(card, **fields)
     patched = assess(replace(patched, status="ok"))
     if "status" in edit:

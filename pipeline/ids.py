@@ -11,7 +11,12 @@ question. Ids not seen in a build stay in the registry, marked with their last q
 
 A registry that gives one question to two ids, or names an id twice, is refused: the
 build would give one of those ids to another card and overwrite its Anki note. A missing
-registry is rebuilt from the last build's cards, so that reworded cards keep their ids."""
+registry is rebuilt from the last build's cards, so that reworded cards keep their ids.
+
+Each id also keeps the fingerprint of its Anki note's content and the time that content
+last changed (`note_time`): the deck gives a note that time as its modification time, so
+that Anki, which updates a note only from a newer one, leaves unchanged notes (and what
+the user wrote in them) alone."""
 from __future__ import annotations
 
 import base64
@@ -47,6 +52,8 @@ REGISTRY_SCHEMA = {
                     "alias_of": {"type": "string"},
                     "split_of": {"type": "string"},  # a piece of that card, made by a split in edits.yaml
                     "seen": {"type": "boolean"},
+                    "content": {"type": "string"},  # fingerprint of the Anki note's fields and tags
+                    "modified": {"type": "integer", "minimum": 0},  # when that content first appeared (Unix s)
                 },
             },
         },
@@ -192,6 +199,17 @@ class Registry:
         fields = REGISTRY_SCHEMA["properties"]["ids"]["additionalProperties"]["properties"]
         ids = {card_id: {k: entry[k] for k in fields if k in entry} for card_id, entry in sorted(self.ids.items())}
         write_atomic(path, header + dump({"ids": ids}))
+
+    def note_time(self, card_id: str, content: str, now: float) -> int:
+        """The modification time of the note of `card_id` whose content has the fingerprint
+        `content`: the time recorded with that fingerprint, else `now` (recorded with it).
+        Whole seconds, as Anki compares them. An id the registry does not hold gets `now`."""
+        entry = self.ids.get(card_id)
+        if entry is None:
+            return int(now)
+        if entry.get("content") != content or "modified" not in entry:
+            entry["content"], entry["modified"] = content, int(now)
+        return entry["modified"]
 
     def piece_id(self, parent: str, piece: Card, in_use: set[str]) -> str:
         """The id of `piece`, a card split from card `parent` by an edit, registered: the id

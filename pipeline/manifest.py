@@ -10,7 +10,6 @@ from .model import PipelineError, shorten
 from .yamlio import line_of, load
 
 MANIFEST = "sources.yaml"
-DEFAULT_ROOT = "深度学习面试"
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -37,8 +36,8 @@ SCHEMA = {
 
 @dataclass
 class Manifest:
-    deck_root: str = DEFAULT_ROOT
-    titles: dict[str, str] = field(default_factory=dict)
+    deck_root: str  # the deck's name: `deck_root` in sources.yaml, else the source folder's name
+    titles: dict[str, str] = field(default_factory=dict)  # file -> title given in sources.yaml
     layouts: dict[str, str] = field(default_factory=dict)  # file -> detector that must read it
 
 
@@ -50,18 +49,21 @@ def _is_file(path: Path) -> bool:
 
 
 def read_manifest(source_dir: Path) -> Manifest:
-    """The manifest of `source_dir` (defaults when it has none); PipelineError with file
-    and line for bad YAML, a schema violation or a document that does not exist."""
+    """The manifest of `source_dir` (defaults when it has none: the deck is named after the
+    folder); PipelineError with file and line for bad YAML, a schema violation or a
+    document that does not exist."""
     path = source_dir / MANIFEST
+    folder = source_dir.resolve().name or "deck"  # "/" has no name
     if not path.exists():
-        return Manifest()
+        return Manifest(folder)
     data = load(path, SCHEMA, shown=str(path)) or {}
-    manifest = Manifest(data.get("deck_root", DEFAULT_ROOT))
+    manifest = Manifest(data.get("deck_root", folder))
     for k, doc in enumerate(data.get("documents") or []):
         if not _is_file(source_dir / doc["file"]):
             raise PipelineError(str(path), f"documents/{k}/file: no such file in {source_dir}: {shorten(doc['file'])}",
                                 line_of(path, ["documents", k, "file"]))
-        manifest.titles[doc["file"]] = doc.get("title") or Path(doc["file"]).stem
+        if doc.get("title"):
+            manifest.titles[doc["file"]] = doc["title"]
         if doc.get("layout"):
             manifest.layouts[doc["file"]] = doc["layout"]
     return manifest

@@ -135,6 +135,15 @@ class SourceResult:
     cards: list[Card]
 
 
+# The keys of a card in cards.yaml, in the order they are written: what the card asks and
+# answers first, then where it goes, then where it came from. OPTIONAL_KEYS are left out
+# when empty; the others are always written.
+CARD_KEYS = ("id", "type", "status", "topic", "question", "choices", "correct", "blanks", "answer", "notes",
+             "aliases", "alias_ids", "tags", "deck", "sources", "layout", "fingerprint")
+OPTIONAL_KEYS = frozenset({"blanks", "notes", "alias_ids"})
+# the label that separates the answers of merged duplicates (dedup), shown as a divider
+OTHER_SOURCE = "另一来源："
+
 CARD_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",

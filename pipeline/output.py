@@ -1,4 +1,5 @@
-"""build/cards.yaml: every card with its deck, tags and provenance, in source order."""
+"""build/cards.yaml: every card with its deck, tags and provenance, in source order; the
+order cards are studied in (deck and sheets) and how their provenance reads."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import PIPELINE_VERSION, Card
+from .model import CARD_KEYS, OPTIONAL_KEYS, PIPELINE_VERSION, Card
 from .yamlio import FastLoader, dump
 
 _TAG_UNSAFE = re.compile(r"[\s\"'`]+")
@@ -18,45 +19,75 @@ def tag(text: str) -> str:
     return _TAG_UNSAFE.sub("_", text.strip()).strip("_:") or "untitled"
 
 
-def place(card: Card, deck_root: str) -> Card:
-    """Deck path and hierarchical tags from the card's topic and sources."""
-    topic = card.topic.replace("::", "：").strip() or "未分类"
-    sources = dict.fromkeys(Path(s.file).stem for s in card.sources)
+UNSORTED = "未分类"  # the topic of a card that has none
+
+
+def document_title(file: str, titles: dict[str, str]) -> str:
+    """How a person names a source: its title in sources.yaml, else its file name."""
+    return titles.get(file) or file
+
+
+def provenance(card: Card, titles: dict[str, str]) -> str:
+    """The card's sources as a person reads them: `title:96` for one line, `title:96-120`
+    for a span, joined by "; " (`titles` maps file names to sources.yaml titles)."""
+    return "; ".join(f"{document_title(s.file, titles)}:{s.first}" + (f"-{s.last}" if s.last != s.first else "")
+                     for s in card.sources)
+
+
+def place(card: Card, deck_root: str, titles: dict[str, str]) -> Card:
+    """The card's deck (the root deck: one deck, so that Anki's new-card queue follows the
+    study order, see study_order) and hierarchical tags from its topic and its documents'
+    titles (`titles`, file name -> title; the file name when it has none)."""
+    topic = card.topic.replace("::", "：").strip() or UNSORTED
+    sources = dict.fromkeys(document_title(s.file, titles) for s in card.sources)
     tags = [f"topic::{tag(topic)}", *(f"source::{tag(s)}" for s in sources)]
     tags += [t for t in card.tags if not t.startswith(("topic::", "source::")) and t not in tags]  # from edits
-    return replace(card, deck=f"{deck_root}::{topic}", tags=tags)
+    return replace(card, deck=deck_root, tags=tags)
+
+
+def by_topic(cards: list[Card]) -> dict[str, list[Card]]:
+    """Cards grouped by topic: topics in the order they first appear, each topic's cards in
+    source order. The sheets print this order and the deck's new cards come in it."""
+    groups: dict[str, list[Card]] = {}
+    for card in cards:
+        groups.setdefault(card.topic or UNSORTED, []).append(card)
+    return groups
+
+
+def study_order(cards: list[Card]) -> list[Card]:
+    """`cards` in the order of by_topic, flat."""
+    return [card for group in by_topic(cards).values() for card in group]
 
 
 def card_record(card: Card) -> dict:
+    """A card as cards.yaml writes it: keys in CARD_KEYS order (what a reviewer reads first
+    comes first, bookkeeping last), the optional ones only when they hold something."""
     record = {
         "id": card.id,
         "type": card.type,
         "status": card.status,
+        "topic": card.topic,
         "question": card.question,
-        "answer": card.answer,
         "choices": [{"label": c.label, "text": c.text} for c in card.choices],
         "correct": list(card.correct),
-        "topic": card.topic,
-        "tags": list(card.tags),
+        "blanks": list(card.blanks),
+        "answer": card.answer,
+        "notes": list(card.notes),
         "aliases": list(card.aliases),
-        "sources": [{"file": s.file, "lines": [s.first, s.last]} for s in card.sources],
+        "alias_ids": list(card.alias_ids),
+        "tags": list(card.tags),
         "deck": card.deck,
+        "sources": [{"file": s.file, "lines": [s.first, s.last]} for s in card.sources],
         "layout": card.layout,
         "fingerprint": card.fingerprint,
     }
-    if card.blanks:
-        record["blanks"] = list(card.blanks)
-    if card.alias_ids:
-        record["alias_ids"] = list(card.alias_ids)
-    if card.notes:
-        record["notes"] = list(card.notes)
-    return record
+    return {key: record[key] for key in CARD_KEYS if key not in OPTIONAL_KEYS or record[key]}
 
 
 def cards_yaml(records: list[dict], deck_root: str, generated: str) -> str:
+    """The text of cards.yaml (yamlio.dump: multi-line text in block style)."""
     return dump({"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
                  "cards": records})
-
 
 
 def read_cards(path: Path) -> list[dict] | None:

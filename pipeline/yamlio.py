@@ -1,11 +1,12 @@
 """YAML in and out: loading that names the file and line of every problem (syntax,
 duplicate keys, unknown keys, wrong types, anchors and aliases, too deep, too large), and
-writing that is atomic and never uses anchors."""
+writing that is atomic, readable in a diff (multi-line text in block style `|`, no folded
+lines) and never uses anchors."""
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import jsonschema
 import yaml
 from yaml.composer import Composer, ComposerError
 from yaml.constructor import SafeConstructor
+from yaml.events import (DocumentEndEvent, DocumentStartEvent, Event, MappingEndEvent, MappingStartEvent,
+                         ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
 
 from .model import PipelineError, shorten
 
@@ -22,18 +25,12 @@ FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when prese
 # Caps on what the build reads from the files people (and merges) write, so that a
 # mistaken or hostile file fails at once with its name instead of eating minutes and memory.
 HUMAN_FILE_LIMIT = 4 * 2**20  # sources.yaml, edits.yaml: typed by hand; 4 MB is thousands of full edits
-REGISTRY_LIMIT = 32 * 2**20  # card_ids.yaml grows ~150 bytes a card: room for 200,000 cards
+REGISTRY_LIMIT = 32 * 2**20  # card_ids.yaml grows ~200 bytes a card (with its note time): room for 160,000 cards
 MAX_DEPTH = 32  # nesting of YAML collections: the schemas need 5 levels; deeper input would exhaust the stack
 QUOTE = 80  # characters of a value an error message may quote
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    """Never writes anchors and aliases: the files the build writes are read back by _Loader."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
+_Emitter = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
 class _Refused(ComposerError):
     """A YAML feature the human files may not use."""
 
@@ -166,9 +163,63 @@ def line_of(path: Path, keys: list) -> int | None:
     return line_in(path.read_text(encoding="utf-8"), keys)
 
 
+_STR = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN: dict[str, bool] = {}  # short strings (keys, kinds, labels) recur thousands of times
+_UNFOLDED = 2**30  # a line width no text reaches: a long line stays one line, so a diff shows one change
+
+
+def _plain(text: str) -> bool:
+    """Whether `text` written without quotes reads back as this string (not `true`, `12`, `null` …)."""
+    plain = _PLAIN.get(text)
+    if plain is None:
+        plain = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR
+        if len(text) < 40:
+            _PLAIN[text] = plain
+    return plain
+
+
+def _events(data: Any) -> Iterator[Event]:
+    """The YAML events of `data` (str, int, bool, None, lists and str-keyed dicts): text
+    with line breaks in block style (libyaml falls back to quotes where a block cannot
+    hold it exactly, such as a space before a line break), lists of numbers on one line."""
+    if isinstance(data, str):
+        if "\n" in data:
+            yield ScalarEvent(None, None, (False, True), data, style="|")
+        else:
+            yield ScalarEvent(None, None, (_plain(data), True), data)
+    elif isinstance(data, dict):
+        yield MappingStartEvent(None, None, True)
+        for key, value in data.items():
+            yield from _events(key)
+            yield from _events(value)
+        yield MappingEndEvent()
+    elif isinstance(data, list | tuple):
+        flow = not data or all(isinstance(v, int) for v in data)
+        yield SequenceStartEvent(None, None, True, flow_style=flow)
+        for value in data:
+            yield from _events(value)
+        yield SequenceEndEvent()
+    elif isinstance(data, bool) or data is None:
+        yield ScalarEvent(None, None, (True, False), {True: "true", False: "false", None: "null"}[data])
+    elif isinstance(data, int):
+        yield ScalarEvent(None, None, (True, False), str(data))
+    else:
+        raise TypeError(f"cannot write {type(data).__name__} as YAML")
+
+
 def dump(data: Any) -> str:
-    """YAML text for `data`, keys in their order, Unicode as is, never anchors and aliases."""
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    """YAML text for `data` (str, int, bool, None, lists, str-keyed dicts), keys in their
+    order, Unicode as is, multi-line text in block style, never anchors and aliases.
+    Events go straight to libyaml's emitter: PyYAML's representer and resolver, which
+    build and inspect a node per value, took 4x as long on a large cards.yaml."""
+    def stream() -> Iterator[Event]:
+        yield StreamStartEvent()
+        yield DocumentStartEvent(explicit=False)
+        yield from _events(data)
+        yield DocumentEndEvent(explicit=False)
+        yield StreamEndEvent()
+    return yaml.emit(stream(), Dumper=_Emitter, allow_unicode=True, width=_UNFOLDED)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

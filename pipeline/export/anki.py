@@ -1,10 +1,17 @@
 """build/deck.apkg with genanki: fixed note types (question, choice, cloze), GUIDs from card
-ids, subdecks per topic.
+ids, one deck with the cards in study order.
 
 The note types' ids and field lists are frozen: changing them makes Anki copy the note
-type on import. GUIDs come from the stable card id, never from the text, so a rebuilt
-deck updates the user's notes in place; notes carry the build time as their modification
-time, because Anki applies an update only when the package's note is newer."""
+type on import (their templates and CSS may change: Anki takes them from a newer note
+type). GUIDs come from the stable card id, never from the text, so a rebuilt deck updates
+the user's notes in place. Anki applies an update only when the package's note is newer
+than the collection's, so a note carries the time its own content last changed (kept in
+the registry, `Registry.note_time`): an unchanged card leaves the user's note, and any
+edit made to it in Anki, alone; a changed card replaces it.
+
+The cards go into one deck, due in the study sheets' order (`output.study_order`): Anki
+gathers new cards deck by deck in the order of the decks' names, so subdecks per topic
+would bring the first document's cards last. Topics are hierarchical tags."""
 from __future__ import annotations
 
 import hashlib
@@ -13,28 +20,36 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from ..choices import cloze_explanation
-from ..model import Card, PipelineError
+from ..choices import INFERRED_KEY, cloze_explanation
+from ..model import OTHER_SOURCE, Card, PipelineError
+from ..output import provenance, study_order
 from ..render import Media, to_html, to_inline_html
 from ..text import blank_marks
 
 CSS = """
 .card { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
   "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; font-size: 19px; line-height: 1.6;
-  text-align: left; color: #1d1d1f; background: #fdfdfd; max-width: 44em; margin: 0 auto; }
+  text-align: left; color: #1d1d1f; background: #fdfdfd; max-width: 44em; margin: 0 auto;
+  padding: 0 16px; box-sizing: border-box; overflow-wrap: anywhere; }
+.topic-header { font-size: 12px; color: #8a8a8a; letter-spacing: .04em; margin: .2em 0 .6em;
+  padding-bottom: .2em; border-bottom: 1px solid #eee; }
 .question { font-weight: 600; }
 .choices { list-style: none; padding-left: 0; }
 .choices li { margin: .3em 0; padding: .2em .5em; border-radius: 4px; }
 .choices li.correct { background: #d8f5d0; font-weight: 600; }
 .label { font-weight: 700; margin-right: .4em; }
+.inferred { font-weight: 400; font-size: 14px; color: #b26a00; margin-left: .3em; }
 .cloze { font-weight: 700; color: #1565c0; }
-.sources, .topic { font-size: 12px; color: #777; margin-top: 1.2em; }
+.other-source { font-size: 12px; color: #777; margin: 1em 0 .4em; padding-top: .3em;
+  border-top: 1px dashed #bbb; }
+.sources { font-size: 12px; color: #777; margin-top: 1.2em; }
 code, pre { font-family: "JetBrains Mono", "DejaVu Sans Mono", monospace; font-size: 15px; }
 pre { background: #f3f3f3; padding: .6em; overflow-x: auto; border-radius: 4px; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .2em .5em; }
@@ -43,16 +58,20 @@ img { max-width: 100%; }
 .nightMode pre, .night_mode pre { background: #2b2b2b; }
 .nightMode .choices li.correct, .night_mode .choices li.correct { background: #2f5a2a; }
 .nightMode .cloze, .night_mode .cloze { color: #7cb8ff; }
-.nightMode .sources, .night_mode .sources, .nightMode .topic, .night_mode .topic { color: #9a9a9a; }
+.nightMode .inferred, .night_mode .inferred { color: #e0a040; }
+.nightMode .topic-header, .night_mode .topic-header { color: #9a9a9a; border-bottom-color: #333; }
+.nightMode .sources, .night_mode .sources, .nightMode .other-source, .night_mode .other-source { color: #9a9a9a; }
 """
-_FOOTER = '<div class="topic">{{Topic}}</div><div class="sources">{{Sources}} · {{Id}}</div>'
+# every front opens with its topic, so that "一句话定义？" stands alone
+_HEADER = '{{#Topic}}<div class="topic-header">{{Topic}}</div>{{/Topic}}'
+_FOOTER = '<div class="sources">{{Sources}} · {{Id}}</div>'
 
 BASIC_MODEL = genanki.Model(
     1736207441, "Deck pipeline: question",
     fields=[{"name": n} for n in ("Question", "Answer", "Aliases", "Topic", "Sources", "Id")],
     templates=[{
         "name": "Card 1",
-        "qfmt": '<div class="question">{{Question}}</div>',
+        "qfmt": _HEADER + '<div class="question">{{Question}}</div>',
         "afmt": '{{FrontSide}}<hr id="answer"><div class="answer">{{Answer}}</div>'
                 '{{#Aliases}}<div class="sources">也问作：{{Aliases}}</div>{{/Aliases}}' + _FOOTER,
     }],
@@ -64,8 +83,8 @@ CHOICE_MODEL = genanki.Model(
                                   "Topic", "Sources", "Id")],
     templates=[{
         "name": "Card 1",
-        "qfmt": '<div class="question">{{Question}}</div>{{Choices}}',
-        "afmt": '<div class="question">{{Question}}</div>{{ChoicesMarked}}<hr id="answer">'
+        "qfmt": _HEADER + '<div class="question">{{Question}}</div>{{Choices}}',
+        "afmt": _HEADER + '<div class="question">{{Question}}</div>{{ChoicesMarked}}<hr id="answer">'
                 '<div class="answer"><b>答案：{{Correct}}</b>{{#Explanation}}<br>{{Explanation}}{{/Explanation}}</div>'
                 + _FOOTER,
     }],
@@ -77,11 +96,14 @@ CLOZE_MODEL = genanki.Model(
     fields=[{"name": n} for n in ("Text", "Extra", "Topic", "Sources", "Id")],
     templates=[{
         "name": "Cloze",
-        "qfmt": '<div class="question">{{cloze:Text}}</div>',
-        "afmt": '<div class="question">{{cloze:Text}}</div>'
+        "qfmt": _HEADER + '<div class="question">{{cloze:Text}}</div>',
+        "afmt": _HEADER + '<div class="question">{{cloze:Text}}</div>'
                 '<hr id="answer">{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}' + _FOOTER,
     }],
     css=CSS, model_type=genanki.Model.CLOZE, sort_field_index=0)
+# the Correct field of a card whose key the build inferred: "答案：A（推断）"
+INFERRED_MARK = '<span class="inferred">（推断）</span>'
+_OTHER_SOURCE_HTML = f'<div class="other-source">{OTHER_SOURCE}</div>'
 _BLANK_TOKEN = "CLOZEBLANK{}END"  # stands for a blank while the question goes through Markdown
 _BLANK_BACK = re.compile(r"CLOZEBLANK(\d+)END")
 
@@ -117,25 +139,40 @@ def _cloze_text(card: Card, media: Media) -> str:
     return _BLANK_BACK.sub(deletion, text)
 
 
-def _sources_text(card: Card) -> str:
-    return html.escape("; ".join(f"{s.file}:{s.first}-{s.last}" for s in card.sources))
+def _answer_html(answer: str, media: Media) -> str:
+    """The answer as HTML; the answers of merged duplicates apart, under a labelled divider."""
+    return _OTHER_SOURCE_HTML.join(to_html(part, media) for part in answer.split(f"\n\n{OTHER_SOURCE}\n\n"))
 
 
-def note_for(card: Card, media: Media, due: int) -> genanki.Note:
-    common = dict(guid=genanki.guid_for(card.id), tags=card.tags, due=due)
+class TimedNote(genanki.Note):
+    """A note with its own modification time (genanki gives every note the package's)."""
+
+    def __init__(self, modified: float, **kwargs: object):
+        super().__init__(**kwargs)
+        self.modified = modified
+
+
+def note_fields(card: Card, media: Media, titles: dict[str, str]) -> tuple[genanki.Model, list[str]]:
+    """The note type and the fields of `card`'s note (`titles`: file name -> document title)."""
     topic = html.escape(card.topic)
+    sources = html.escape(provenance(card, titles))
     if card.type == "basic":
         aliases = "<br>".join(html.escape(a) for a in card.aliases)
-        return genanki.Note(model=BASIC_MODEL, fields=[to_html(card.question, media), to_html(card.answer, media),
-                                                       aliases, topic, _sources_text(card), card.id], **common)
+        return BASIC_MODEL, [to_html(card.question, media), _answer_html(card.answer, media), aliases, topic,
+                             sources, card.id]
     if card.type == "cloze":
-        return genanki.Note(model=CLOZE_MODEL, fields=[_cloze_text(card, media),
-                                                       to_html(cloze_explanation(card), media),
-                                                       topic, _sources_text(card), card.id], **common)
-    correct = "、".join(card.correct)
-    return genanki.Note(model=CHOICE_MODEL, fields=[
-        to_html(card.question, media), _choices_html(card, False, media), _choices_html(card, True, media), correct,
-        to_html(card.answer, media), topic, _sources_text(card), card.id], **common)
+        return CLOZE_MODEL, [_cloze_text(card, media), _answer_html(cloze_explanation(card), media), topic,
+                             sources, card.id]
+    correct = "、".join(card.correct) + (INFERRED_MARK if INFERRED_KEY in card.notes else "")
+    return CHOICE_MODEL, [to_html(card.question, media), _choices_html(card, False, media),
+                          _choices_html(card, True, media), correct, _answer_html(card.answer, media), topic,
+                          sources, card.id]
+
+
+def content_fingerprint(model: genanki.Model, fields: list[str], tags: list[str]) -> str:
+    """What a note shows and is filed under: its note type, fields and tags."""
+    data = json.dumps([model.model_id, fields, tags], ensure_ascii=False)
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()
 
 
 class OnePassPackage(genanki.Package):
@@ -158,18 +195,27 @@ class OnePassPackage(genanki.Package):
         cursor.execute("UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(models)))
         for deck in self.decks:
             for note in deck.notes:
-                note.write_to_db(cursor, timestamp, deck.deck_id, id_gen)
+                # a note's own time (TimedNote), so that Anki leaves unchanged notes alone
+                note.write_to_db(cursor, getattr(note, "modified", timestamp), deck.deck_id, id_gen)
 
 
-def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float) -> Media:
-    """Write the deck of `ok` cards; return the media it bundled, linked or missed."""
+def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float,
+               titles: dict[str, str] | None = None,
+               note_time: Callable[[str, str], float] | None = None) -> Media:
+    """Write the deck of `ok` cards, due in study order; return the media it bundled, linked
+    or missed. `titles` maps file names to document titles for the sources line;
+    `note_time(card id, content fingerprint)` gives a note's modification time (default:
+    `timestamp`, the build's). Raises PipelineError naming `path` when it cannot be written."""
     media = Media(source_dir)
     decks: dict[str, genanki.Deck] = {}
-    for due, card in enumerate(c for c in cards if c.status == "ok"):
+    for due, card in enumerate(study_order([c for c in cards if c.status == "ok"])):
         deck = decks.get(card.deck)
         if deck is None:
             deck = decks[card.deck] = genanki.Deck(stable_id(card.deck), card.deck)
-        deck.add_note(note_for(card, media, due))
+        model, fields = note_fields(card, media, titles or {})
+        modified = note_time(card.id, content_fingerprint(model, fields, card.tags)) if note_time else timestamp
+        deck.add_note(TimedNote(modified, model=model, fields=fields, guid=genanki.guid_for(card.id),
+                                tags=card.tags, due=due))
     if not decks:
         decks[deck_root] = genanki.Deck(stable_id(deck_root), deck_root)
     package = OnePassPackage(list(decks.values()), media_files=[str(p) for p in media.files.values()])

@@ -19,12 +19,14 @@ from pathlib import Path
 import tex2typst
 import typst
 
-from ..choices import KEYS_JOINED, cloze_explanation
+from ..choices import INFERRED_KEY, KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
-from ..model import Card
+from ..model import OTHER_SOURCE, Card
+from ..output import by_topic, provenance, study_order
 from ..yamlio import write_atomic
 
 FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans")
+INFERRED = "（推断）"  # after a key the build inferred from the explanation
 _INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\[\]]*+)\]\((?P<url>[^)\s\[]++)\)"
                      r"|<(?P<auto>https?://[^<>\s]++)>)")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-\"'])")
@@ -175,67 +177,103 @@ class TypstWriter:
 
 
 def _preamble(title: str, subtitle: str) -> list[str]:
+    """Page setup and the title page: title, counts and the contents in two columns, with
+    the cards running on below them (a page of its own for each would be mostly empty)."""
     fonts = ", ".join(_string(f) for f in FONTS)
     return [
         f"#set document(title: {_string(title)})",
         f"#set text(font: ({fonts}), size: 10.5pt, lang: \"zh\")",
-        "#set page(paper: \"a4\", margin: (x: 2cm, y: 2.2cm), numbering: \"1 / 1\")",
-        "#set par(justify: false, leading: 0.75em)",
-        "#show heading.where(level: 1): it => { pagebreak(weak: true); it }",
+        "#set page(paper: \"a4\", margin: (x: 2cm, y: 2cm), numbering: \"1 / 1\")",
+        "#set par(justify: false, leading: 0.7em)",
+        # topics run on: a rule above each instead of a new page; sticky keeps it with its first card
+        "#show heading.where(level: 1): it => block(width: 100%, above: 1.4em, below: 0.8em, sticky: true,"
+        " stroke: (bottom: 0.6pt + gray), inset: (bottom: 3pt), text(size: 14pt, it.body))",
+        "#show heading.where(level: 2): set text(size: 11pt)",
+        "#show heading.where(level: 2): set block(above: 1.1em, below: 0.55em)",
         "#show raw: set text(font: (\"DejaVu Sans Mono\", \"Noto Sans CJK SC\"), size: 9pt)",
-        "#align(center + horizon)[",
-        f"  #text(size: 26pt, weight: \"bold\")[{escape(title)}]",
+        "#align(center)[",
+        f"  #text(size: 22pt, weight: \"bold\")[{escape(title)}]",
         "",
-        f"  #text(size: 12pt)[{escape(subtitle)}]",
+        f"  #text(size: 11pt)[{escape(subtitle)}]",
         "]",
-        "#pagebreak()",
-        "#outline(title: [目录], depth: 1)",
+        "#columns(2, gutter: 1.2em)[#outline(title: [目录], depth: 1)]",
         "",
     ]
 
 
-def _by_topic(cards: list[Card]) -> dict[str, list[Card]]:
-    groups: dict[str, list[Card]] = {}
-    for card in cards:
-        groups.setdefault(card.topic or "未分类", []).append(card)
-    return groups
+# a question (with its options) shorter than this is kept on one page; a longer one may
+# break, since Typst cannot place an unbreakable block taller than the page
+_KEEP_WHOLE = 1200  # characters
+_ANSWER_LINES = 3  # ruled lines to write on under a quiz question without options
+_OTHER_SOURCE_RULE = ("#block(width: 100%, above: 0.7em, below: 0.5em, inset: (top: 3pt), "
+                      "stroke: (top: (paint: gray, thickness: 0.4pt, dash: \"dashed\")))"
+                      f"[#text(size: 8pt, fill: gray)[{OTHER_SOURCE}]]")
 
 
-def _sources(card: Card) -> str:
-    return "; ".join(f"{s.file}:{s.first}-{s.last}" for s in card.sources)
+def _question(w: TypstWriter, card: Card, number: int, quiz: bool) -> None:
+    """The card's question, numbered, with its options; kept on one page when it fits. In the
+    quiz, space to write: a line for the key, ruled lines for an open question."""
+    first, _, rest = card.question.partition("\n")
+    whole = len(card.question) + sum(len(c.text) for c in card.choices) < _KEEP_WHOLE and "```" not in card.question
+    if whole:
+        w.raw("#block(breakable: false, width: 100%)[")
+    w.raw(f"== {number}. " + w.inline(first).replace("\n", " "))
+    if rest.strip():
+        w.block(rest.strip())
+    for choice in card.choices:
+        w.raw(f"- *{choice.label}.* " + w.inline(choice.text).replace("\n", " "))
+    if quiz and card.choices:
+        w.raw("#v(0.3em) 答：#box(width: 5em, height: 0.9em, stroke: (bottom: 0.4pt + gray))")
+    elif quiz and card.type == "basic":
+        w.raw(f"#for _ in range({_ANSWER_LINES}) {{ v(1.5em); line(length: 100%, stroke: 0.3pt + luma(170)) }}")
+    if whole:
+        w.raw("]")
+
+
+def first_words(question: str, size: int = 24) -> str:
+    """The opening of a question's first line, at most about `size` characters, cut with
+    "…" (never inside a formula): enough to find the question on the sheet."""
+    line = question.strip().split("\n")[0].replace("**", "").strip()  # a cut must not leave a lone "**"
+    if len(line) <= size:
+        return line
+    cut = size
+    for m in MATH.finditer(line):
+        if m.start() < cut < m.end():
+            cut = m.start() if m.start() > size // 2 else m.end()
+    return line[:cut].rstrip() + "…"
 
 
 def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str],
-                   plain: set[str]) -> TypstWriter:
+                   plain: set[str], titles: dict[str, str] | None = None) -> TypstWriter:
+    """The Typst source of the study sheet (each card with its answer and sources) or of
+    the quiz (questions with room to write, then an answer key citing each question by
+    number and first words), cards numbered in study order (output.by_topic)."""
     w = TypstWriter(fallback, plain)
     kind = "自测卷" if quiz else "复习讲义"
-    counts = f"{date} · {len(cards)} 张卡片 · {len(_by_topic(cards))} 个主题 · {kind}"
+    groups = by_topic(cards)
+    counts = f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题 · {kind}"
     for line in _preamble(title, counts):
         w.raw(line)
     number = 0
-    for topic, group in _by_topic(cards).items():
+    for topic, group in groups.items():
         w.raw(f"= {escape(topic)}")
         w.raw("")
         for card in group:
             number += 1
             w.card = card.id
-            w.raw(f"== {number}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
-            rest = "\n".join(card.question.split("\n")[1:]).strip()
-            if rest:
-                w.block(rest)
-            for choice in card.choices:
-                w.raw(f"- *{choice.label}.* " + w.inline(choice.text).replace("\n", " "))
+            _question(w, card, number, quiz)
             if not quiz:
                 _answer(w, card)
-                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(_sources(card))}]")
+                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(provenance(card, titles or {}))}]")
             w.raw("")
             w.card = None
     if quiz:
+        w.raw("#pagebreak(weak: true)")
         w.raw("= 答案")
         w.raw("")
-        for k, card in enumerate(cards, start=1):
+        for k, card in enumerate(study_order(cards), start=1):
             w.card = card.id
-            w.raw(f"== {k}. " + w.inline(card.question.split(chr(10))[0]).replace("\n", " "))
+            w.raw(f"#strong[{k}.] " + w.inline(first_words(card.question)).replace("\n", " ") + " \\")
             _answer(w, card)
             w.raw("")
             w.card = None
@@ -245,10 +283,13 @@ def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallbac
 def _answer(w: TypstWriter, card: Card) -> None:
     key, explanation = quiz_key(card)
     if key:
-        w.raw(f"#strong[答案：{w.inline(key)}]")
+        w.raw(f"#strong[答案：{w.inline(key)}{INFERRED if INFERRED_KEY in card.notes else ''}]")
         w.raw("")
-    if explanation.strip():
-        w.block(explanation)
+    for n, part in enumerate(explanation.split(f"\n\n{OTHER_SOURCE}\n\n")):
+        if n:
+            w.raw(_OTHER_SOURCE_RULE)
+        if part.strip():
+            w.block(part)
 
 
 def quiz_key(card: Card) -> tuple[str, str]:
@@ -274,7 +315,8 @@ def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
     return best[1] if best else None
 
 
-def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path) -> list[str]:
+def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
+              titles: dict[str, str] | None = None) -> list[str]:
     """Compile the sheet in an empty root folder (the sheet embeds no file, and no source
     may read one). Formulas Typst rejects fall back to their source; a card Typst rejects
     elsewhere is shown as escaped text. Returns the formulas printed as LaTeX source.
@@ -283,7 +325,7 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path) 
     plain: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="typst-root-") as root:
         for _attempt in range(50):
-            writer = typst_document(cards, title, date, quiz, fallback, plain)
+            writer = typst_document(cards, title, date, quiz, fallback, plain, titles)
             source = "\n".join(writer.lines).encode("utf-8")
             try:
                 pdf = typst.compile(source, format="pdf", root=root)
@@ -303,9 +345,9 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path) 
     raise RuntimeError("too many formulas Typst rejects")
 
 
-def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
+def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, str] | None = None) -> str:
     """study.md: CommonMark, each card's text made inert (inert.inert_markdown)."""
-    groups = _by_topic(cards)
+    groups = by_topic(cards)
     anchors = {topic: f"topic-{k}" for k, topic in enumerate(groups, start=1)}
     out = [f"# {title}", "", f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题", "", "## 目录", ""]
     out += [f"- [{_md_inline(topic)}](#{anchors[topic]})" for topic in groups]
@@ -325,10 +367,10 @@ def markdown_sheet(cards: list[Card], title: str, date: str) -> str:
                 out += [_md_block("\n".join(choices)), ""]
             key, explanation = quiz_key(card)
             if key:
-                out += [f"**答案：{_md_inline(key)}**", ""]
+                out += [f"**答案：{_md_inline(key)}{INFERRED if INFERRED_KEY in card.notes else ''}**", ""]
             if explanation.strip():
                 out += [_md_block(explanation), ""]
-            out += [f"<sub>{_md_inline(_sources(card))}</sub>", ""]
+            out += [f"<sub>{_md_inline(provenance(card, titles or {}))}</sub>", ""]
     return "\n".join(out)
 
 
@@ -340,12 +382,13 @@ def _md_inline(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", defang_tex(text).replace("\n", " "))
 
 
-def start_sheets(cards: list[Card], title: str, build_dir: Path, pool: Executor) -> list[Future]:
+def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_dir: Path,
+                 pool: Executor) -> list[Future]:
     """Write study.md, and lay out study.pdf and quiz.pdf on the pool (Typst holds the
     interpreter while it works, so the PDFs go to their own processes). Each future gives
     the formulas printed as source."""
     ok = [c for c in cards if c.status == "ok"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date))
-    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name)
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles))
+    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles)
             for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]
