@@ -39,6 +39,7 @@ _WRAPPED_LABEL = re.compile(rf"^(`|\*\*)\s*([(（]?\s*[{_L}]\s*[)）]?)\s*([.．
 _UNLABELLED = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.．)、])\s+(.+)$")  # an HTML <ol> arrives numbered
 _MAX_UNLABELLED = 8  # options of a list item stem: more is a list, not a choice
 _MAX_OPTION = 120  # characters of an unlabelled option
+_MAX_SENTENCE_OPTION = 400  # … on a page that marks its keys in bold
 
 # possessive runs (*+): several \s* side by side made a long run of spaces cubic
 _KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answer|answer)|(?<![解回问])答(?=\s*+[:：]))"
@@ -163,10 +164,11 @@ def _options_after_question(question: str) -> tuple[str, list[tuple[str, str, bo
     return None
 
 
-def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
+def listed_options(answer: str, longest: int = _MAX_OPTION) -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
     """(stem lines, options, lines after) of options written as a plain list (bullets, or
     numbers 1, 2, 3 …) right after the stem, labelled A, B, C … by position; None when the
-    first list of the answer is no such list (nested or long items, items that ask)."""
+    first list of the answer is no such list (nested items, items over `longest`
+    characters, items that ask)."""
     lines = answer.split("\n")
     first = next((i for i, line in enumerate(lines) if _UNLABELLED.match(line)), None)
     if first is None:
@@ -193,7 +195,7 @@ def listed_options(answer: str) -> tuple[list[str], list[tuple[str, str, bool]],
     for k, (_, item) in enumerate(items):
         whole = _WHOLE_BOLD.match(item)
         text = whole.group(1).strip() if whole else item
-        if len(text) > _MAX_OPTION or ends_with_question_mark(text):
+        if len(text) > longest or ends_with_question_mark(text):
             return None
         options.append((chr(ord("A") + k), text, bool(whole)))
     return lines[:first], options, lines[pos:]
@@ -351,7 +353,8 @@ def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card
     """A card whose answer lists unlabelled options after the stem and then states the key
     (by label, position or text) or sets one option in bold (every option in bold in a
     document that marks its keys so, `bold_keys`)."""
-    split = listed_options(card.answer)
+    # on a page that marks its keys in bold an option may be a long sentence
+    split = listed_options(card.answer, _MAX_SENTENCE_OPTION if bold_keys else _MAX_OPTION)
     if split is None:
         return None
     stem, options, after = split
