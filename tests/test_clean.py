@@ -65,6 +65,11 @@ def test_page_commands_alone_on_a_line_are_dropped_by_name():
     assert drops == {2: "latex_layout"}
 
 
+def test_an_html_heading_left_unclosed_is_still_a_heading():
+    kept, _ = run("<h3>8. Explain logistic regression.\n<h3>a</h3> and more text", "markdown")
+    assert kept == ["### 8. Explain logistic regression.", "a and more text"]
+
+
 def test_stray_bold_marker():
     kept, _ = run("一、卷积层的作用**\n**加粗**保留")
     assert kept == ["一、卷积层的作用", "**加粗**保留"]
