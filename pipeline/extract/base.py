@@ -75,7 +75,7 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
-    text = text.strip(" ¶#*_").strip()
+    text = text.strip(" ¶#*_").strip().rstrip(":：").rstrip()  # "…Concept:" introduces nothing on a front
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 

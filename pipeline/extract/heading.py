@@ -171,7 +171,11 @@ def detect(lines: list[Line]) -> list[Mark]:
             open_question, question_number, outline_next = ln.heading, 0, 1
             continue
         label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
-        if open_question and label:
+        # the next number of the question list ("### 10. Naive Bayes Concept:" after "### 9. …？") is
+        # the next question, colon or not
+        following = (question_number and ln.heading == open_question and ln.numbering is not None
+                     and ln.numbering.numbers == (question_number + 1,))
+        if open_question and label and not following:
             continue  # "### Prefix Decoder：" under a question is a part of its answer
         restarts = (question_number > outline_next and ln.heading == open_question and ln.numbering is not None
                     and ln.numbering.numbers == (outline_next,))
