@@ -140,11 +140,29 @@ def _labelled(text: str) -> tuple[str, str] | None:
     return (prompt, answer) if is_question_like(question_text(prompt)) else None
 
 
+def _in_items(lines: list[Line]) -> set[int]:
+    """Positions of the lines indented under a list item, inside its body ("1. Consider the
+    arrays a and b:" / "    What will be the shape of c?"): parts of that item. One pass,
+    with a stack of the open lines by indentation."""
+    inside: set[int] = set()
+    stack: list[Line] = []  # non-blank lines, each less indented than the one above it
+    for k, ln in enumerate(lines):
+        if ln.blank:
+            continue
+        while stack and stack[-1].indent >= ln.indent:
+            stack.pop()
+        if stack and (stack[-1].bullet or stack[-1].numbering):
+            inside.add(k)
+        stack.append(ln)
+    return inside
+
+
 def _questions(lines: list[Line]) -> list[Mark]:
     marks: list[Mark] = []
     waiting = False  # the last question has no answer line yet
-    for ln in lines:
-        if ln.blank:
+    in_items = _in_items(lines)
+    for k, ln in enumerate(lines):
+        if ln.blank or k in in_items:
             continue
         text = ln.text.strip()
         if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_LINE and not _SPEAKER.match(text):
