@@ -40,6 +40,7 @@ _UNLABELLED = re.compile(r"^(\s*)([-*+•]|\d{1,2}[.．)、])\s+(.+)$")  # an HT
 _MAX_UNLABELLED = 8  # options of a list item stem: more is a list, not a choice
 _MAX_OPTION = 120  # characters of an unlabelled option
 _MAX_SENTENCE_OPTION = 400  # … on a page that marks its keys in bold
+_RIGHT_MARK = re.compile(r"\s*+\*\*(?:true|correct|right|正确|对|√|✓|✔)\*\*\s*+$", re.I)
 
 # possessive runs (*+): several \s* side by side made a long run of spaces cubic
 _KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answer|answer)|(?<![解回问])答(?=\s*+[:：]))"
@@ -195,6 +196,10 @@ def listed_options(answer: str, longest: int = _MAX_OPTION) -> tuple[list[str], 
     for k, (_, item) in enumerate(items):
         whole = _WHOLE_BOLD.match(item)
         text = whole.group(1).strip() if whole else item
+        # a bold mark after an option says it is right ("$L = …$ **True**")
+        marked = _RIGHT_MARK.search(text) if not whole else None
+        if marked:
+            text, whole = text[:marked.start()].strip(), marked
         if len(text) > longest or ends_with_question_mark(text):
             return None
         options.append((chr(ord("A") + k), text, bool(whole)))

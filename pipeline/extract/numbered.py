@@ -16,7 +16,7 @@ from .base import Mark, question_text, split_inline_answer, strip_answer_label, 
 from .lines import Line
 
 NAME = "numbered"
-_MAX_QUESTION = 300  # characters: quiz questions can be long
+_MAX_QUESTION = 600  # characters: quiz questions with their premises can be long
 
 
 def _candidate(ln: Line) -> bool:
