@@ -173,8 +173,8 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 # attributes must be ASCII name[=value] pairs; possessive repeats keep a run of spaces linear
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
-_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:答案|参考答案|解析|答|查看答案|点击查看答案|"
-                             r"answer|show answer|solution)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考)?答案|解析|答|"
+                             r"(?:show |view |see )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole

@@ -139,7 +139,7 @@ def test_html_definition_list_faq(tmp_path):
 
 def test_numbered_items_and_gap_in_the_run():
     text = "1、什么是A?\n\n甲\n\n2、已知:\n\n- 前提\n\n给定上述,什么是B?\n\n乙\n\n3、什么是C?\n\n丙"
-    assert questions(numbered.detect(lines_of(text, "text"))) == ["什么是A?", "已知", "什么是C?"]
+    assert questions(numbered.detect(lines_of(text, "text"))) == ["什么是A?", "已知:", "什么是C?"]
 
 
 def test_numbered_points_inside_answers_are_not_questions():

@@ -75,7 +75,7 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
-    text = text.strip(" ¶#*_").strip().rstrip(":：").rstrip()  # "…Concept:" introduces nothing on a front
+    text = text.strip(" ¶#*_").strip()
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 
@@ -84,10 +84,12 @@ def topic_text(text: str) -> str:
     return strip_numbering(text).strip(" ¶#*_:：").strip()
 
 
-_ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*{1,2}|_{1,2})?\s*+"
+# the bold after the colon is taken only when it closes a bold opened before the label
+# ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
+_ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"(?:(?:解析|答案|参考答案|答|回答|A\d{0,3}|(?:(?:potential|possible|sample|short|model|my)\s++)?(?:answer|ans))"
                            r"\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]"
-                           r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?", re.I)
+                           r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)[ \t]*+(?(open)(?:(?:\*{1,2}|_{1,2})[ \t]*+)?)", re.I)
 
 
 def strip_answer_label(text: str) -> str:

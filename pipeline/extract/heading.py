@@ -25,7 +25,9 @@ _PLAIN_NUMBERING = {"dot", "dun"}
 _QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常见|高频|典型|面试)问题|问题(?:列表|汇总|集锦|合集)|questions|faq|qa)$",
                               re.I)
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
-_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?$", re.I)
+# "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets)
+_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?"
+                             r"(?:\s*[(（][^()（）]{0,12}[)）])?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
 _STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spread over
 
@@ -54,6 +56,12 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
 def _fold_label(text: str) -> str:
     """A heading's words without markup, colons or extra spaces."""
     return " ".join(text.strip(" *_:：").split())
+
+
+def _front(body: str) -> str:
+    """A heading question's front: a colon that ends the heading introduces nothing there
+    ("### 10. Naive Bayes Concept:")."""
+    return question_text(body).rstrip(":：").rstrip()
 
 
 def _asks(line: Line) -> bool:
@@ -189,11 +197,11 @@ def detect(lines: list[Line]) -> list[Mark]:
             # a sub-heading with a section number ("### 三、…的优缺点") is a part of the answer's outline
             outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
             if asks[ln.index] and not short and not outlined:
-                marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, True, level=ln.heading))
+                marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading))
                 open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
         if asks[ln.index] or by_siblings(ln):
-            marks.append(Mark(ln.index, "question", question_text(ln.body), NAME, asks[ln.index], level=ln.heading))
+            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading))
             open_question = ln.heading
             question_number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
             outline_next = 1
