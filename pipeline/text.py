@@ -104,7 +104,7 @@ _ZH_ASK = re.compile(
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")
-_EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
+EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                      r"would|will|explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
 _ASK_END = re.compile(r"[?？]\s*$")
 # a quiz blank: a run of underscores that is no __dunder__, or empty brackets
@@ -154,7 +154,7 @@ def is_question_like(text: str) -> bool:
         return True
     if len(text) > 120:
         return False
-    return bool(_ZH_ASK.search(text) or _EN_ASK.match(text))
+    return bool(_ZH_ASK.search(text) or EN_ASK.match(text))
 
 
 _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")

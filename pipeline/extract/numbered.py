@@ -177,7 +177,11 @@ def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line]) -> list
 def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
     """Numbered section titles above the questions."""
     first_question = min(questions, default=len(lines))
-    styles_before = {ln.numbering.style for ln in lines[:first_question] if _candidate(ln) and ln.indent <= 1}
+    before = [ln for ln in lines[:first_question] if _candidate(ln) and ln.indent <= 1]
+    # a style whose lines mostly ask numbers a list of questions, not sections ("1. What is …?")
+    styles_before = {style for style in {ln.numbering.style for ln in before}
+                     if sum(_asks(ln) for ln in before if ln.numbering.style == style) * 2
+                     < sum(ln.numbering.style == style for ln in before)}
     marks: list[Mark] = []
     last: dict[str, tuple[int, ...]] = {}
     for ln in lines:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import ends_with_question_mark, is_question_like
+from ..text import EN_ASK, ends_with_question_mark, is_question_like
 from .base import Mark, question_text
 from .bullet import split_prompt
 from .lines import Line
@@ -74,7 +74,7 @@ def _plain(ln: Line) -> bool:
 
 def detect(lines: list[Line]) -> list[Mark]:
     marks = _questions(lines)
-    marks = sorted(marks + _lead_labels(lines, marks), key=lambda m: m.index)
+    marks = sorted(marks + _lead_labels(lines, marks) + _answered_inline(lines, marks), key=lambda m: m.index)
     text_lines = sum(not ln.blank for ln in lines)
     # a page of questions, not prose that wonders now and then ("神奇吧？")
     if len(marks) < _MIN_QUESTIONS or len(marks) < text_lines * _MIN_DENSITY:
@@ -83,6 +83,24 @@ def detect(lines: list[Line]) -> list[Mark]:
 
 
 _MAX_LABEL = 30  # characters of a paragraph's leading label
+_INLINE_QUESTION = re.compile(r"^(?P<q>[^?？]{4,80}[?？])\s*+(?P<a>\S.{9,})$")
+_MIN_INLINE = 3  # paragraphs "question? answer" that make a layout, not one rhetorical opener
+
+
+def _answered_inline(lines: list[Line], marks: list[Mark]) -> list[Mark]:
+    """Paragraphs that open with a question and answer it on the same line ("What are
+    weights? Weights are …", "为什么要归一化？让各维尺度相近…"), when at least three
+    paragraphs of the page do so; the question opens with an interrogative or imperative
+    word."""
+    taken = {m.index for m in marks}
+    found: list[Mark] = []
+    for k, ln in enumerate(lines):
+        if ln.index in taken or not _plain(ln) or ln.numbering or (k and not lines[k - 1].blank):
+            continue
+        m = _INLINE_QUESTION.match(ln.text.strip())
+        if m and (_ASK_START.match(m.group("q")) or EN_ASK.match(m.group("q"))):
+            found.append(Mark(ln.index, "question", question_text(m.group("q")), NAME, True, answer=m.group("a").strip()))
+    return found if len(found) >= _MIN_INLINE else []
 
 
 def _lead(lines: list[Line], k: int) -> tuple[str, str] | None:
@@ -165,7 +183,8 @@ def _questions(lines: list[Line]) -> list[Mark]:
         if ln.blank or k in in_items:
             continue
         text = ln.text.strip()
-        if _plain(ln) and ends_with_question_mark(text) and len(text) <= _MAX_LINE and not _SPEAKER.match(text):
+        if (_plain(ln) and not ln.numbering and ends_with_question_mark(text) and len(text) <= _MAX_LINE
+                and not _SPEAKER.match(text)):
             carry, question = _split_glued(text, waiting)
             if _MIN_ASK <= len(question.strip()) <= _MAX_QUESTION and _prompt_shaped(question):
                 marks.append(Mark(ln.index, "question", question_text(question), NAME, True, carry=carry.strip()))
