@@ -26,7 +26,13 @@ _PERMALINK_TEXT = {"¶", "#", "§", "🔗", ""}
 _SPACES = re.compile(r"[ \t\f\v\u3000]+")
 
 
+# a button inside a cell, list item or paragraph holds content: a quiz page's options
+_CONTENT_PARENTS = {"td", "th", "li", "p", "dd", "label"}
+
+
 def _is_chrome(tag: Tag) -> bool:
+    if tag.name == "button" and tag.parent is not None and tag.parent.name in _CONTENT_PARENTS:
+        return False
     if tag.name in CHROME_TAGS:
         return True
     names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "") + " " + str(tag.get("role") or "")

@@ -33,8 +33,10 @@ _STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spre
 
 
 # headings that only say what follows: a question ("### Question") and then its answer ("### Response")
-_ASKING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|问题|提问|题目)$", re.I)
-_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|答案|回答|解答)$", re.I)
+_ASKING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|problem|问题|提问|题目|题干)$", re.I)
+_OPTIONS_HEADING = re.compile(r"^(?:options|choices|选项)$", re.I)  # between the two: part of the question
+_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|explanation|答案|回答|解答|解析)$",
+                                re.I)
 
 
 def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]:
@@ -42,14 +44,23 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     between them is the question (the mark spans it and the answer heading, so that the
     answer is what follows); the answer heading itself is no mark (None)."""
     pairs: dict[int, Mark | None] = {}
-    for ln, following in zip(heads, heads[1:], strict=False):
-        if (ln.heading == following.heading and _ASKING_HEADING.match(_fold_label(ln.body))
-                and _ANSWERING_HEADING.match(_fold_label(following.body))):
-            text = "\n".join(x.text.strip() for x in lines[ln.index + 1:following.index] if not x.blank)
+    for k, ln in enumerate(heads):
+        if not _ASKING_HEADING.match(_fold_label(ln.body)):
+            continue
+        between = k + 1  # an options heading may stand between the question and the answer
+        while (between < len(heads) and heads[between].heading == ln.heading
+               and _OPTIONS_HEADING.match(_fold_label(heads[between].body))):
+            between += 1
+        if between == len(heads):
+            continue
+        following = heads[between]
+        if following.heading == ln.heading and _ANSWERING_HEADING.match(_fold_label(following.body)):
+            text = "\n".join(x.text.strip() for x in lines[ln.index + 1:following.index]
+                             if not x.blank and not (x.heading and _OPTIONS_HEADING.match(_fold_label(x.body))))
             if text:
                 pairs[ln.index] = Mark(ln.index, "question", text, NAME, True, level=ln.heading,
                                        span=following.index - ln.index + 1)
-                pairs[following.index] = None
+                pairs.update(dict.fromkeys((h.index for h in heads[k + 1:between + 1]), None))
     return pairs
 
 
@@ -185,6 +196,8 @@ def detect(lines: list[Line]) -> list[Mark]:
                      and ln.numbering.numbers == (question_number + 1,))
         if open_question and label and not following:
             continue  # "### Prefix Decoder：" under a question is a part of its answer
+        if open_question and _ANSWERING_HEADING.match(_fold_label(ln.body)):
+            continue  # "#### Solution" after "#### Answer": more of the answer
         restarts = (question_number > outline_next and ln.heading == open_question and ln.numbering is not None
                     and ln.numbering.numbers == (outline_next,))
         if restarts and not asks[ln.index]:
