@@ -264,7 +264,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
             pdfs = []
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool, source_dir)
                 outputs.done("study.md")
             if deck_stale:
                 outputs.done("deck.apkg", media=_media_record(

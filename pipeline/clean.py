@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 from .blocks import code_lines
 from .model import CleanDocument, Document, Drop, SourceLine
@@ -471,20 +472,25 @@ def image_alt_text(state: CleanState) -> None:
                 state.drop(i, "image_alt_text")
 
 
-_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+([^)\s\[]*+)(?:\s++\"[^\"]*+\")?\s*+\)")
+# the destination as CommonMark reads it (`<with spaces>`, balanced parentheses), or a path
+# with spaces that ends in an image file name, as scraped pages write it
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+(<[^<>\n]*+>|(?:[^()\s\[]++|\([^()\s]*+\))*+"
+                       r"|[^()<>\[\]\n]*?\.(?:png|jpe?g|gif|svg|webp|bmp)(?=\s*+\)))(?:\s++\"[^\"]*+\")?\s*+\)",
+                       re.I)
 
 
 def _local_image_exists(base_dir: str, src: str) -> bool:
     if not base_dir or not src or src.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:", src):
         return False
     base = Path(base_dir).resolve()
-    target = (base / src.split("#")[0].split("?")[0]).resolve()
-    # never read outside the source directory
-    return base in target.parents and target.is_file()
+    path = src.split("#")[0].split("?")[0]
+    # as written, or with percent-escapes decoded (`%20`); never outside the source directory
+    return any(base in target.parents and target.is_file()
+               for target in ((base / candidate).resolve() for candidate in {path, unquote(path)}))
 
 
 def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
-    src = m.group(2)
+    src = m.group(2).removeprefix("<").removesuffix(">")
     if src.startswith(("http://", "https://", "data:image/")) or _local_image_exists(state.base_dir, src):
         return m.group(0)
     if src:

@@ -160,6 +160,13 @@ def parse(text: str) -> tuple[Token, ...]:
     return tuple(parser().parse(text))
 
 
+@lru_cache(maxsize=8192)
+def parse_inline(text: str) -> tuple[Token, ...]:
+    """The inline tokens of one line of card Markdown (a question's first line, an option):
+    no block structure, so `1. …` or `# …` is text, not a list or a heading."""
+    return tuple(parser().parseInline(text)[0].children or [])
+
+
 def inline_tokens(tokens: tuple[Token, ...] | list[Token]) -> Iterator[Token]:
     """Every inline token (text, code, math, image …) of a field, in order."""
     for token in tokens:
