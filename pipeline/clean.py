@@ -550,7 +550,7 @@ def stray_bold(state: CleanState) -> None:
             state.rewrite(i, head + tail, "stray_bold")
 
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_MD_ESCAPE = re.compile(r"\\([(){}])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|-?[\d.]++\s*+(em|ex|pt|mu|px))\s*+")
 
 
@@ -572,8 +572,9 @@ def _paren_math(text: str) -> str:
 
 def markdown_escape(state: CleanState) -> None:
     r"""LaTeX math `\( P \)` and a line `\[ … \]` become `$P$` and `$$…$$`, the math forms
-    the later stages read; other Markdown escapes outside math and code are literal
-    characters: `\(1\)` opening a line is "(1)"."""
+    the later stages read; escaped parentheses and braces outside math and code are literal
+    characters: `\(1\)` opening a line is "(1)". Other escapes (`\*`, `\_`, `\#` …) stay:
+    without them the character would be markup again in every output."""
     for i in state.live():
         text = state.lines[i].text
         if "\\" in text:

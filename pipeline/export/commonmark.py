@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 from markdown_it.token import Token
@@ -17,7 +16,7 @@ from ..markup import MATH_TOKENS, parse, parse_inline
 
 # characters escaped wherever they are in text; `<` and entity-like `&` become entities
 # ("\<" escapes nothing in Python-Markdown, which MkDocs and others use)
-_SPECIAL = re.compile(r"[\\`*_\[\]$~|]")
+_SPECIAL = re.compile(r"[\\`*_\[\]$|]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 # what opens a block at the start of a line: a heading, quote, list item, setext underline, code indent
 _LINE_START = re.compile(r"^(?:[#>+=-]|[ \t]+)", re.M)
@@ -30,6 +29,8 @@ ImageLink = Callable[[str], str | None]  # an image's src -> the link study.md g
 def escape_text(text: str) -> str:
     """Plain text as CommonMark inline content that shows exactly this text."""
     text = _SPECIAL.sub(r"\\\g<0>", text)
+    if text.count("~") > 1:  # a pair would strike through the text between (GFM); one cannot
+        text = text.replace("~", "\\~")
     return _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;")
 
 
@@ -38,6 +39,12 @@ def _line_starts(text: str) -> str:
     itself opens no line with these characters, so each came from the text)."""
     text = _LINE_START.sub(lambda m: "" if m.group().isspace() else "\\" + m.group(), text)
     return _NUMBERED.sub(r"\1\\\2", text)
+
+
+def missing_image(alt: str, src: str) -> str:
+    """The note a sheet prints for an image it cannot show: its description and path."""
+    src = unquote(src)
+    return f"（图片缺失：{alt}，{src}）" if alt and alt != src else f"（图片缺失：{src}）"
 
 
 def _url(url: str) -> str:
@@ -87,7 +94,7 @@ class _Writer:
             return f"[{label}]({_url(src)})"
         target = self.image_link(src) if self.image_link else None
         if target is None:
-            return escape_text(f"（图片缺失：{alt or Path(unquote(src)).name}）")
+            return escape_text(missing_image(alt, src))
         return f"[{label}]({_url(target)})"
 
     def blocks(self, nodes: list[SyntaxTreeNode], tight: bool = False) -> list[str]:

@@ -18,7 +18,6 @@ import tempfile
 from concurrent.futures import Executor, Future
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import unquote
 
 import tex2typst
 import typst
@@ -27,7 +26,7 @@ from markdown_it.token import Token
 from ..choices import KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
 from ..markup import MATH_TOKENS, parse, parse_inline
-from .commonmark import ImageLink, inline_commonmark, to_commonmark
+from .commonmark import ImageLink, inline_commonmark, missing_image, to_commonmark
 from ..model import Card
 from ..render import Media
 from ..yamlio import write_atomic
@@ -210,7 +209,7 @@ class TypstWriter:
             return f"#link({_string(src)})[{escape('🖼 ' + (alt or '图片'))}];"
         target = self.media.local(src)
         if target is None or target.suffix.lower() not in TYPST_IMAGES:
-            return escape(f"（图片缺失：{alt or Path(unquote(src)).name}）")
+            return escape(missing_image(alt, src))
         name = hashlib.blake2b(str(target).encode("utf-8"), digest_size=8).hexdigest() + target.suffix.lower()
         self.images[name] = target
         # natural size, or the column's width when it is wider
@@ -415,7 +414,9 @@ def markdown_sheet(cards: list[Card], title: str, date: str, image_link: ImageLi
 
 
 def _md_block(text: str, image_link: ImageLink | None = None) -> str:
-    return inert_markdown(to_commonmark(defang_tex(text.strip()), image_link))
+    text = defang_tex(text.strip())
+    # nested too deep for the parser: inert_markdown shows it as a code block
+    return inert_markdown(text if too_deep(text) else to_commonmark(text, image_link))
 
 
 def _md_inline(text: str, image_link: ImageLink | None = None) -> str:
