@@ -182,7 +182,14 @@ def images(text: str) -> list[str]:
 
 
 def suspect_math(text: str) -> list[str]:
-    """TeX left in the text of a field that is not plainly a formula (CJK inside, braces
-    that do not balance …): math that lost its delimiters, to be checked by a person."""
-    return [t.content.strip() for t in inline_tokens(parse(text))
-            if t.type == "text" and "\\" in t.content and _SUSPECT.search(t.content)]
+    """TeX left in the text of a field because it is not plainly a formula (CJK inside,
+    braces that do not balance …): math that lost its delimiters, for a person to check.
+    Each is the text from its first command on, at most 60 characters."""
+    if "\\" not in text:
+        return []
+    found = []
+    for token in inline_tokens(parse(text)):
+        m = _SUSPECT.search(token.content) if token.type == "text" else None
+        if m is not None:
+            found.append(token.content[m.start():m.start() + 60].strip())
+    return found

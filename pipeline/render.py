@@ -22,7 +22,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 from .inert import defang_tex, too_deep
-from .markup import MATH_TOKENS, MathKind, parse, parser
+from .markup import MATH_TOKENS, MathKind, images, parse, parser
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "hr",
                 "table", "thead", "tbody", "tr", "th", "td", "a", "img", "h1", "h2", "h3", "h4", "h5", "h6",
                 "span", "div", "sup", "sub", "del"}
@@ -83,6 +83,22 @@ _BACKTICKS = re.compile(r"`+")
 MAX_LINK_SCAN = 1_000_000  # characters
 MAX_LINKS = 1_000  # each one copies the rest of the text once more
 MAX_BACKTICKS, MAX_BACKTICK_RUN = 2_000, 64
+
+
+def image_digests(texts: list[str], source_dir: Path) -> dict[str, str]:
+    """For each local image the fields in `texts` show (a file inside `source_dir`), the
+    digest of its bytes: an image replaced at the same path changes what the deck and the
+    sheets must hold."""
+    media = Media(source_dir)
+    found: dict[str, str] = {}
+    for text in texts:
+        if "![" not in text:
+            continue
+        for src in images(text):
+            target = media.local(src)
+            if target is not None and str(target) not in found:
+                found[str(target)] = hashlib.blake2b(target.read_bytes(), digest_size=16).hexdigest()
+    return found
 
 
 def _reach(text: str, opener: str, closer: str, counted: Callable[[int], bool]) -> int:
