@@ -167,7 +167,7 @@ def to_html(text: str, media: Media | None = None) -> str:
 # one line with no character that CommonMark reads as markup anywhere (`\`, code, emphasis,
 # links, HTML, entities, math, strikethrough, table pipes) or at the start of a line
 # (headings, list markers, quotes, indentation): most questions of a deck
-_PLAIN_LINE = re.compile(r"(?![ \t#>+=-]|\d+[.)])[^\n\\`*_\[\]<>&~$|!]*(?<![ \t])")
+_PLAIN_LINE = re.compile(r"(?![ \t#>+=-]|\d+[.)])[^\n\\`*_\[\]<>&~$|!]+(?<![ \t])")
 
 
 def _math(tokens: list[Token], idx: int, _options, _env) -> str:

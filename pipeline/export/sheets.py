@@ -101,7 +101,7 @@ class TypstWriter:
                 typ = None
         if typ is None:
             self.failed.append(tex)
-            return f"#raw({_string(_breakable(tex))});"
+            return _code(tex)
         # on one line: a Typst error's line then finds its formula
         typ = typ.replace("\n", " ")
         typ = f"$ {typ} $" if display else f"${typ}$"
@@ -127,7 +127,7 @@ class TypstWriter:
     def _escaped(self, text: str) -> str:
         """Text shown as written, its formulas as LaTeX (reported as such)."""
         self.failed += [(m.group(1) or m.group(2)).strip() for m in MATH.finditer(text)]
-        return escape(_breakable(text))
+        return _text(text)
 
     def _blocks(self, tokens: list[Token]) -> str:
         # every `#call` ends in `;`: text after it such as "(…)" or "[…]" would otherwise
@@ -181,11 +181,11 @@ class TypstWriter:
         for token in tokens:
             kind = token.type
             if kind == "text":
-                out.append(escape(_breakable(token.content)))
+                out.append(_text(token.content))
             elif kind in ("softbreak", "hardbreak"):
                 out.append("#linebreak();")
             elif kind == "code_inline":
-                out.append(f"#raw({_string(_breakable(token.content))});")
+                out.append(_code(token.content))
             elif kind in MATH_TOKENS:
                 out.append(self.math(token.content, False))
             elif kind in _INLINE_STYLE:
@@ -227,14 +227,43 @@ class TypstWriter:
 
 _INLINE_STYLE = {"strong_open": "strong", "em_open": "emph", "s_open": "strike"}
 TYPST_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")  # what Typst can draw
-_LONG_RUN = re.compile(r"[^\s\u200b]{%d,}" % 40)
+_LONG_RUN = re.compile(r"[^\s\u200b]{40,}")
+_PIECE = 20  # characters between break opportunities in a long run
 
 
-def _breakable(text: str) -> str:
-    """`text` with a zero-width space every 20 characters of a run of 40 or more without a
-    space (an identifier, a URL, a line of code), so that Typst can wrap it inside the
-    column instead of running off the page."""
-    return _LONG_RUN.sub(lambda m: "\u200b".join(m.group()[i:i + 20] for i in range(0, len(m.group()), 20)), text)
+def _pieces(text: str) -> list[str]:
+    """`text` cut so that each run of 40 or more characters without a space (an identifier,
+    a URL, a line of code) is in pieces of 20: Typst may wrap between pieces instead of
+    running off the page."""
+    out, pos = [], 0
+    for m in _LONG_RUN.finditer(text):
+        run = m.group()
+        out.append(text[pos:m.start()] + run[:_PIECE])
+        out += [run[i:i + _PIECE] for i in range(_PIECE, len(run), _PIECE)]
+        pos = m.end()
+    out[-1:] = [out[-1] + text[pos:]] if out else [text[pos:]]
+    return out
+
+
+def _text(text: str) -> str:
+    """Text as Typst markup that wraps inside the column (each piece of a long run in a box,
+    between which Typst may break a line)."""
+    pieces = _pieces(text)
+    if len(pieces) == 1:
+        return escape(text)
+    return escape(pieces[0]) + "".join(f"#box[{escape(piece)}];" for piece in pieces[1:])
+
+
+def _code(code: str) -> str:
+    """Inline code in the code font, wrapped inside the column as `_text` does."""
+    return "".join(f"#box(raw({_string(piece)}));" for piece in _pieces(code)) if _LONG_RUN.search(code) \
+        else f"#raw({_string(code)});"
+
+
+def _breakable(code: str) -> str:
+    """A code block's text with a zero-width space between the pieces of each long run, so
+    that Typst may wrap it (a code block is one string: it cannot hold boxes)."""
+    return "\u200b".join(_pieces(code))
 
 
 def _columns(tokens: list[Token], start: int) -> int:
