@@ -26,6 +26,7 @@ from conftest import build_dir, source_folder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pipeline.markup import parse, plainly_tex
+from pipeline import markup
 from pipeline import render as render_module
 from pipeline.render import to_html
 from pipeline.text import fold
@@ -388,10 +389,31 @@ def test_plainly_tex_needs_a_math_command_ascii_and_balanced_braces():
     assert tokens == ["text"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="aZ9 中文，。？().+=-#>*_`$<&|~!\\[]\t", max_size=30))
-def test_plain_lines_skip_the_parser_with_the_same_html(text):
-    """The shortcut for a line with nothing Markdown reads gives what the parser gives."""
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ9 中文，。？().+=-#>*_`$<&|~!\\[]{}\t\xa0\x00\x0c\r\n\"'", max_size=30))
+def test_shortcuts_give_what_the_full_parse_gives(text):
+    """The shortcuts (a line with nothing Markdown reads skips the parser; one paragraph
+    skips the block parser) give the HTML that the full parse gives."""
     fast = to_html(text)
-    with patch.object(render_module, "_PLAIN_LINE", re.compile(r"(?!)")):
-        assert fast == to_html(text)
+    markup.parse.cache_clear()
+    try:
+        with patch.object(render_module, "_PLAIN_LINE", re.compile(r"(?!)")), \
+                patch.object(markup, "_ONE_PARAGRAPH", re.compile(r"(?!)")):
+            assert fast == to_html(text)
+    finally:
+        markup.parse.cache_clear()
+
+
+def test_fields_rendered_ahead_on_every_core_are_the_fields_rendered_one_by_one(tmp_path):
+    (tmp_path / "p.png").write_bytes(png(5, 5))
+    texts = [f"第{k}题：$x_{k}$ 与 `code{k}`\n\n- 一\n- 二" for k in range(40)]
+    texts += ["![图](p.png) 本地", "![远](https://example.com/r.png)", "![无](nothing.png)"]
+    ahead = render_module.Media(tmp_path)
+    with patch.object(render_module, "PARALLEL_FIELDS", 10), patch("os.cpu_count", return_value=2):
+        render_module.prerender(texts, ahead)
+    assert len(ahead.rendered) == len(texts)
+    one_by_one = render_module.Media(tmp_path)
+    assert [to_html(t, ahead) for t in texts] == [to_html(t, one_by_one) for t in texts]
+    assert ahead.files == one_by_one.files and len(ahead.files) == 1
+    assert set(ahead.remote) == set(one_by_one.remote) and set(ahead.missing) == set(one_by_one.missing) == {
+        "nothing.png"}

@@ -21,7 +21,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from ..choices import cloze_explanation
 from ..model import Card, PipelineError
-from ..render import Media, to_html, to_inline_html
+from ..render import Media, prerender, to_html, to_inline_html
 from ..text import blank_marks
 
 CSS = """
@@ -164,6 +164,8 @@ class OnePassPackage(genanki.Package):
 def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float) -> Media:
     """Write the deck of `ok` cards; return the media it bundled, linked or missed."""
     media = Media(source_dir)
+    prerender([t for c in cards if c.status == "ok" for t in (c.question, c.answer, *(x.text for x in c.choices))],
+              media)
     decks: dict[str, genanki.Deck] = {}
     for due, card in enumerate(c for c in cards if c.status == "ok"):
         deck = decks.get(card.deck)

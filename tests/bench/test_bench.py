@@ -57,7 +57,7 @@ def floor(records: list[dict], tmp: Path) -> tuple[float, float]:
     """Seconds bare genanki takes to write the same notes, and Typst to lay out the same sheets."""
     anki_seconds = bare_genanki(records, tmp)
     cards = [c for c in as_cards(records) if c.status == "ok"]
-    sources = ["\n".join(typst_document(cards, "t", "d", quiz, set()).lines).encode() for quiz in (False, True)]
+    sources = ["\n".join(typst_document(cards, "t", "d", quiz, set(), set()).lines).encode() for quiz in (False, True)]
     started = time.perf_counter()
     for source in sources:
         typst.compile(source, format="pdf")
