@@ -29,6 +29,8 @@ from pipeline.markup import parse, plainly_tex
 from pipeline import markup
 from pipeline import render as render_module
 from pipeline.render import to_html
+from pipeline.export.commonmark import to_commonmark
+from pipeline.export.sheets import TypstWriter
 from pipeline.text import fold
 
 
@@ -417,3 +419,15 @@ def test_fields_rendered_ahead_on_every_core_are_the_fields_rendered_one_by_one(
     assert ahead.files == one_by_one.files and len(ahead.files) == 1
     assert set(ahead.remote) == set(one_by_one.remote) and set(ahead.missing) == set(one_by_one.missing) == {
         "nothing.png"}
+
+
+def test_the_readme_shows_what_the_three_renderers_write():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### One Markdown model, three renderings"):readme.index("## Libraries, and why")]
+    blocks = re.findall(r"^(`{3,4})(\w+)\n(.*?)\n\1$", section, re.S | re.M)
+    (_, _, source), (_, _, html), (_, _, typst), (_, _, study) = blocks
+    assert html == to_html(source).replace("\n", "")
+    writer = TypstWriter(set(), set())
+    writer.block(source)
+    assert typst == "\n".join(writer.lines)
+    assert study == to_commonmark(source)

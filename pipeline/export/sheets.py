@@ -145,7 +145,7 @@ class TypstWriter:
                 out.append("];\n\n")
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 start = token.attrs.get("start")
-                out.append(" #list(" if kind == "bullet_list_open" else f" #enum(start: {int(start or 1)}, ")
+                out.append(_apart(out) + ("#list(" if kind == "bullet_list_open" else f"#enum(start: {int(start or 1)}, "))
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 out.append(");\n\n")
             elif kind in ("list_item_open", "th_open", "td_open"):
@@ -153,12 +153,12 @@ class TypstWriter:
             elif kind in ("list_item_close", "th_close", "td_close"):
                 out.append("], ")
             elif kind == "blockquote_open":
-                out.append(" #block(inset: (left: 0.8em), stroke: (left: 0.8pt + gray))[")
+                out.append(_apart(out) + "#block(inset: (left: 0.8em), stroke: (left: 0.8pt + gray))[")
             elif kind == "blockquote_close":
                 out.append("];\n\n")
             elif kind == "table_open":
                 columns = _columns(tokens, k)
-                out.append(f" #table(columns: {columns}, stroke: 0.4pt + gray, ")
+                out.append(_apart(out) + f"#table(columns: {columns}, stroke: 0.4pt + gray, ")
             elif kind == "thead_open":
                 out.append("table.header(")
             elif kind == "thead_close":
@@ -264,6 +264,11 @@ def _breakable(code: str) -> str:
     """A code block's text with a zero-width space between the pieces of each long run, so
     that Typst may wrap it (a code block is one string: it cannot hold boxes)."""
     return "\u200b".join(_pieces(code))
+
+
+def _apart(out: list[str]) -> str:
+    """A space before a block that follows text on its line (`a#list(…)` would not start the call)."""
+    return " " if out and not out[-1].endswith(("\n", " ", "[", "(")) else ""
 
 
 def _columns(tokens: list[Token], start: int) -> int:
