@@ -194,6 +194,11 @@ def images(text: str) -> list[str]:
     return [str(t.attrs.get("src", "")) for t in inline_tokens(parse(text)) if t.type == "image"]
 
 
+def formulas(text: str) -> list[str]:
+    """The LaTeX of every formula of a field, in order."""
+    return [t.content.strip() for t in inline_tokens(parse(text)) if t.type in MATH_TOKENS]
+
+
 def suspect_math(text: str) -> list[str]:
     """TeX left in the text of a field because it is not plainly a formula (CJK inside,
     braces that do not balance …): math that lost its delimiters, for a person to check.

@@ -431,3 +431,18 @@ def test_the_readme_shows_what_the_three_renderers_write():
     writer.block(source)
     assert typst == "\n".join(writer.lines)
     assert study == to_commonmark(source)
+
+
+@pytest.mark.parametrize("fixture", ["seeds_build", "practice_build"])
+def test_seed_and_practice_sheets_show_no_raw_markdown_and_report_every_fallback(fixture, request):
+    out, data = request.getfixturevalue(fixture)
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(str(out / "study.pdf")).pages)
+    for raw in ("$$", "\\begin", "|---|", "**"):
+        assert raw not in text, raw
+    report = (out / "report.md").read_text(encoding="utf-8")
+    listed = report.split("## Formulas printed as LaTeX source")[1].split("\n## ")[0] if "## Formulas" in report else ""
+    # inline_tokens also gives the block tokens that hold no inline content (code blocks)
+    code = " ".join(t.content for c in data["cards"] if c["status"] == "ok" for field in (c["question"], c["answer"])
+                    for t in markup.inline_tokens(parse(field)) if t.type in ("code_inline", "fence", "code_block"))
+    shown = set(re.findall(r"\\[A-Za-z]+", text.replace("\u200b", "")))
+    assert all(command in listed or command in code for command in shown), shown

@@ -24,11 +24,11 @@ import typst
 from markdown_it.token import Token
 
 from ..choices import KEYS_JOINED, cloze_explanation
-from ..inert import MATH, defang_tex, inert_markdown, too_deep
-from ..markup import MATH_TOKENS, parse, parse_inline
+from ..inert import defang_tex, inert_markdown, too_deep
+from ..markup import MATH_TOKENS, formulas, parse, parse_inline
 from .commonmark import ImageLink, inline_commonmark, missing_image, to_commonmark
 from ..model import Card
-from ..render import Media
+from ..render import Media, markdown_would_stall
 from ..yamlio import write_atomic
 
 FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans", "Noto Color Emoji")
@@ -126,7 +126,8 @@ class TypstWriter:
 
     def _escaped(self, text: str) -> str:
         """Text shown as written, its formulas as LaTeX (reported as such)."""
-        self.failed += [(m.group(1) or m.group(2)).strip() for m in MATH.finditer(text)]
+        if not markdown_would_stall(text):
+            self.failed += formulas(text)
         return _text(text)
 
     def _blocks(self, tokens: list[Token]) -> str:
