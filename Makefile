@@ -42,7 +42,7 @@ check: build
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 
 bench: $(VENV)/.installed
-	cd tests/bench && ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py
+	cd tests/bench && PYTHONPATH=../.. ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py
 
 clean:
 	rm -rf build

@@ -1,12 +1,15 @@
 """Study sheets: build/study.md (CommonMark with $…$ math), build/study.pdf and
 build/quiz.pdf (Typst, CJK font embedded).
 
-Card text is Markdown from scraped pages, so every character Typst reads as markup is
-escaped; LaTeX math is converted with tex2typst, whose output is untrusted: it is lexed,
+Card text is Markdown from scraped pages, parsed once (`markup.parse`) and written from its
+tokens: in Typst every character of text that Typst reads as markup is escaped, in study.md
+every character CommonMark would read (`export/commonmark.py`). LaTeX math is converted
+with tex2typst, whose output is untrusted: it is lexed,
 its strings re-escaped, and a formula with anything that leaves math (`$`, `#` code other
 than a few plain values, comments) is not used. A formula that does not convert, is not
 used, or that Typst then rejects, is printed as its LaTeX source in a code font and
-reported. Typst compiles in an empty root folder, so no source can read a file.
+reported. Typst compiles in a root folder holding only copies of the images the cards
+draw, so no source can read a file.
 study.md goes through `inert.inert_markdown`: no raw HTML, unsafe link or image."""
 from __future__ import annotations
 
@@ -111,14 +114,14 @@ class TypstWriter:
     def inline(self, text: str) -> str:
         """One line of card Markdown (a question's first line, an option, a key) as Typst
         markup on one line."""
-        if self.card in self.plain:
+        if self.card in self.plain or markdown_would_stall(text):
             return self._escaped(text)
         return self._inline(list(parse_inline(text)))
 
     def block(self, markdown_text: str) -> None:
         """A card field (Markdown) as Typst blocks: paragraphs, lists at any depth, tables,
         code, quotes, display math, images."""
-        if self.card in self.plain or too_deep(markdown_text):
+        if self.card in self.plain or too_deep(markdown_text) or markdown_would_stall(markdown_text):
             for line in markdown_text.split("\n"):
                 self.raw(self._escaped(line.strip()) + " \\" if line.strip() else "")
             return
@@ -450,8 +453,9 @@ def markdown_sheet(cards: list[Card], title: str, date: str, image_link: ImageLi
 
 def _md_block(text: str, image_link: ImageLink | None = None) -> str:
     text = defang_tex(text.strip())
-    # nested too deep for the parser: inert_markdown shows it as a code block
-    return inert_markdown(text if too_deep(text) else to_commonmark(text, image_link))
+    # nested too deep for the parser (inert_markdown shows it as a code block), or hostile
+    # enough to make it slow: made inert as written
+    return inert_markdown(text if too_deep(text) or markdown_would_stall(text) else to_commonmark(text, image_link))
 
 
 def _md_inline(text: str, image_link: ImageLink | None = None) -> str:
