@@ -23,7 +23,7 @@ fonts:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; \
 	  else echo "The PDF sheets need a CJK font: install Debian's fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)"; exit 1; fi; }
-	@fc-list family 2>/dev/null | grep -qi "noto color emoji" || { \
+	@fc-list "Noto Color Emoji" family 2>/dev/null | grep -q . || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji; \
 	  else echo "The PDF sheets need an emoji font: install Debian's fonts-noto-color-emoji (sudo apt-get install fonts-noto-color-emoji)"; exit 1; fi; }
