@@ -446,3 +446,16 @@ def test_seed_and_practice_sheets_show_no_raw_markdown_and_report_every_fallback
                     for t in markup.inline_tokens(parse(field)) if t.type in ("code_inline", "fence", "code_block"))
     shown = set(re.findall(r"\\[A-Za-z]+", text.replace("\u200b", "")))
     assert all(command in listed or command in code for command in shown), shown
+
+
+def test_the_pdf_draws_no_image_from_outside_the_source_folder(tmp_path):
+    """Cleaning drops such images from sources; an edit can still bring one: the sheet's
+    writer copies into Typst's root only files inside the source folder."""
+    (tmp_path / "outside.png").write_bytes(png(7, 7))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "in.png").write_bytes(png(9, 3))
+    writer = TypstWriter(set(), set(), tmp_path / "src")
+    writer.block("![外面](../outside.png) ![无](none.png) ![里面](in.png)")
+    assert list(writer.images.values()) == [(tmp_path / "src" / "in.png").resolve()]
+    text = "\n".join(writer.lines).replace("\\", "")
+    assert "图片缺失：外面，../outside.png" in text and "图片缺失：无，none.png" in text
