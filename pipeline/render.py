@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-
 from urllib.parse import unquote
 
 import nh3
@@ -28,6 +27,7 @@ from markdown_it.token import Token
 
 from .inert import defang_tex, too_deep
 from .markup import MATH_TOKENS, MathKind, images, parse, parser
+
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "hr",
                 "table", "thead", "tbody", "tr", "th", "td", "a", "img", "h1", "h2", "h3", "h4", "h5", "h6",
                 "span", "div", "sup", "sub", "del"}
@@ -200,8 +200,8 @@ def to_html(text: str, media: Media | None = None) -> str:
         return media.rendered[text]
     if _PLAIN_LINE.fullmatch(text):
         # no character Markdown, HTML or MathJax reads: the parse would give one paragraph
-        # of this text, which nh3 would leave as it is (but for no-break spaces)
-        return "<p>" + text.replace("\xa0", "&nbsp;") + "</p>"  # no-break spaces inside the line
+        # of this text, which nh3 would leave as it is but for writing no-break spaces out
+        return "<p>" + text.replace("\xa0", "&nbsp;") + "</p>"
     media = media if media is not None else Media(None)
     if too_deep(text) or markdown_would_stall(text):
         out = "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
@@ -227,8 +227,9 @@ def to_html(text: str, media: Media | None = None) -> str:
 
 
 # one line with no character that CommonMark reads as markup anywhere (`\`, code, emphasis,
-# links, HTML, entities, math, strikethrough, table pipes) or at the start of a line
-# (headings, list markers, quotes, indentation): most questions of a deck
+# links, HTML, entities, math, strikethrough, table pipes), no brace (`{{` is escaped for
+# Anki below) and nothing that opens a block at its start (headings, list markers, quotes,
+# indentation): most questions of a deck
 _PLAIN_LINE = re.compile(r"(?![#>+=-]|\d+[.)]|\s)[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]+(?<!\s)")
 
 
