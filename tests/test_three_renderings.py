@@ -135,10 +135,11 @@ IMAGES = {"归一化 结构图.png": png(60, 30), "mask (eval).png": png(40, 40,
           "skip link.png": png(30, 60, b"\x40\xff\x40")}
 
 
-def study_parser() -> MarkdownIt:
-    """A CommonMark viewer with GFM tables and dollar math, as study.md is read."""
-    return MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, allow_space=False, allow_digits=False,
-                                                        double_inline=True)
+def study_parser(html: bool = True) -> MarkdownIt:
+    """A CommonMark viewer with GFM tables and dollar math, as study.md is read (`html`:
+    whether it reads raw HTML, as viewers do; card fields show it as text)."""
+    return MarkdownIt("commonmark", {"html": html}).enable("table").use(
+        dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
 
 
 class Rendered:
@@ -459,3 +460,31 @@ def test_the_pdf_draws_no_image_from_outside_the_source_folder(tmp_path):
     assert list(writer.images.values()) == [(tmp_path / "src" / "in.png").resolve()]
     text = "\n".join(writer.lines).replace("\\", "")
     assert "图片缺失：外面，../outside.png" in text and "图片缺失：无，none.png" in text
+
+
+def _shape(text: str, html: bool = True) -> list[tuple[str, str]]:
+    """What a CommonMark + dollar-math viewer makes of `text`: block kinds and inline pieces."""
+    out = []
+    for token in study_parser(html).parse(text):
+        if token.type == "inline":
+            out += [(c.type, c.content) for c in token.children or [] if c.type not in ("softbreak", "hardbreak")]
+        elif token.nesting != -1:
+            out.append((token.type, token.content if token.type in ("fence", "math_block", "code_block") else ""))
+    return out
+
+
+@pytest.mark.parametrize("field", [
+    "| 写法 | 含义 |\n|---|---|\n| `a \\| b` | 或 |\n| $\\|x\\|$ | 绝对值 |",
+    "价格 $5 到 $8 之间，公式 $a_i^2$ 与 `$PATH`",
+    "1. 第一\n2. 第二\n   - 子项 *斜体* 与 **粗体**\n\n> 引用 [链接](https://example.org/a_b)",
+    "# 小标题\n\n2. 不是列表的开头？\n\\# 也不是标题\n\\- 也不是列表",
+    "```\n代码里 `反引号` 和 $美元$\n```\n\n$$\nE = mc^2\n$$",
+    "a\\*b\\* 和 \\_c\\_ 与 \\`d\\` 还有 &amp; 和 &copy; 以及 <tag>",
+])
+def test_study_md_reads_back_as_the_field_reads(field):
+    """study.md's CommonMark, read by a viewer (raw HTML on), holds the same blocks, text,
+    code and math as the card field read as the cards are (raw HTML is text; the inputs
+    have no lost-math spans, which only the cards' parser reads)."""
+    from pipeline.export.commonmark import to_commonmark
+    written = to_commonmark(field)
+    assert _shape(written) == _shape(field, html=False), written

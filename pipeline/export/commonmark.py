@@ -62,6 +62,7 @@ def _code_span(code: str) -> str:
 class _Writer:
     def __init__(self, image_link: ImageLink | None):
         self.image_link = image_link
+        self.in_cell = False  # a table row is split at every unescaped `|`, in code and math too
 
     def inline(self, node: SyntaxTreeNode) -> str:
         out: list[str] = []
@@ -74,9 +75,9 @@ class _Writer:
             elif kind == "hardbreak":
                 out.append("\\\n")
             elif kind == "code_inline":
-                out.append(_code_span(child.content))
+                out.append(self.cell_safe(_code_span(child.content)))
             elif kind in MATH_TOKENS:
-                out.append(f"${child.content.strip()}$")
+                out.append(self.cell_safe(f"${child.content.strip()}$"))
             elif kind in ("strong", "em", "s"):
                 mark = child.markup or {"strong": "**", "em": "*", "s": "~~"}[kind]
                 out.append(mark + self.inline(child) + mark)
@@ -86,6 +87,9 @@ class _Writer:
             elif kind == "image":
                 out.append(self.image(child))
         return "".join(out)
+
+    def cell_safe(self, markup: str) -> str:
+        return markup.replace("|", "\\|") if self.in_cell else markup
 
     def image(self, node: SyntaxTreeNode) -> str:
         src, alt = str(node.attrs.get("src", "")), node.content
@@ -151,7 +155,9 @@ class _Writer:
             for row in section.children:
                 cells = []
                 for cell in row.children:
+                    self.in_cell = True
                     text = self.inline(cell.children[0]) if cell.children else ""
+                    self.in_cell = False
                     cells.append(text.replace("\n", " "))
                     if cell.type == "th":
                         style = str(cell.attrs.get("style", ""))
