@@ -55,7 +55,8 @@ def _url(url: str) -> str:
 def _code_span(code: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if code.startswith(("`", " ")) or code.endswith(("`", " ")) else ""
+    # CommonMark strips one space from each end of a span that is not all spaces
+    pad = " " if code.strip(" ") and (code.startswith(("`", " ")) or code.endswith(("`", " "))) else ""
     return f"{fence}{pad}{code}{pad}{fence}"
 
 
@@ -74,10 +75,12 @@ class _Writer:
                 out.append("\n")
             elif kind == "hardbreak":
                 out.append("\\\n")
+            # on one line: a line break inside is a space to code and to TeX, and the next
+            # line's start could otherwise open a block
             elif kind == "code_inline":
-                out.append(self.cell_safe(_code_span(child.content)))
+                out.append(self.cell_safe(_code_span(child.content.replace("\n", " "))))
             elif kind in MATH_TOKENS:
-                out.append(self.cell_safe(f"${child.content.strip()}$"))
+                out.append(self.cell_safe(f"${child.content.strip().replace(chr(10), ' ')}$"))
             elif kind in ("strong", "em", "s"):
                 mark = child.markup or {"strong": "**", "em": "*", "s": "~~"}[kind]
                 out.append(mark + self.inline(child) + mark)
@@ -118,13 +121,13 @@ class _Writer:
         if kind in ("bullet_list", "ordered_list"):
             return self.list(node)
         if kind == "blockquote":
-            return [f"> {line}" if line else ">" for line in self.blocks(node.children)]
+            return [f"> {line}" if line else ">" for line in self.blocks(node.children) or [""]]
         if kind in ("fence", "code_block"):
             code = node.content.rstrip("\n")
             longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
             fence = "`" * max(3, longest + 1)
             info = re.sub(r"[^\w+.-]", "", node.info.split()[0]) if node.info.strip() else ""
-            return [fence + info, *code.split("\n"), fence]
+            return [fence + info, *(code.split("\n") if code else []), fence]
         if kind in MATH_TOKENS:
             return ["$$", *node.content.strip("\n").split("\n"), "$$"]
         if kind == "table":
