@@ -17,11 +17,16 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed fonts
 
+# the sheets' fonts: CJK text, and colour emoji (🔥 ✅ would otherwise print as empty boxes)
 fonts:
 	@fc-list :lang=zh family 2>/dev/null | grep -qi "noto sans cjk" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; \
 	  else echo "The PDF sheets need a CJK font: install Debian's fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)"; exit 1; fi; }
+	@fc-list "Noto Color Emoji" family 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji; \
+	  else echo "The PDF sheets need an emoji font: install Debian's fonts-noto-color-emoji (sudo apt-get install fonts-noto-color-emoji)"; exit 1; fi; }
 
 build: build/.stamp
 build/.stamp: $(VENV)/.installed $(SOURCES) $(CODE) | fonts
@@ -37,7 +42,7 @@ check: build
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 
 bench: $(VENV)/.installed
-	cd tests/bench && ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py test_review_bench.py
+	cd tests/bench && PYTHONPATH=../.. ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py test_review_bench.py
 
 clean:
 	rm -rf build

@@ -33,7 +33,7 @@ from .ingest import SOURCE_SUFFIXES, NotASource, check_source, ingest, printable
 from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
-from .render import Media
+from .render import Media, image_digests
 from .workers import Stopped, run_jobs
 from .yamlio import write_atomic
 
@@ -255,7 +255,9 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     records = [card_record(c) for c in cards]
     # an output that matches its cards is not written again: the deck keeps its
     # modification times, the sheets are not laid out again
-    outputs = Outputs(build_dir, digest([code_version(), manifest.deck_root, records]))
+    shown = [text for c in cards if c.status == "ok" for text in (c.question, c.answer, *(x.text for x in c.choices))]
+    outputs = Outputs(build_dir, digest([code_version(), manifest.deck_root, records,
+                                         image_digests(shown, source_dir)]))
     if outputs.stale("cards.yaml"):
         outputs.forget(["cards.yaml"])
         keep_previous(build_dir, records)
@@ -274,7 +276,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
             pdfs = []
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool)
+                pdfs = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool, source_dir)
                 outputs.done("study.md")
             if deck_stale:
                 deck = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
@@ -286,7 +288,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,
                                                        errors + listing.skipped, generated, media, formulas,
-                                                       edit_notes, registry.warnings))
+                                                       edit_notes, registry.warnings,
+                                                       report.suspect_spans(cards, {r.doc.name: r.doc for r in results})))
     write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at)

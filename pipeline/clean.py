@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 from .blocks import code_lines
 from .model import CleanDocument, Document, Drop, SourceLine
@@ -472,20 +473,25 @@ def image_alt_text(state: CleanState) -> None:
                 state.drop(i, "image_alt_text")
 
 
-_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+([^)\s\[]*+)(?:\s++\"[^\"]*+\")?\s*+\)")
+# the destination as CommonMark reads it (`<with spaces>`, balanced parentheses), or a path
+# with spaces that ends in an image file name, as scraped pages write it
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]\(\s*+(<[^<>\n]*+>|(?:[^()\s\[]++|\([^()\s]*+\))*+"
+                       r"|[^()<>\[\]\n]*?\.(?:png|jpe?g|gif|svg|webp|bmp)(?=\s*+\)))(?:\s++\"[^\"]*+\")?\s*+\)",
+                       re.I)
 
 
 def _local_image_exists(base_dir: str, src: str) -> bool:
     if not base_dir or not src or src.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:", src):
         return False
     base = Path(base_dir).resolve()
-    target = (base / src.split("#")[0].split("?")[0]).resolve()
-    # never read outside the source directory
-    return base in target.parents and target.is_file()
+    path = src.split("#")[0].split("?")[0]
+    # as written, or with percent-escapes decoded (`%20`); never outside the source directory
+    return any(base in target.parents and target.is_file()
+               for target in ((base / candidate).resolve() for candidate in {path, unquote(path)}))
 
 
 def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
-    src = m.group(2)
+    src = m.group(2).removeprefix("<").removesuffix(">")
     if src.startswith(("http://", "https://", "data:image/")) or _local_image_exists(state.base_dir, src):
         return m.group(0)
     if src:
@@ -550,7 +556,7 @@ def stray_bold(state: CleanState) -> None:
             state.rewrite(i, head + tail, "stray_bold")
 
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_MD_ESCAPE = re.compile(r"\\([(){}])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|-?[\d.]++\s*+(em|ex|pt|mu|px))\s*+")
 
 
@@ -572,8 +578,9 @@ def _paren_math(text: str) -> str:
 
 def markdown_escape(state: CleanState) -> None:
     r"""LaTeX math `\( P \)` and a line `\[ … \]` become `$P$` and `$$…$$`, the math forms
-    the later stages read; other Markdown escapes outside math and code are literal
-    characters: `\(1\)` opening a line is "(1)"."""
+    the later stages read; escaped parentheses and braces outside math and code are literal
+    characters: `\(1\)` opening a line is "(1)". Other escapes (`\*`, `\_`, `\#` …) stay:
+    without them the character would be markup again in every output."""
     for i in state.live():
         text = state.lines[i].text
         if "\\" in text:

@@ -89,7 +89,7 @@ class _Renderer:
             if isinstance(child, Comment):
                 continue
             if isinstance(child, NavigableString):
-                text = str(child)
+                text = _literal(str(child))
                 # newlines in page source are layout, not text: keep them only as line breaks of a paragraph
                 self.add_inline(text if self.buffer else text.lstrip("\n"), tag.sourceline or 1)
                 continue
@@ -177,6 +177,15 @@ def _math(tag: Tag) -> str | None:
     return None
 
 
+_ENTITY_LIKE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def _literal(text: str) -> str:
+    """A page's text for Markdown: an `&` that Markdown would read as the start of an
+    entity (the page said `&amp;amp;`, meaning the text `&amp;`) is escaped."""
+    return _ENTITY_LIKE.sub(r"\\&", text) if "&" in text else text
+
+
 def inline(tag: Tag) -> str:
     """An element's inline content as Markdown: bold, code, links, images, math."""
     math = _math(tag)
@@ -190,7 +199,7 @@ def inline(tag: Tag) -> str:
     if name == "img":
         src = str(tag.get("src") or "")
         return f"![{tag.get('alt') or ''}]({src})" if src else ""
-    inner = "".join(inline(c) if isinstance(c, Tag) else ("" if isinstance(c, Comment) else str(c))
+    inner = "".join(inline(c) if isinstance(c, Tag) else ("" if isinstance(c, Comment) else _literal(str(c)))
                     for c in tag.children)
     if name == "a":
         href = str(tag.get("href") or "")
@@ -203,7 +212,7 @@ def inline(tag: Tag) -> str:
     if name in {"strong", "b"} and inner.strip():
         return f"**{inner.strip()}**"
     if name == "code" and tag.parent is not None and tag.parent.name != "pre" and inner.strip():
-        return f"`{inner.strip()}`"
+        return f"`{tag.get_text().strip()}`"  # code is literal: no escapes
     return inner
 
 

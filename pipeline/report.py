@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .dedup import Merge
+from .markup import suspect_math
 from .model import Card, CleanDocument, Extraction, shorten
 from .render import Media
 
@@ -121,10 +122,36 @@ def _short(text: str) -> str:
     return shorten(text, 60)
 
 
+def suspect_spans(cards: list[Card], docs: dict[str, CleanDocument]) -> list[str]:
+    """`file:line: TeX` for each span of TeX that an `ok` card shows as text (not plainly a
+    formula, see `markup`), the line found among the card's source lines."""
+    out: list[str] = []
+    for card in cards:
+        if card.status != "ok":
+            continue
+        for text in (card.question, card.answer, *(c.text for c in card.choices)):
+            for span in suspect_math(text):
+                out.append(f"{_place(card, docs, span)}: {span}")
+    return list(dict.fromkeys(out))
+
+
+def _place(card: Card, docs: dict[str, CleanDocument], span: str) -> str:
+    """Where `span` of a card stands in its sources (`file:line`): the first of the card's
+    lines that holds its opening, else where the card begins."""
+    opening = span[:12]
+    for source in card.sources:
+        doc = docs.get(source.file)
+        for line in doc.lines if doc is not None else []:
+            if source.first <= line.number <= source.last and opening in line.text:
+                return f"{source.file}:{line.number}"
+    first = card.sources[0] if card.sources else None
+    return f"{first.file}:{first.first}" if first else card.id
+
+
 def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge], gone: list[tuple[str, str]],
            diff: Diff | None, errors: list[str], generated: str, media: Media | None = None,
            formulas: list[str] | None = None, edit_notes: list | None = None,
-           build_warnings: list[str] | None = None) -> str:
+           build_warnings: list[str] | None = None, suspects: list[str] | None = None) -> str:
     status = Counter(c.status for c in cards)
     runs = [r for a in accounts for r in a.unclaimed]
     out = [f"# Build report\n\n{generated} · {len(accounts)} sources · {len(cards)} cards "
@@ -209,6 +236,10 @@ def render(accounts: list[SourceAccount], cards: list[Card], merges: list[Merge]
     if formulas:
         out.append("## Formulas printed as LaTeX source in the PDF sheets\n")
         out += [f"- `{f}`" for f in formulas]
+        out.append("")
+    if suspects:
+        out.append("## Suspect math: TeX shown as text (its `$` lost, and not plainly a formula)\n")
+        out += [f"- {cell(s)}" for s in suspects]
         out.append("")
     warnings = [(a.name, w) for a in accounts for w in a.warnings]
     unaccounted = [(a.name, a.unaccounted) for a in accounts if a.unaccounted]

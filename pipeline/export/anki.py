@@ -30,7 +30,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from ..choices import INFERRED_KEY, cloze_explanation
 from ..model import OTHER_SOURCE, Card, PipelineError
 from ..output import provenance, study_order
-from ..render import Media, to_html, to_inline_html
+from ..render import Media, prerender, to_html, to_inline_html
 from ..text import blank_marks
 
 CSS = """
@@ -207,6 +207,8 @@ def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, 
     `note_time(card id, content fingerprint)` gives a note's modification time (default:
     `timestamp`, the build's). Raises PipelineError naming `path` when it cannot be written."""
     media = Media(source_dir)
+    prerender([t for c in cards if c.status == "ok" for t in (c.question, c.answer, *(x.text for x in c.choices))],
+              media)
     decks: dict[str, genanki.Deck] = {}
     for due, card in enumerate(study_order([c for c in cards if c.status == "ok"])):
         deck = decks.get(card.deck)

@@ -1,16 +1,22 @@
 """Study sheets: build/study.md (CommonMark with $…$ math), build/study.pdf and
 build/quiz.pdf (Typst, CJK font embedded).
 
-Card text is Markdown from scraped pages, so every character Typst reads as markup is
-escaped; LaTeX math is converted with tex2typst, whose output is untrusted: it is lexed,
+Card text is Markdown from scraped pages, parsed once (`markup.parse`) and written from its
+tokens: in Typst every character of text that Typst reads as markup is escaped, in study.md
+every character CommonMark would read (`export/commonmark.py`). LaTeX math is converted
+with tex2typst, whose output is untrusted: it is lexed,
 its strings re-escaped, and a formula with anything that leaves math (`$`, `#` code other
 than a few plain values, comments) is not used. A formula that does not convert, is not
 used, or that Typst then rejects, is printed as its LaTeX source in a code font and
-reported. Typst compiles in an empty root folder, so no source can read a file.
+reported. Typst compiles in a root folder holding only copies of the images the cards
+draw, so no source can read a file.
 study.md goes through `inert.inert_markdown`: no raw HTML, unsafe link or image."""
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
 import tempfile
 from concurrent.futures import Executor, Future
 from datetime import datetime, timezone
@@ -18,26 +24,30 @@ from pathlib import Path
 
 import tex2typst
 import typst
+from markdown_it.token import Token
 
 from ..choices import INFERRED_KEY, KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
+from ..markup import MATH_TOKENS, formulas, parse, parse_inline
+from .commonmark import ImageLink, inline_commonmark, missing_image, to_commonmark
 from ..model import OTHER_SOURCE, Card
 from ..output import by_topic, provenance, study_order
+from ..render import Media, markdown_would_stall
 from ..yamlio import write_atomic
 
-FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans")
+FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans", "Noto Color Emoji")
 INFERRED = "（推断）"  # after a key the build inferred from the explanation
-_INLINE = re.compile(r"(\*\*(?P<bold>.+?)\*\*|`(?P<code>[^`]+)`|!?\[(?P<label>[^\[\]]*+)\]\((?P<url>[^)\s\[]++)\)"
-                     r"|<(?P<auto>https?://[^<>\s]++)>)")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-\"'])")
-_LIST = re.compile(r"^(\s*)([-*+•]|\d+[.)、])\s+(.*)$")
-_FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)")
 _DIAGNOSTIC_LINE = re.compile(r":(\d+):(\d+)")
 
 
+_ENUM_START = re.compile(r"^(\d+)\.")
+
+
 def escape(text: str) -> str:
-    """Plain text for Typst markup: every special character escaped."""
-    return _TYPST_SPECIAL.sub(r"\\\1", text)
+    """Plain text for Typst markup: every special character escaped (and the dot of a
+    number that opens the text, which Typst would read as a numbered list)."""
+    return _ENUM_START.sub(r"\1\\.", _TYPST_SPECIAL.sub(r"\\\1", text))
 
 
 def _string(text: str) -> str:
@@ -69,10 +79,12 @@ def safe_math(typ: str) -> str | None:
 
 
 class TypstWriter:
-    """Card Markdown to Typst markup; remembers each formula so that a Typst error on a
-    line can be traced back to the LaTeX it came from."""
+    """Card Markdown to Typst markup, written from the field's tokens (`markup.parse`, the
+    parse every output shares); remembers each formula so that a Typst error on a line can
+    be traced back to the LaTeX it came from, and each image the sheet draws (copied into
+    Typst's root folder under a name of its own)."""
 
-    def __init__(self, fallback: set[str], plain: set[str]):
+    def __init__(self, fallback: set[str], plain: set[str], source_dir: Path | None = None):
         self.fallback = fallback  # LaTeX sources Typst rejected on an earlier pass
         self.plain = plain  # ids of cards Typst rejected on an earlier pass: shown as escaped text
         self.formulas: list[tuple[str, str]] = []  # (Typst math, LaTeX source)
@@ -80,8 +92,11 @@ class TypstWriter:
         self.lines: list[str] = []
         self.owners: list[str | None] = []  # per line, the id of the card it shows
         self.card: str | None = None
+        self.media = Media(source_dir)
+        self.images: dict[str, Path] = {}  # name in Typst's root folder -> image file
 
     def math(self, tex: str, display: bool) -> str:
+        """A formula as Typst math, or its LaTeX in a code font when it does not convert."""
         tex = tex.strip()
         typ = None
         if tex not in self.fallback:
@@ -91,81 +106,121 @@ class TypstWriter:
                 typ = None
         if typ is None:
             self.failed.append(tex)
-            return f"#raw({_string(tex)});"
+            return _code(tex)
+        # on one line: a Typst error's line then finds its formula
+        typ = typ.replace("\n", " ")
         typ = f"$ {typ} $" if display else f"${typ}$"
         self.formulas.append((typ, tex))
         return typ
 
     def inline(self, text: str) -> str:
-        if self.card in self.plain:
+        """One line of card Markdown (a question's first line, an option, a key) as Typst
+        markup on one line."""
+        if self.card in self.plain or markdown_would_stall(text):
             return self._escaped(text)
-        out, pos = [], 0
-        for m in MATH.finditer(text):
-            out.append(self._markup(text[pos:m.start()]))
-            display = m.group(1) is not None
-            out.append(self.math(m.group(1) if display else m.group(2), display))
-            pos = m.end()
-        out.append(self._markup(text[pos:]))
-        return "".join(out)
-
-    def _markup(self, text: str) -> str:
-        # each `#call` ends in `;`: text after it such as "(…)" or "[…]" would otherwise
-        # continue the call as code, the way `**粗体**(注释)` once did
-        out, pos = [], 0
-        for m in _INLINE.finditer(text):
-            out.append(escape(text[pos:m.start()]))
-            if m.group("bold"):
-                out.append(f"#strong[{escape(m.group('bold'))}];")
-            elif m.group("code"):
-                out.append(f"#raw({_string(m.group('code'))});")
-            elif m.group("auto") or m.group("url"):
-                url = m.group("auto") or m.group("url")
-                label = m.group("label") or url
-                out.append(f"#link({_string(url)})[{escape(label)}];" if url.startswith(("http://", "https://"))
-                           else escape(label))
-            pos = m.end()
-        out.append(escape(text[pos:]))
-        return "".join(out)
-
-    def _escaped(self, text: str) -> str:
-        """Text shown as written, its formulas as LaTeX (reported as such)."""
-        self.failed += [(m.group(1) or m.group(2)).strip() for m in MATH.finditer(text)]
-        return escape(text)
+        return self._inline(list(parse_inline(text)))
 
     def block(self, markdown_text: str) -> None:
-        if self.card in self.plain or too_deep(markdown_text):
+        """A card field (Markdown) as Typst blocks: paragraphs, lists at any depth, tables,
+        code, quotes, display math, images."""
+        if self.card in self.plain or too_deep(markdown_text) or markdown_would_stall(markdown_text):
             for line in markdown_text.split("\n"):
                 self.raw(self._escaped(line.strip()) + " \\" if line.strip() else "")
             return
-        fence: str | None = None
-        code: list[str] = []
-        lang = ""
-        for line in markdown_text.split("\n"):
-            if fence is not None:
-                if line.strip().startswith(fence):
-                    self.raw(f"#raw(block: true, lang: {_string(lang or 'text')}, {_string(chr(10).join(code))})")
-                    fence, code = None, []
-                else:
-                    code.append(line)
-                continue
-            m = _FENCE.match(line)
-            if m:
-                fence, lang = m.group(1), m.group(2)
-                continue
-            if line.strip() == "---":
-                self.raw("#line(length: 100%, stroke: 0.4pt + gray)")
-                continue
-            item = _LIST.match(line)
-            if item:
-                depth = len(item.group(1)) // 2
-                marker = "+" if item.group(2)[0].isdigit() else "-"
-                self._emit("  " * depth + f"{marker} " + self.inline(item.group(3)))
-            elif not line.strip():
-                self.raw("")
-            else:
-                self._emit(self.inline(line.strip()) + " \\")
-        if fence is not None:  # an unclosed fence: print what was in it
-            self.raw(f"#raw(block: true, {_string(chr(10).join(code))})")
+        self._emit(self._blocks(list(parse(markdown_text))))
+
+    def _escaped(self, text: str) -> str:
+        """Text shown as written, its formulas as LaTeX (reported as such)."""
+        if not markdown_would_stall(text):
+            self.failed += formulas(text)
+        return _text(text)
+
+    def _blocks(self, tokens: list[Token]) -> str:
+        # every `#call` ends in `;`: text after it such as "(…)" or "[…]" would otherwise
+        # continue the call as code, the way `**粗体**(注释)` once did
+        out: list[str] = []
+        for k, token in enumerate(tokens):
+            kind = token.type
+            if kind == "inline":
+                out.append(self._inline(token.children or []))
+            elif kind == "paragraph_close" and not token.hidden:
+                out.append("\n\n")
+            elif kind == "heading_open":
+                out.append("#strong[")
+            elif kind == "heading_close":
+                out.append("];\n\n")
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                start = token.attrs.get("start")
+                out.append(_apart(out) + ("#list(" if kind == "bullet_list_open" else f"#enum(start: {int(start or 1)}, "))
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                out.append(");\n\n")
+            elif kind in ("list_item_open", "th_open", "td_open"):
+                out.append("[")
+            elif kind in ("list_item_close", "th_close", "td_close"):
+                out.append("], ")
+            elif kind == "blockquote_open":
+                out.append(_apart(out) + "#block(inset: (left: 0.8em), stroke: (left: 0.8pt + gray))[")
+            elif kind == "blockquote_close":
+                out.append("];\n\n")
+            elif kind == "table_open":
+                columns = _columns(tokens, k)
+                out.append(_apart(out) + f"#table(columns: {columns}, stroke: 0.4pt + gray, ")
+            elif kind == "thead_open":
+                out.append("table.header(")
+            elif kind == "thead_close":
+                out.append("), ")
+            elif kind == "table_close":
+                out.append(");\n\n")
+            elif kind in ("fence", "code_block"):
+                lang = token.info.split()[0] if token.info.strip() else "text"
+                code = _breakable(token.content.rstrip("\n"))
+                out.append(f"#raw(block: true, lang: {_string(lang)}, {_string(code)});\n\n")
+            elif kind in MATH_TOKENS:
+                out.append(self.math(token.content, True) + "\n\n")
+            elif kind == "hr":
+                out.append("#line(length: 100%, stroke: 0.4pt + gray);\n\n")
+        return "".join(out).strip()
+
+    def _inline(self, tokens: list[Token]) -> str:
+        out: list[str] = []
+        links: list[bool] = []  # per open link: whether it is shown as a link
+        for token in tokens:
+            kind = token.type
+            if kind == "text":
+                out.append(_text(token.content))
+            elif kind in ("softbreak", "hardbreak"):
+                out.append("#linebreak();")
+            elif kind == "code_inline":
+                out.append(_code(token.content))
+            elif kind in MATH_TOKENS:
+                out.append(self.math(token.content, False))
+            elif kind in _INLINE_STYLE:
+                out.append(f"#{_INLINE_STYLE[kind]}[")
+            elif kind in ("strong_close", "em_close", "s_close"):
+                out.append("];")
+            elif kind == "link_open":
+                href = str(token.attrs.get("href", ""))
+                links.append(href.startswith(("http://", "https://")))
+                out.append(f"#link({_string(href)})[" if links[-1] else "")
+            elif kind == "link_close":
+                out.append("];" if links.pop() else "")
+            elif kind == "image":
+                out.append(self._image(token))
+        return "".join(out)
+
+    def _image(self, token: Token) -> str:
+        """A local image drawn at most as wide as the text column; a remote one is a link."""
+        src, alt = str(token.attrs.get("src", "")), token.content
+        if src.startswith(("http://", "https://")):
+            return f"#link({_string(src)})[{escape('🖼 ' + (alt or '图片'))}];"
+        target = self.media.local(src)
+        if target is None or target.suffix.lower() not in TYPST_IMAGES:
+            return escape(missing_image(alt, src))
+        name = hashlib.blake2b(str(target).encode("utf-8"), digest_size=8).hexdigest() + target.suffix.lower()
+        self.images[name] = target
+        # natural size, or the column's width when it is wider
+        return (f"#layout(size => {{ let img = image({_string(name)}); if measure(img).width > size.width "
+                f"{{ image({_string(name)}, width: 100%) }} else {{ img }} }});")
 
     def _emit(self, text: str) -> None:
         for line in text.split("\n"):
@@ -174,6 +229,63 @@ class TypstWriter:
     def raw(self, text: str) -> None:
         self.lines.append(text)
         self.owners.append(self.card)
+
+
+_INLINE_STYLE = {"strong_open": "strong", "em_open": "emph", "s_open": "strike"}
+TYPST_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")  # what Typst can draw
+_LONG_RUN = re.compile(r"[^\s\u200b]{40,}")
+_PIECE = 20  # characters between break opportunities in a long run
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` cut so that each run of 40 or more characters without a space (an identifier,
+    a URL, a line of code) is in pieces of 20: Typst may wrap between pieces instead of
+    running off the page."""
+    out, pos = [], 0
+    for m in _LONG_RUN.finditer(text):
+        run = m.group()
+        out.append(text[pos:m.start()] + run[:_PIECE])
+        out += [run[i:i + _PIECE] for i in range(_PIECE, len(run), _PIECE)]
+        pos = m.end()
+    out[-1:] = [out[-1] + text[pos:]] if out else [text[pos:]]
+    return out
+
+
+def _text(text: str) -> str:
+    """Text as Typst markup that wraps inside the column (each piece of a long run in a box,
+    between which Typst may break a line)."""
+    pieces = _pieces(text)
+    if len(pieces) == 1:
+        return escape(text)
+    return escape(pieces[0]) + "".join(f"#box[{escape(piece)}];" for piece in pieces[1:])
+
+
+def _code(code: str) -> str:
+    """Inline code in the code font, wrapped inside the column as `_text` does."""
+    return "".join(f"#box(raw({_string(piece)}));" for piece in _pieces(code)) if _LONG_RUN.search(code) \
+        else f"#raw({_string(code)});"
+
+
+def _breakable(code: str) -> str:
+    """A code block's text with a zero-width space between the pieces of each long run, so
+    that Typst may wrap it (a code block is one string: it cannot hold boxes)."""
+    return "\u200b".join(_pieces(code))
+
+
+def _apart(out: list[str]) -> str:
+    """A space before a block that follows text on its line (`a#list(…)` would not start the call)."""
+    return " " if out and not out[-1].endswith(("\n", " ", "[", "(")) else ""
+
+
+def _columns(tokens: list[Token], start: int) -> int:
+    """The number of columns of the table opened at `tokens[start]`: the cells of its first row."""
+    count = 0
+    for token in tokens[start + 1:]:
+        if token.type in ("th_open", "td_open"):
+            count += 1
+        elif token.type == "tr_close":
+            break
+    return max(count, 1)
 
 
 def _preamble(title: str, subtitle: str) -> list[str]:
@@ -244,11 +356,13 @@ def first_words(question: str, size: int = 24) -> str:
 
 
 def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str],
-                   plain: set[str], titles: dict[str, str] | None = None) -> TypstWriter:
+                   plain: set[str], titles: dict[str, str] | None = None,
+                   source_dir: Path | None = None) -> TypstWriter:
     """The Typst source of the study sheet (each card with its answer and sources) or of
     the quiz (questions with room to write, then an answer key citing each question by
-    number and first words), cards numbered in study order (output.by_topic)."""
-    w = TypstWriter(fallback, plain)
+    number and first words), cards numbered in study order (output.by_topic); images from
+    inside `source_dir` are drawn."""
+    w = TypstWriter(fallback, plain, source_dir)
     kind = "自测卷" if quiz else "复习讲义"
     groups = by_topic(cards)
     counts = f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题 · {kind}"
@@ -316,16 +430,20 @@ def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
 
 
 def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
-              titles: dict[str, str] | None = None) -> list[str]:
-    """Compile the sheet in an empty root folder (the sheet embeds no file, and no source
-    may read one). Formulas Typst rejects fall back to their source; a card Typst rejects
-    elsewhere is shown as escaped text. Returns the formulas printed as LaTeX source.
+              titles: dict[str, str] | None = None, source_dir: Path | None = None) -> list[str]:
+    """Compile the sheet in a root folder that holds only copies of the images the cards
+    draw (from inside `source_dir`), so no source may read any other file. Formulas Typst
+    rejects fall back to their source; a card Typst rejects elsewhere (a broken image too)
+    is shown as escaped text. Returns the formulas printed as LaTeX source.
     Raises typst.TypstError for an error outside every card (a bug in the escaping)."""
     fallback: set[str] = set()
     plain: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="typst-root-") as root:
         for _attempt in range(50):
-            writer = typst_document(cards, title, date, quiz, fallback, plain, titles)
+            writer = typst_document(cards, title, date, quiz, fallback, plain, titles, source_dir)
+            for name, image in writer.images.items():
+                if not (Path(root) / name).exists():
+                    shutil.copyfile(image, Path(root) / name)
             source = "\n".join(writer.lines).encode("utf-8")
             try:
                 pdf = typst.compile(source, format="pdf", root=root)
@@ -345,8 +463,12 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
     raise RuntimeError("too many formulas Typst rejects")
 
 
-def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, str] | None = None) -> str:
-    """study.md: CommonMark, each card's text made inert (inert.inert_markdown)."""
+def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, str] | None = None,
+                   image_link: ImageLink | None = None) -> str:
+    """study.md: CommonMark, each card's text written from its tokens (normalized, `$`
+    escaped where it is not math) and made inert (inert.inert_markdown); `titles` names
+    the documents in the sources lines; `image_link` gives the link of a local image
+    (None: the image is missing)."""
     groups = by_topic(cards)
     anchors = {topic: f"topic-{k}" for k, topic in enumerate(groups, start=1)}
     out = [f"# {title}", "", f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题", "", "## 目录", ""]
@@ -358,37 +480,50 @@ def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, s
         for card in group:
             number += 1
             first, _, rest = card.question.partition("\n")
-            out += [f"### {number}. {_md_inline(first)}", ""]
+            out += [f"### {number}. {_md_inline(first, image_link)}", ""]
             if rest.strip():
-                out += [_md_block(rest), ""]
+                out += [_md_block(rest, image_link), ""]
             choices = [f"- **{choice.label}.** {choice.text}" + (" ✅" if choice.label in card.correct else "")
                        for choice in card.choices]
             if choices:
-                out += [_md_block("\n".join(choices)), ""]
+                out += [_md_block("\n".join(choices), image_link), ""]
             key, explanation = quiz_key(card)
             if key:
                 out += [f"**答案：{_md_inline(key)}{INFERRED if INFERRED_KEY in card.notes else ''}**", ""]
             if explanation.strip():
-                out += [_md_block(explanation), ""]
+                out += [_md_block(explanation, image_link), ""]
             out += [f"<sub>{_md_inline(provenance(card, titles or {}))}</sub>", ""]
     return "\n".join(out)
 
 
-def _md_block(text: str) -> str:
-    return inert_markdown(defang_tex(text.strip()))
+def _md_block(text: str, image_link: ImageLink | None = None) -> str:
+    text = defang_tex(text.strip())
+    # nested too deep for the parser (inert_markdown shows it as a code block), or hostile
+    # enough to make it slow: made inert as written
+    return inert_markdown(text if too_deep(text) or markdown_would_stall(text) else to_commonmark(text, image_link))
 
 
-def _md_inline(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", defang_tex(text).replace("\n", " "))
+def _md_inline(text: str, image_link: ImageLink | None = None) -> str:
+    return inline_commonmark(defang_tex(text), image_link)
 
 
-def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_dir: Path,
-                 pool: Executor) -> list[Future]:
+def _image_links(source_dir: Path | None, build_dir: Path) -> ImageLink:
+    """Local images as links from study.md (in `build_dir`) to the files in `source_dir`."""
+    media = Media(source_dir)
+
+    def link(src: str) -> str | None:
+        target = media.local(src)
+        return os.path.relpath(target, build_dir.resolve()) if target is not None else None
+    return link
+
+
+def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_dir: Path, pool: Executor,
+                 source_dir: Path | None = None) -> list[Future]:
     """Write study.md, and lay out study.pdf and quiz.pdf on the pool (Typst holds the
-    interpreter while it works, so the PDFs go to their own processes). Each future gives
-    the formulas printed as source."""
+    interpreter while it works, so the PDFs go to their own processes). Images are read
+    from inside `source_dir`. Each future gives the formulas printed as source."""
     ok = [c for c in cards if c.status == "ok"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles))
-    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles)
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
+    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir)
             for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]

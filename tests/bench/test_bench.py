@@ -76,11 +76,13 @@ def test_benchmark(tmp_path):
     one = run_build(src, out)
     anki_floor, typst_floor = floor(records, tmp_path)
     deck_cards = [replace(c, deck=f"bench::{c.topic}", tags=["bench"]) for c in as_cards(records)][:10_000]
-    started = time.perf_counter()
-    write_deck(deck_cards, "bench", src, tmp_path / "deck.apkg", time.time())
-    deck_seconds = time.perf_counter() - started
-    bare_deck = bare_genanki([{"question": c.question, "answer": c.answer, "id": c.id, "status": c.status}
-                              for c in deck_cards], tmp_path)
+    deck_seconds, bare_deck = float("inf"), float("inf")
+    for _ in range(3):  # best of three, side by side: the machine is shared
+        started = time.perf_counter()
+        write_deck(deck_cards, "bench", src, tmp_path / "deck.apkg", time.time())
+        deck_seconds = min(deck_seconds, time.perf_counter() - started)
+        bare_deck = min(bare_deck, bare_genanki([{"question": c.question, "answer": c.answer, "id": c.id,
+                                                  "status": c.status} for c in deck_cards], tmp_path))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     # every planted duplicate ended on one card
