@@ -369,7 +369,7 @@ def test_math_that_lost_its_delimiters_is_typeset_or_reported(rendered):
 
 
 def test_a_replaced_image_rewrites_the_deck_and_the_sheet(tmp_path):
-    src = source_folder(tmp_path, {"a.md": "### 这张图是什么？\n\n如图：\n\n![图](pic.png)\n"})
+    src = source_folder(tmp_path, {"a.md": "### 这张图是什么？\n\n一个 3×3 的卷积核在图上滑动。\n\n![图](pic.png)\n"})
     (src / "pic.png").write_bytes(png(10, 10))
     build_dir(src, tmp_path / "b")
     before = (tmp_path / "b" / "study.pdf").read_bytes()
