@@ -576,15 +576,20 @@ def _paren_math(text: str) -> str:
     return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])
 
 
+# a quiz blank an editor escaped, bold or not: "\_\_", "\*\*\_\_\*\*", "\***\*\_\_\*\***"
+_ESCAPED_BLANK = re.compile(r"(?:\*|\\\*)*+(?:\\_){2,}+(?:\*|\\\*)*+")
+
+
 def markdown_escape(state: CleanState) -> None:
     r"""LaTeX math `\( P \)` and a line `\[ … \]` become `$P$` and `$$…$$`, the math forms
     the later stages read; escaped parentheses and braces outside math and code are literal
-    characters: `\(1\)` opening a line is "(1)". Other escapes (`\*`, `\_`, `\#` …) stay:
+    characters: `\(1\)` opening a line is "(1)"; an escaped blank (`\_\_`, in escaped or
+    plain bold or not) is the blank `____`. Other escapes (`\*`, `\_`, `\#` …) stay:
     without them the character would be markup again in every output."""
     for i in state.live():
         text = state.lines[i].text
         if "\\" in text:
-            text = _paren_math(text)
+            text = _ESCAPED_BLANK.sub("____", _paren_math(text))
             state.rewrite(i, _outside_math(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
 
 

@@ -70,6 +70,11 @@ def test_an_html_heading_left_unclosed_is_still_a_heading():
     assert kept == ["### 8. Explain logistic regression.", "a and more text"]
 
 
+def test_an_escaped_blank_is_a_blank_and_other_escapes_stay():
+    kept, _ = run("学习率记作 \\*\\*\\_\\_\\*\\*，名字里的 a\\_b 不是空。", "markdown")
+    assert kept == ["学习率记作 ____，名字里的 a\\_b 不是空。"]
+
+
 def test_stray_bold_marker():
     kept, _ = run("一、卷积层的作用**\n**加粗**保留")
     assert kept == ["一、卷积层的作用", "**加粗**保留"]
