@@ -84,6 +84,8 @@ def detect(lines: list[Line]) -> list[Mark]:
 
 _MAX_LABEL = 30  # characters of a paragraph's leading label
 _INLINE_QUESTION = re.compile(r"^(?P<q>[^?？]{4,80}[?？])\s*+(?P<a>\S.{9,})$")
+_INLINE_PROMPT = re.compile(r"^(?P<q>[^?？.。]{4,80}[.。])\s*+(?P<a>\S.{9,})$")
+_EN_IMPERATIVE = re.compile(r"^(?:explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
 _MIN_INLINE = 3  # paragraphs "question? answer" that make a layout, not one rhetorical opener
 
 
@@ -94,13 +96,16 @@ def _answered_inline(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     word."""
     taken = {m.index for m in marks}
     found: list[Mark] = []
+    prompts: list[Mark] = []  # "Name a few optimizers. SGD, Adam …": imperatives end in a full stop
     for k, ln in enumerate(lines):
         if ln.index in taken or not _plain(ln) or ln.numbering or (k and not lines[k - 1].blank):
             continue
-        m = _INLINE_QUESTION.match(ln.text.strip())
-        if m and (_ASK_START.match(m.group("q")) or EN_ASK.match(m.group("q"))):
+        text = ln.text.strip()
+        if (m := _INLINE_QUESTION.match(text)) and (_ASK_START.match(m.group("q")) or EN_ASK.match(m.group("q"))):
             found.append(Mark(ln.index, "question", question_text(m.group("q")), NAME, True, answer=m.group("a").strip()))
-    return found if len(found) >= _MIN_INLINE else []
+        elif (m := _INLINE_PROMPT.match(text)) and (_IMPERATIVE.match(m.group("q")) or _EN_IMPERATIVE.match(m.group("q"))):
+            prompts.append(Mark(ln.index, "question", question_text(m.group("q")), NAME, True, answer=m.group("a").strip()))
+    return found + prompts if len(found) >= _MIN_INLINE else []
 
 
 def _lead(lines: list[Line], k: int) -> tuple[str, str] | None:
