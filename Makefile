@@ -6,7 +6,7 @@ SOURCES := $(wildcard source/*.txt source/*.md source/*.html) $(wildcard source/
 CODE := $(shell find pipeline -name '*.py')
 OUTPUTS := build/cards.yaml build/report.md build/deck.apkg build/study.md build/study.pdf build/quiz.pdf
 
-.PHONY: all setup build test check bench clean fonts
+.PHONY: all setup build test check bench clean fonts testtools
 all: build
 
 $(VENV)/.installed: pyproject.toml
@@ -28,12 +28,19 @@ fonts:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji; \
 	  else echo "The PDF sheets need an emoji font: install Debian's fonts-noto-color-emoji (sudo apt-get install fonts-noto-color-emoji)"; exit 1; fi; }
 
+# what the tests drive besides Python: the review page in Debian's chromium, PDFs read by poppler
+testtools:
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	  else echo "The tests need Debian's chromium and poppler-utils (sudo apt-get install chromium poppler-utils)"; exit 1; fi; }
+
 build: build/.stamp
 build/.stamp: $(VENV)/.installed $(SOURCES) $(CODE) | fonts
 	$(PY) -m pipeline build --source source --build build
 	@touch $@
 
-test: $(VENV)/.installed | fonts
+test: $(VENV)/.installed | fonts testtools
 	$(PY) -m pytest -q -n auto
 
 check: build
