@@ -70,7 +70,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
 _KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
 _KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、]\s*")
-_MAX_BLANK = 40  # characters of one blank's key: a longer first line is an answer, not a key
+_MAX_BLANK = 60  # characters of one blank's key (alternatives and a gloss included): a longer first line is an answer
 KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys, so joined
 
 # a key block: `参考答案：1-5 BCADA 6-8 DDB`, `9-12 √××√`, `1.B 2.C`
