@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import EN_ASK, ends_with_question_mark, is_question_like
+from ..text import EN_ASK, ends_with_question_mark, fold, is_question_like
 from .base import Mark, question_text
 from .bullet import split_prompt
 from .lines import Line
@@ -196,6 +196,9 @@ def _questions(lines: list[Line]) -> list[Mark]:
                 waiting = True
                 continue
         labelled = _labelled(text) if _plain(ln) and not ln.numbering else None
+        # "…chmod 怎么用？" then "chmod怎么用：chmod 777 …": a label restating the waiting question opens its answer
+        if labelled is not None and waiting and marks and fold(labelled[0]) in fold(marks[-1].text):
+            labelled = None
         if labelled is not None:  # "vector和list的区别：vector是连续空间…"
             marks.append(Mark(ln.index, "question", question_text(labelled[0]), NAME, True, answer=labelled[1]))
             waiting = not labelled[1]
