@@ -136,6 +136,23 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     return [by_index[i] for i in sorted(by_index)]
 
 
+def _item_end(item: Line, body: list[Line]) -> int:
+    """Where the answer of a list item ends when it is nested under the item: at the first
+    line after a blank one that is back at the item's depth and no list item (a bold
+    section label, a paragraph of the page), as CommonMark ends the item there; the whole
+    body when the item is no list item or its answer is not nested."""
+    if not item.bullet:
+        return len(body)
+    first = next((ln for ln in body if not ln.blank), None)
+    if first is None or first.indent <= item.indent:
+        return len(body)
+    for k, ln in enumerate(body[1:], start=1):
+        if (not ln.blank and body[k - 1].blank and ln.indent <= item.indent and not ln.bullet
+                and not ln.numbering and not ln.in_code):
+            return k
+    return len(body)
+
+
 def _answer_text(lines: list[Line], quoted: bool) -> str:
     """The answer's Markdown; inside a blockquote that also holds the question, without
     the quote markers."""
@@ -199,6 +216,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if not mark.continues:
             unclaimed(body, "section_text")
             body = []
+        item_end = _item_end(lines[mark.index], body)
+        unclaimed(body[item_end:], "section_text")
+        body = body[:item_end]
         parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0)]
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
