@@ -5,14 +5,17 @@
 """
 from __future__ import annotations
 
-import argparse
+import sys
+
+if __name__ == "__main__":  # before any stage is imported: a build with nothing to do takes milliseconds
+    from .stamps import exit_if_unchanged
+    exit_if_unchanged(sys.argv[1:])
+
 import hashlib
 import json
 import ctypes
 import os
 import signal
-import stat
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
@@ -34,6 +37,7 @@ from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
 from .render import Media
+from .stamps import RECORD, Options, Stamps, forget, parser, registry_path, stamp, summary
 from .workers import Stopped, run_jobs
 from .yamlio import write_atomic
 
@@ -135,16 +139,6 @@ def source_files(source_dir: Path) -> SourceListing:
     return listing
 
 
-def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    # a read-only source folder (a shared corpus) keeps its registry with the build; the
-    # mode bits decide, because root may write anywhere
-    own = source_dir / "card_ids.yaml"
-    writable = own.exists() or source_dir.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    return own if writable else build_dir / "card_ids.yaml"
-
-
 def digest(data: object) -> str:
     return hashlib.blake2b(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"),
                            digest_size=16).hexdigest()
@@ -169,9 +163,10 @@ class Outputs:
                                          if isinstance(entries, dict) else {})
 
     def stale(self, *names: str) -> list[str]:
-        """Those of `names` that are missing or were made from other cards."""
-        return [n for n in names
-                if not (self.build_dir / n).exists() or self.entries.get(n, {}).get("digest") != self.digest]
+        """Those of `names` that are missing, were changed since they were written, or were
+        made from other cards."""
+        return [n for n in names if self.entries.get(n, {}).get("digest") != self.digest
+                or self.entries[n].get("stamp") != stamp(str(self.build_dir / n))]
 
     def forget(self, names: list[str]) -> None:
         """Before `names` are rewritten: until they are whole again, they are stale."""
@@ -181,7 +176,7 @@ class Outputs:
 
     def done(self, name: str, **about: object) -> None:
         """`name` is written, from these cards; `about` is kept for later reports."""
-        self.entries[name] = {"digest": self.digest, **about}
+        self.entries[name] = {"digest": self.digest, "stamp": stamp(str(self.build_dir / name)), **about}
         self._save()
 
     def about(self, name: str, key: str) -> object:
@@ -216,6 +211,10 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     started = time.perf_counter()
     build_time = time.time()
     generated = datetime.fromtimestamp(build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    registry_at = registry_path(source_dir, build_dir, registry_file)
+    # what this build reads, stamped before it reads it: a file changed meanwhile differs next time
+    forget(build_dir)
+    stamps = Stamps.take(Options.of(source_dir, build_dir, registry_at, keep_going))
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
     listing = source_files(source_dir)
@@ -223,7 +222,6 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
             for path in listing.files]
     # every file a person writes is checked before any work, so that a bad one leaves nothing behind
-    registry_at = registry_path(source_dir, build_dir, registry_file)
     registry = Registry.read(registry_at, build_dir)
     for warning in registry.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -278,14 +276,14 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                                                        edit_notes, registry.warnings))
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at)
+        stamps.again(registry_at)
+    ok = sum(c.status == "ok" for c in cards)
+    write_atomic(build_dir / RECORD, stamps.record(len(cards), ok, len(results), errors + listing.skipped,
+                                                  registry.warnings))
     cache.prune()
     if not quiet:
-        ok = sum(c.status == "ok" for c in cards)
-        print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
-              f"{time.perf_counter() - started:.2f} s → {build_dir}/"
-              + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
-        for e in errors + listing.skipped:
-            print(f"  skipped: {e}", file=sys.stderr)
+        print(summary(len(cards), ok, len(results), time.perf_counter() - started, build_dir,
+                      errors + listing.skipped), file=sys.stderr)
     return 0
 
 
@@ -328,20 +326,7 @@ def _stop(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build cards.yaml, report.md, the deck and the study sheets")
-    b.add_argument("--source", default="source", help="folder of .txt, .md and .html documents")
-    b.add_argument("--build", default="build", help="output folder")
-    b.add_argument("--keep-going", action="store_true", help="skip unreadable sources instead of stopping")
-    b.add_argument("--registry", help="card id registry (default: SOURCE/card_ids.yaml)")
-    b.add_argument("--quiet", action="store_true")
-    e = sub.add_parser("edit", help="print a ready-to-edit entry of source/edits.yaml for a card")
-    e.add_argument("id")
-    e.add_argument("--build", default="build")
-    d = sub.add_parser("diff", help="cards added, removed and changed since the previous build")
-    d.add_argument("--build", default="build")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "build":
             return build(Path(args.source), Path(args.build), args.keep_going, args.registry, args.quiet)
