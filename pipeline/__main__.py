@@ -44,7 +44,7 @@ from .yamlio import write_atomic
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
-OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from
+OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from, its stamps
 SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 # a scraped page takes well under a second; a source still running after this has hit a
@@ -145,16 +145,17 @@ def digest(data: object) -> str:
 
 
 class Outputs:
-    """What each output in the build folder was made from: the digest of its cards (and
-    of the code), with what the report needs from it (the deck's images, the formulas a
-    sheet printed as source), kept in build/.outputs.json. An output's entry is removed
-    before the output is rewritten and put back once it is whole, so whatever stops a
-    build (Ctrl-C, a kill, a full disk), the next one rewrites every output that does not
-    match its cards."""
+    """What each output in the build folder was made from: the digest of the cards it
+    shows (and of the code), the stamps of the output and of the files it bundles, with
+    what the report needs from it (the deck's images, the formulas a sheet printed as
+    source), kept in build/.outputs.json. An output's entry is removed before the output is
+    rewritten and put back once it is whole, so whatever stops a build (Ctrl-C, a kill, a
+    full disk), the next one rewrites every output that does not match its cards; so does
+    an output changed since it was written, or one whose bundled image changed."""
 
-    def __init__(self, build_dir: Path, cards_digest: str):
+    def __init__(self, build_dir: Path, digests: dict[str, str]):
         self.build_dir = build_dir
-        self.digest = cards_digest
+        self.digests = digests  # per output: the digest of what it is made from
         try:
             entries = json.loads((build_dir / OUTPUTS).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -163,10 +164,14 @@ class Outputs:
                                          if isinstance(entries, dict) else {})
 
     def stale(self, *names: str) -> list[str]:
-        """Those of `names` that are missing, were changed since they were written, or were
-        made from other cards."""
-        return [n for n in names if self.entries.get(n, {}).get("digest") != self.digest
-                or self.entries[n].get("stamp") != stamp(str(self.build_dir / n))]
+        """Those of `names` that are missing, were changed since they were written, were
+        made from other cards, or bundle a file that changed since."""
+        def fresh(name: str) -> bool:
+            entry = self.entries.get(name, {})
+            files = entry.get("files")
+            return (entry.get("digest") == self.digests[name] and isinstance(files, dict)
+                    and str(self.build_dir / name) in files and all(stamp(f) == s for f, s in files.items()))
+        return [n for n in names if not fresh(n)]
 
     def forget(self, names: list[str]) -> None:
         """Before `names` are rewritten: until they are whole again, they are stale."""
@@ -174,9 +179,11 @@ class Outputs:
             self.entries.pop(name, None)
         self._save()
 
-    def done(self, name: str, **about: object) -> None:
-        """`name` is written, from these cards; `about` is kept for later reports."""
-        self.entries[name] = {"digest": self.digest, "stamp": stamp(str(self.build_dir / name)), **about}
+    def done(self, name: str, bundled: tuple[Path, ...] = (), **about: object) -> None:
+        """`name` is written, from these cards and the `bundled` files; `about` is kept for
+        later reports."""
+        files = {str(f): stamp(str(f)) for f in (self.build_dir / name, *bundled)}
+        self.entries[name] = {"digest": self.digests[name], "files": files, **about}
         self._save()
 
     def about(self, name: str, key: str) -> object:
@@ -242,8 +249,12 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
 
     records = [card_record(c) for c in cards]
     # an output that matches its cards is not written again: the deck keeps its
-    # modification times, the sheets are not laid out again
-    outputs = Outputs(build_dir, digest([code_version(), manifest.deck_root, records]))
+    # modification times, the sheets are not laid out again. The deck and the sheets show
+    # the ok cards only: an edit to another card leaves them be.
+    shown = digest([code_version(), manifest.deck_root, str(source_dir.resolve()),
+                    [r for r in records if r["status"] == "ok"]])
+    outputs = Outputs(build_dir, {"cards.yaml": digest([code_version(), manifest.deck_root, records]),
+                                  **dict.fromkeys(["deck.apkg", "study.md", *SHEETS], shown)})
     if outputs.stale("cards.yaml"):
         outputs.forget(["cards.yaml"])
         keep_previous(build_dir, records)
@@ -260,14 +271,14 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         # the three sheets are written together
         outputs.forget(deck_stale + (["study.md", *SHEETS] if sheets_stale else []))
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
-            pdfs = []
+            pdfs = {}
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, build_dir, pool)
+                pdfs = dict(zip(SHEETS, start_sheets(cards, manifest.deck_root, build_dir, pool), strict=True))
                 outputs.done("study.md")
             if deck_stale:
-                outputs.done("deck.apkg", media=_media_record(
-                    write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)))
-            for name, job in zip(SHEETS, pdfs, strict=True):
+                bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time)
+                outputs.done("deck.apkg", tuple(bundled.files.values()), media=_media_record(bundled))
+            for name, job in pdfs.items():
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -153,11 +154,16 @@ def deck_notes(apkg: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+# Typst stamps a PDF with the second it was made, and derives the file's /ID from it
+_PDF_TIME = re.compile(rb"(/(?:Creation|Mod)Date \(D:|<xmp:(?:Create|Modify)Date>|<xmpMM:(?:Instance|Document)ID>)[^)<]*"
+                       rb"|/ID \[[^\]]*\]")
+
+
 def comparable(out: Path) -> dict[str, object]:
     cards = yaml.safe_load((out / "cards.yaml").read_text(encoding="utf-8"))
     cards.pop("generated")
-    return {"cards": cards, "deck": deck_notes(out / "deck.apkg"),
-            **{name: (out / name).read_bytes() for name in ("study.md", "study.pdf", "quiz.pdf")}}
+    return {"cards": cards, "deck": deck_notes(out / "deck.apkg"), "study.md": (out / "study.md").read_bytes(),
+            **{name: _PDF_TIME.sub(rb"\1", (out / name).read_bytes()) for name in ("study.pdf", "quiz.pdf")}}
 
 
 def test_outputs_of_fast_builds_match_a_fresh_build(built, tmp_path):
@@ -174,3 +180,40 @@ def test_outputs_of_fast_builds_match_a_fresh_build(built, tmp_path):
     cli.build(src, fresh, quiet=True)  # same sources and registry, empty build folder
     assert comparable(out) == comparable(fresh)
     assert "累积的梯度" in (out / "study.md").read_text(encoding="utf-8")
+
+
+def written(out: Path) -> dict[str, int]:
+    return {name: (out / name).stat().st_mtime_ns for name in ("cards.yaml", "deck.apkg", "study.md", "study.pdf",
+                                                                "quiz.pdf")}
+
+
+def test_a_real_build_rewrites_only_the_outputs_that_differ(built):
+    src, out = built
+    (src / "open.md").write_text("## 训练\n\n### 梯度裁剪的阈值怎么选？\n\n### 学习率预热有什么用？\n\n"
+                                 "前几步用小学习率，避免一开始发散。\n\n![预热曲线](fig.png)\n", encoding="utf-8")
+    (src / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\nfirst")
+    cli.build(src, out, quiet=True)
+    cards = yaml.safe_load((out / "cards.yaml").read_text(encoding="utf-8"))["cards"]
+    unanswered = next(c for c in cards if "梯度裁剪" in c["question"])
+    assert unanswered["status"] == "needs_answer"
+    before = written(out)
+
+    # an edit to a card that is in neither the deck nor the sheets: only cards.yaml is written
+    (src / "edits.yaml").write_text(f"{unanswered['id']}:\n  tags: [待补]\n", encoding="utf-8")
+    cli.build(src, out, quiet=True)
+    after = written(out)
+    assert after["cards.yaml"] != before["cards.yaml"]
+    assert {k: v for k, v in after.items() if k != "cards.yaml"} == {k: v for k, v in before.items()
+                                                                    if k != "cards.yaml"}
+
+    # an image the deck bundles changed: the deck is written again, with it
+    (src / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\nsecond")
+    cli.build(src, out, quiet=True)
+    with zipfile.ZipFile(out / "deck.apkg") as z:
+        assert any(z.read(name).endswith(b"second") for name in z.namelist())
+    assert written(out)["study.pdf"] == after["study.pdf"]
+
+    # an output changed by hand is written again
+    (out / "study.md").write_text("改过了\n", encoding="utf-8")
+    cli.build(src, out, quiet=True)
+    assert "学习率预热" in (out / "study.md").read_text(encoding="utf-8")
