@@ -31,6 +31,10 @@ import pytest
 import typst
 import yaml
 
+ROOT = Path(__file__).resolve().parents[2]
+# this checkout's pipeline, not the one an editable install points to: the builds run it too
+sys.path.insert(0, str(ROOT))
+
 from pipeline.__main__ import read_source
 from pipeline.dedup import deduplicate
 from pipeline.export.anki import write_deck
@@ -42,7 +46,6 @@ from pipeline.yamlio import write_atomic
 
 from synth import generate
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "1000"))
 SMALL = int(os.environ.get("BENCH_SMALL", "200"))  # documents: about 10,000 cards
 PLAIN_PAGE = 100  # cards between page breaks of a plain sheet
@@ -276,3 +279,10 @@ def test_benchmark(tmp_path):
              ["planted duplicates found", f"{len(cards):,}", f"{found:,} / {len(planted):,}", "—", "—", "all"]]
     print("\n".join("| " + " | ".join(cells) + " |" for cells in table))
     assert found == len(planted)
+
+
+@pytest.mark.slow
+def test_the_stages_measured_are_this_checkouts():
+    import pipeline
+
+    assert Path(pipeline.__file__).resolve().parent == ROOT / "pipeline"
