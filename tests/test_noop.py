@@ -217,3 +217,16 @@ def test_a_real_build_rewrites_only_the_outputs_that_differ(built):
     (out / "study.md").write_text("改过了\n", encoding="utf-8")
     cli.build(src, out, quiet=True)
     assert "学习率预热" in (out / "study.md").read_text(encoding="utf-8")
+
+
+def test_a_deleted_output_is_written_again_alone(built):
+    src, out = built
+    before = written(out)
+    (out / "deck.apkg").unlink()
+    result = run(src, out)
+    assert "nothing changed" not in result.stderr
+    after = written(out)
+    assert after["deck.apkg"] and {k: v for k, v in after.items() if k != "deck.apkg"} == {
+        k: v for k, v in before.items() if k != "deck.apkg"}
+    assert len(deck_notes(out / "deck.apkg")) == 4
+    assert "nothing changed" in run(src, out).stderr
