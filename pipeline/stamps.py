@@ -207,7 +207,8 @@ def unchanged(options: Options) -> dict | None:
         racy = record["racy"]
         stamps = {**options.inputs(), **options.outputs()}
         contents = {path: _content(path) for path in racy}
-        return record if options.digest(stamps, contents) == record["digest"] else None
+        summary_keys = {"cards", "ok", "sources", "skipped", "warnings"}
+        return record if options.digest(stamps, contents) == record["digest"] and summary_keys <= record.keys() else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -233,7 +234,7 @@ def exit_if_unchanged(argv: list[str]) -> None:
             return
         source, build = Path(args.source), Path(args.build)
         record = unchanged(Options.of(source, build, registry_path(source, build, args.registry), args.keep_going))
-    except (OSError, SystemExit):  # a bad command line or folder: the build reports it
+    except (OSError, ValueError, SystemExit):  # a bad command line or path: the build reports it
         return
     if record is None:
         return
