@@ -265,10 +265,11 @@ def test_benchmark(tmp_path):
 
     cards, planted = extra["cards"], extra["planted"]
     base = cards[: len(cards) // 10]
-    small = timed(lambda: deduplicate(base))
-    large = timed(lambda: deduplicate(cards))
-    rows.append(Row(f"dedup of all cards (floor: of 10% of them, {len(base):,} cards)", len(cards), large, small,
-                    "≤ 12x"))
+    # best of three: the 10% base takes a few hundredths of a second, where a busy machine's noise is large
+    small = min(timed(lambda: deduplicate(base)) for _ in range(3))
+    large = min(timed(lambda: deduplicate(cards)) for _ in range(3))
+    rows.append(Row(f"dedup of all cards, best of 3 (floor: of 10% of them, {len(base):,} cards)", len(cards), large,
+                    small, "≤ 12x"))
     found = planted_found(extra["records"], planted)
 
     load = os.getloadavg()
