@@ -5,14 +5,17 @@
 """
 from __future__ import annotations
 
-import argparse
+import sys
+
+if __name__ == "__main__":  # before any stage is imported: a build with nothing to do takes milliseconds
+    from .stamps import exit_if_unchanged
+    exit_if_unchanged(sys.argv[1:])
+
 import hashlib
 import json
 import ctypes
 import os
 import signal
-import stat
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
@@ -34,13 +37,14 @@ from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
 from .render import Media, image_digests
+from .stamps import RECORD, Options, Stamps, forget, parser, registry_path, stamp, summary
 from .workers import Stopped, run_jobs
 from .yamlio import write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
-OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from
+OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from, its stamps
 SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 # a scraped page takes well under a second; a source still running after this has hit a
@@ -135,32 +139,23 @@ def source_files(source_dir: Path) -> SourceListing:
     return listing
 
 
-def registry_path(source_dir: Path, build_dir: Path, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    # a read-only source folder (a shared corpus) keeps its registry with the build; the
-    # mode bits decide, because root may write anywhere
-    own = source_dir / "card_ids.yaml"
-    writable = own.exists() or source_dir.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    return own if writable else build_dir / "card_ids.yaml"
-
-
 def digest(data: object) -> str:
     return hashlib.blake2b(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"),
                            digest_size=16).hexdigest()
 
 
 class Outputs:
-    """What each output in the build folder was made from: the digest of its cards (and
-    of the code), with what the report needs from it (the deck's images, the formulas a
-    sheet printed as source), kept in build/.outputs.json. An output's entry is removed
-    before the output is rewritten and put back once it is whole, so whatever stops a
-    build (Ctrl-C, a kill, a full disk), the next one rewrites every output that does not
-    match its cards."""
+    """What each output in the build folder was made from: the digest of the cards it
+    shows (and of the code), the stamps of the output and of the files it bundles, with
+    what the report needs from it (the deck's images, the formulas a sheet printed as
+    source), kept in build/.outputs.json. An output's entry is removed before the output is
+    rewritten and put back once it is whole, so whatever stops a build (Ctrl-C, a kill, a
+    full disk), the next one rewrites every output that does not match its cards; so does
+    an output changed since it was written, or one whose bundled image changed."""
 
-    def __init__(self, build_dir: Path, cards_digest: str):
+    def __init__(self, build_dir: Path, digests: dict[str, str]):
         self.build_dir = build_dir
-        self.digest = cards_digest
+        self.digests = digests  # per output: the digest of what it is made from
         try:
             entries = json.loads((build_dir / OUTPUTS).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -169,9 +164,14 @@ class Outputs:
                                          if isinstance(entries, dict) else {})
 
     def stale(self, *names: str) -> list[str]:
-        """Those of `names` that are missing or were made from other cards."""
-        return [n for n in names
-                if not (self.build_dir / n).exists() or self.entries.get(n, {}).get("digest") != self.digest]
+        """Those of `names` that are missing, were changed since they were written, were
+        made from other cards, or bundle a file that changed since."""
+        def fresh(name: str) -> bool:
+            entry = self.entries.get(name, {})
+            files = entry.get("files")
+            return (entry.get("digest") == self.digests[name] and isinstance(files, dict)
+                    and str(self.build_dir / name) in files and all(stamp(f) == s for f, s in files.items()))
+        return [n for n in names if not fresh(n)]
 
     def forget(self, names: list[str]) -> None:
         """Before `names` are rewritten: until they are whole again, they are stale."""
@@ -179,9 +179,11 @@ class Outputs:
             self.entries.pop(name, None)
         self._save()
 
-    def done(self, name: str, **about: object) -> None:
-        """`name` is written, from these cards; `about` is kept for later reports."""
-        self.entries[name] = {"digest": self.digest, **about}
+    def done(self, name: str, bundled: tuple[Path, ...] = (), **about: object) -> None:
+        """`name` is written, from these cards and the `bundled` files; `about` is kept for
+        later reports."""
+        files = {str(f): stamp(str(f)) for f in (self.build_dir / name, *bundled)}
+        self.entries[name] = {"digest": self.digests[name], "files": files, **about}
         self._save()
 
     def about(self, name: str, key: str) -> object:
@@ -224,6 +226,10 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     started = time.perf_counter()
     build_time = time.time()
     generated = datetime.fromtimestamp(build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    registry_at = registry_path(source_dir, build_dir, registry_file)
+    # what this build reads, stamped before it reads it: a file changed meanwhile differs next time
+    forget(build_dir)
+    stamps = Stamps.take(Options.of(source_dir, build_dir, registry_at, keep_going))
     manifest = read_manifest(source_dir)
     results: list[SourceResult] = []
     listing = source_files(source_dir)
@@ -231,7 +237,6 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
             for path in listing.files]
     # every file a person writes is checked before any work, so that a bad one leaves nothing behind
-    registry_at = registry_path(source_dir, build_dir, registry_file)
     registry = Registry.read(registry_at, build_dir)
     for warning in registry.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -254,10 +259,15 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
 
     records = [card_record(c) for c in cards]
     # an output that matches its cards is not written again: the deck keeps its
-    # modification times, the sheets are not laid out again
-    shown = [text for c in cards if c.status == "ok" for text in (c.question, c.answer, *(x.text for x in c.choices))]
-    outputs = Outputs(build_dir, digest([code_version(), manifest.deck_root, records,
-                                         image_digests(shown, source_dir)]))
+    # modification times, the sheets are not laid out again. The deck and the sheets show
+    # the ok cards only (and the images they draw): an edit to another card leaves them be;
+    # cards.yaml and the review page show every card.
+    shown_texts = [text for c in cards if c.status == "ok" for text in (c.question, c.answer, *(x.text for x in c.choices))]
+    every = digest([code_version(), manifest.deck_root, records])
+    shown = digest([code_version(), manifest.deck_root, str(source_dir.resolve()),
+                    [r for r in records if r["status"] == "ok"], image_digests(shown_texts, source_dir)])
+    outputs = Outputs(build_dir, {"cards.yaml": every, review.INDEX: every,
+                                  **dict.fromkeys(["deck.apkg", "study.md", *SHEETS], shown)})
     if outputs.stale("cards.yaml"):
         outputs.forget(["cards.yaml"])
         keep_previous(build_dir, records)
@@ -274,15 +284,16 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
         # the three sheets are written together
         outputs.forget(deck_stale + (["study.md", *SHEETS] if sheets_stale else []))
         with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
-            pdfs = []
+            pdfs = {}
             if pool is not None:
-                pdfs = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool, source_dir)
+                pdfs = dict(zip(SHEETS, start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool,
+                                                     source_dir), strict=True))
                 outputs.done("study.md")
             if deck_stale:
-                deck = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
-                                  manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
-                outputs.done("deck.apkg", media=_media_record(deck))
-            for name, job in zip(SHEETS, pdfs, strict=True):
+                bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
+                                     manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
+                outputs.done("deck.apkg", tuple(bundled.files.values()), media=_media_record(bundled))
+            for name, job in pdfs.items():
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
@@ -293,15 +304,15 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at)
+        stamps.again(registry_at)
+    ok = sum(c.status == "ok" for c in cards)
+    write_atomic(build_dir / RECORD, stamps.record(len(cards), ok, len(results), errors + listing.skipped,
+                                                  registry.warnings))
     cache.prune()
     if not quiet:
-        ok = sum(c.status == "ok" for c in cards)
-        print(f"built {len(cards)} cards ({ok} ok) from {len(results)} sources in "
-              f"{time.perf_counter() - started:.2f} s → {build_dir}/"
-              + (f"; skipped {len(errors)} bad sources" if errors else ""), file=sys.stderr)
+        print(summary(len(cards), ok, len(results), time.perf_counter() - started, build_dir,
+                      errors + listing.skipped), file=sys.stderr)
         print(f"  review every card beside its source: {build_dir / review.INDEX}", file=sys.stderr)
-        for e in errors + listing.skipped:
-            print(f"  skipped: {e}", file=sys.stderr)
     return 0
 
 
@@ -344,20 +355,7 @@ def _stop(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build cards.yaml, report.md, the deck and the study sheets")
-    b.add_argument("--source", default="source", help="folder of .txt, .md and .html documents")
-    b.add_argument("--build", default="build", help="output folder")
-    b.add_argument("--keep-going", action="store_true", help="skip unreadable sources instead of stopping")
-    b.add_argument("--registry", help="card id registry (default: SOURCE/card_ids.yaml)")
-    b.add_argument("--quiet", action="store_true")
-    e = sub.add_parser("edit", help="print a ready-to-edit entry of source/edits.yaml for a card")
-    e.add_argument("id")
-    e.add_argument("--build", default="build")
-    d = sub.add_parser("diff", help="cards added, removed and changed since the previous build")
-    d.add_argument("--build", default="build")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "build":
             return build(Path(args.source), Path(args.build), args.keep_going, args.registry, args.quiet)

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from .model import PIPELINE_VERSION
+from .stamps import CODE_FILES
 from .yamlio import write_atomic
 
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
     digest = hashlib.blake2b(PIPELINE_VERSION.encode(), digest_size=16)
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
+    for path in sorted(p for p in Path(__file__).parent.rglob("*") if p.name.endswith(CODE_FILES)):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

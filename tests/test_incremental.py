@@ -37,6 +37,9 @@ def test_only_changed_sources_are_read_again(tmp_path, monkeypatch):
     assert read() == ["002_39923598443be3f0.txt"]
     cache_module.code_version.cache_clear()
     monkeypatch.setattr(cache_module, "PIPELINE_VERSION", "changed")
-    cli.build(src, out, quiet=True)
+    try:
+        cli.build(src, out, quiet=True)
+    finally:
+        cache_module.code_version.cache_clear()  # later builds in this process see the real code again
     assert len(read()) == 5
     assert len(list((out / "cache").glob("*.pickle"))) == 5  # stale entries are pruned
