@@ -27,7 +27,7 @@ def test_review_page_of_a_large_corpus(tmp_path):
     results = [read_source(path, path.stem) for path in sorted(src.iterdir())]
     cards, _ = dedup.deduplicate([c for r in results for c in r.cards])
     cards, _ = assign_ids([status.assess(c) for c in cards], Registry())
-    cards = [place(replace(c, fingerprint=edits.fingerprint(c)), "bench") for c in cards]
+    cards = [place(replace(c, fingerprint=edits.fingerprint(c)), "bench", {}) for c in cards]
     spans = report.spans_by_file(cards)
     accounts = [report.account(r.doc, r.extraction, spans) for r in results]
     started = time.perf_counter()
