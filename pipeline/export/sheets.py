@@ -78,6 +78,17 @@ def safe_math(typ: str) -> str | None:
     return "".join(out)
 
 
+# the Typst that opens and closes a block token, where it needs nothing of the token
+_BLOCK_MARKUP = {
+    "heading_open": "#strong[", "heading_close": "];\n\n",
+    "bullet_list_close": ");\n\n", "ordered_list_close": ");\n\n",
+    "list_item_open": "[", "th_open": "[", "td_open": "[",
+    "list_item_close": "], ", "th_close": "], ", "td_close": "], ",
+    "blockquote_close": "];\n\n",
+    "thead_open": "table.header(", "thead_close": "), ", "table_close": ");\n\n",
+}
+
+
 class TypstWriter:
     """Card Markdown to Typst markup, written from the field's tokens (`markup.parse`, the
     parse every output shares); remembers each formula so that a Typst error on a line can
@@ -145,32 +156,16 @@ class TypstWriter:
                 out.append(self._inline(token.children or []))
             elif kind == "paragraph_close" and not token.hidden:
                 out.append("\n\n")
-            elif kind == "heading_open":
-                out.append("#strong[")
-            elif kind == "heading_close":
-                out.append("];\n\n")
+            elif kind in _BLOCK_MARKUP:
+                out.append(_BLOCK_MARKUP[kind])
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 start = token.attrs.get("start")
                 out.append(_apart(out) + ("#list(" if kind == "bullet_list_open" else f"#enum(start: {int(start or 1)}, "))
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                out.append(");\n\n")
-            elif kind in ("list_item_open", "th_open", "td_open"):
-                out.append("[")
-            elif kind in ("list_item_close", "th_close", "td_close"):
-                out.append("], ")
             elif kind == "blockquote_open":
                 out.append(_apart(out) + "#block(inset: (left: 0.8em), stroke: (left: 0.8pt + gray))[")
-            elif kind == "blockquote_close":
-                out.append("];\n\n")
             elif kind == "table_open":
                 columns = _columns(tokens, k)
                 out.append(_apart(out) + f"#table(columns: {columns}, stroke: 0.4pt + gray, ")
-            elif kind == "thead_open":
-                out.append("table.header(")
-            elif kind == "thead_close":
-                out.append("), ")
-            elif kind == "table_close":
-                out.append(");\n\n")
             elif kind in ("fence", "code_block"):
                 lang = token.info.split()[0] if token.info.strip() else "text"
                 code = _breakable(token.content.rstrip("\n"))
