@@ -146,12 +146,12 @@ def digest(data: object) -> str:
 
 class Outputs:
     """What each output in the build folder was made from: the digest of the cards it
-    shows (and of the code), the stamps of the output and of the files it bundles, with
-    what the report needs from it (the deck's images, the formulas a sheet printed as
-    source), kept in build/.outputs.json. An output's entry is removed before the output is
+    shows (and of the code and of the images they draw), the output's own stamp, with what
+    the report needs from it (the deck's images, the formulas a sheet printed as source),
+    kept in build/.outputs.json. An output's entry is removed before the output is
     rewritten and put back once it is whole, so whatever stops a build (Ctrl-C, a kill, a
     full disk), the next one rewrites every output that does not match its cards; so does
-    an output changed since it was written, or one whose bundled image changed."""
+    an output changed since it was written."""
 
     def __init__(self, build_dir: Path, digests: dict[str, str]):
         self.build_dir = build_dir
@@ -164,13 +164,11 @@ class Outputs:
                                          if isinstance(entries, dict) else {})
 
     def stale(self, *names: str) -> list[str]:
-        """Those of `names` that are missing, were changed since they were written, were
-        made from other cards, or bundle a file that changed since."""
+        """Those of `names` that are missing, were changed since they were written, or were
+        made from other cards."""
         def fresh(name: str) -> bool:
             entry = self.entries.get(name, {})
-            files = entry.get("files")
-            return (entry.get("digest") == self.digests[name] and isinstance(files, dict)
-                    and str(self.build_dir / name) in files and all(stamp(f) == s for f, s in files.items()))
+            return entry.get("digest") == self.digests[name] and entry.get("stamp") == stamp(str(self.build_dir / name))
         return [n for n in names if not fresh(n)]
 
     def forget(self, names: list[str]) -> None:
@@ -179,11 +177,9 @@ class Outputs:
             self.entries.pop(name, None)
         self._save()
 
-    def done(self, name: str, bundled: tuple[Path, ...] = (), **about: object) -> None:
-        """`name` is written, from these cards and the `bundled` files; `about` is kept for
-        later reports."""
-        files = {str(f): stamp(str(f)) for f in (self.build_dir / name, *bundled)}
-        self.entries[name] = {"digest": self.digests[name], "files": files, **about}
+    def done(self, name: str, **about: object) -> None:
+        """`name` is written, from these cards; `about` is kept for later reports."""
+        self.entries[name] = {"digest": self.digests[name], "stamp": stamp(str(self.build_dir / name)), **about}
         self._save()
 
     def about(self, name: str, key: str) -> object:
@@ -292,7 +288,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
             if deck_stale:
                 bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
                                      manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
-                outputs.done("deck.apkg", tuple(bundled.files.values()), media=_media_record(bundled))
+                outputs.done("deck.apkg", media=_media_record(bundled))
             for name, job in pdfs.items():
                 outputs.done(name, formulas=job.result())
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
