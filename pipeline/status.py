@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .model import Card
-from .text import REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
+from .text import LEAD_IN, REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
 # what is left of a line beside its page references when it only names them: a short
@@ -20,7 +20,6 @@ _PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、/]\s*+[pP]?\.
                              r"|`?\b(?:chapter|ch\.|section|sec\.|§)\s*+\d+(?:\.\d+)*+(?:\s*+[-–~]\s*+\d+(?:\.\d+)*+)?\.?`?|第\s*+\d+(?:\.\d+)*\s*+[章节]", re.I)
 # a line that only cites a book's section ("> 《深度学习》 15.3 半监督…", "> 《DL》 6.4 - 架构设计")
 _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\d+)*+\s[^。！？!?\n]{0,60}$", re.I)
-_LEAD_IN = re.compile(r"^[^。！？?!.:：\n]{0,30}[:：]\s*+$")
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -43,7 +42,7 @@ def has_real_answer(answer: str) -> bool:
     for line in link_free("\n".join(lines)).split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
-        if REFERENCE_LABEL.match(line) or _CITATION.match(line) or _LEAD_IN.match(line):
+        if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference

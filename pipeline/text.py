@@ -53,7 +53,8 @@ def link_free(text: str) -> str:
 # \s* in every way, which took minutes on 答案 followed by a few thousand spaces
 REFERENCE_LABEL = re.compile(r"^[*_#>\s-]*+(参考(资料|文献|链接|博客|答案)?|相关(资料|链接)|references?|"
                              r"see also|延伸阅读|更多|详见|详情见|解析|答案|答|a)\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$", re.I)
-_LINK_LABEL = re.compile(r"^[^。！？?!]{0,30}?[:：]\s*$")
+# a short label that only introduces what follows ("…博客:", "Links to refer:")
+LEAD_IN = re.compile(r"^[^。！？?!\n]{0,30}?[:：]\s*+$")
 
 
 # words that only send the reader elsewhere ("请参考[…](…)。", "see [the notes](…)")
@@ -69,7 +70,7 @@ def is_link_only(text: str) -> bool:
     rest = link_free(text)
     rest = re.sub(r"^\s*(?:[-*+•]\s+|\d+[.)、]\s*)", "", rest)
     rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip().rstrip("。.！!").strip()
-    return (not rest or bool(_LINK_LABEL.match(rest)) or bool(REFERENCE_LABEL.match(rest))
+    return (not rest or bool(LEAD_IN.match(rest)) or bool(REFERENCE_LABEL.match(rest))
             or bool(_POINTER.match(rest)))
 
 
@@ -104,8 +105,10 @@ _ZH_ASK = re.compile(
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")
+_EN_IMPERATIVES = r"explain|describe|define|compare|list|name|give|derive|discuss|state"
+EN_IMPERATIVE = re.compile(rf"^(?:{_EN_IMPERATIVES})\b", re.I)
 EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
-                     r"would|will|explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
+                    rf"would|will|{_EN_IMPERATIVES})\b", re.I)
 _ASK_END = re.compile(r"[?？]\s*$")
 # a quiz blank: a run of underscores that is no __dunder__, or empty brackets
 BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import EN_ASK, ends_with_question_mark, fold, is_question_like
+from ..text import EN_ASK, EN_IMPERATIVE, ends_with_question_mark, fold, is_question_like
 from .base import Mark, question_text
 from .bullet import split_prompt
 from .lines import Line
@@ -85,7 +85,6 @@ def detect(lines: list[Line]) -> list[Mark]:
 _MAX_LABEL = 30  # characters of a paragraph's leading label
 _INLINE_QUESTION = re.compile(r"^(?P<q>[^?？]{4,80}[?？])\s*+(?P<a>\S.{9,})$")
 _INLINE_PROMPT = re.compile(r"^(?P<q>[^?？.。]{4,80}[.。])\s*+(?P<a>\S.{9,})$")
-_EN_IMPERATIVE = re.compile(r"^(?:explain|describe|define|compare|list|name|give|derive|discuss|state)\b", re.I)
 _MIN_INLINE = 3  # paragraphs "question? answer" that make a layout, not one rhetorical opener
 
 
@@ -103,7 +102,7 @@ def _answered_inline(lines: list[Line], marks: list[Mark]) -> list[Mark]:
         text = ln.text.strip()
         if (m := _INLINE_QUESTION.match(text)) and (_ASK_START.match(m.group("q")) or EN_ASK.match(m.group("q"))):
             found.append(Mark(ln.index, "question", question_text(m.group("q")), NAME, True, answer=m.group("a").strip()))
-        elif (m := _INLINE_PROMPT.match(text)) and (_IMPERATIVE.match(m.group("q")) or _EN_IMPERATIVE.match(m.group("q"))):
+        elif (m := _INLINE_PROMPT.match(text)) and (_IMPERATIVE.match(m.group("q")) or EN_IMPERATIVE.match(m.group("q"))):
             prompts.append(Mark(ln.index, "question", question_text(m.group("q")), NAME, True, answer=m.group("a").strip()))
     return found + prompts if len(found) >= _MIN_INLINE else []
 
