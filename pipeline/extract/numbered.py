@@ -92,7 +92,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     depths = {d for d, group in per_depth.items()
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
     chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
-    marks = _runs(chosen, asks, depths, lines) + _sub_questions(numbered, chosen, asks)
+    marks = _runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
     for m in marks:
         if m.index in stems:
             m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
@@ -116,18 +116,19 @@ def _sub_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, boo
             and len(ln.numbering.numbers) == 2 and ln.numbering.numbers[0] == parent.get(ln.index)]
 
 
-def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: list[Line]) -> list[Mark]:
+def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: list[Line],
+          position: dict[int, int]) -> list[Mark]:
     """Asking lines, and the lines that continue their numbering run, depth by depth."""
     marks: list[Mark] = []
     for depth in depths:
-        marks += _run([ln for ln in numbered if ln.indent == depth], asks, lines)
+        marks += _run([ln for ln in numbered if ln.indent == depth], asks, lines, position)
     return marks
 
 
-def _nested_bodies(run: list[Line], lines: list[Line]) -> bool:
+def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int]) -> bool:
     """Whether every item of `run` has a body of its own nested under it: after a blank
-    line, lines indented past the item's number, before the next item."""
-    position = {ln.index: k for k, ln in enumerate(lines)}
+    line, lines indented past the item's number, before the next item (`position` maps a
+    line's index to its place in `lines`)."""
     stops = [position[ln.index] for ln in run[1:]] + [len(lines)]
     for ln, stop in zip(run, stops, strict=True):
         below = lines[position[ln.index] + 1:stop]
@@ -137,7 +138,7 @@ def _nested_bodies(run: list[Line], lines: list[Line]) -> bool:
     return True
 
 
-def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line]) -> list[Mark]:
+def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
     """Split one depth into numbering runs (each number one or two above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
@@ -164,7 +165,7 @@ def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line]) -> list
                  and sum(len(ln.numbering.rest) for ln in run) <= _PROMPT_LENGTH * len(run))
         # a list of prompts each with its answer nested under it is a question list by its
         # shape, so its items score as asking ones
-        prompts = asking >= 2 and len(run) >= 3 and _nested_bodies(run, lines)
+        prompts = asking >= 2 and len(run) >= 3 and _nested_bodies(run, lines, position)
         whole = len(run) >= 2 and (asking >= len(run) / 2 or (tight and asking >= 2) or prompts)
         for ln in run:
             question, answer = split_inline_answer(ln.text)
