@@ -63,13 +63,13 @@ def strip_numbering(text: str) -> str:
     return numbering.rest if numbering else text.strip()
 
 
-_TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")
+TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 
 
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
-    text = _TASK_BOX.sub("", unbold(text)).strip()
+    text = TASK_BOX.sub("", unbold(text)).strip()
     text = strip_numbering(text)
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)

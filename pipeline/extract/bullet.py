@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like, link_free
-from .base import Mark, question_text
+from .base import TASK_BOX, Mark, question_text
 from .lines import Line
 
 NAME = "bullet"
@@ -32,7 +32,6 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     return prompt, m.group(0), answer
 
 
-_TASK_BOX = re.compile(r"^\[[ xX]\]\s")
 _WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*+)?(\*\*|__)(.+?)\1\s*+([:：]?)\s*+$")
 
 
@@ -64,7 +63,7 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue
         # a checklist item bold as a whole with its answer indented under it ("- [x] **求正数平方根**")
         # is a prompt by its shape: the checkbox tracks it as a question
-        asks = is_question_like(text) or bool(whole and _TASK_BOX.match(ln.body) and _continued(lines, k))
+        asks = is_question_like(text) or bool(whole and TASK_BOX.match(ln.body) and _continued(lines, k))
         if not asks and sep and len(answer) < _MIN_STATED_ANSWER:
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
