@@ -33,6 +33,8 @@ _CONTENT_PARENTS = {"td", "th", "li", "p", "dd", "label"}
 def _is_chrome(tag: Tag) -> bool:
     if tag.name == "button" and tag.parent is not None and tag.parent.name in _CONTENT_PARENTS:
         return False
+    if tag.name == "script" and _math(tag) is not None:
+        return False  # `<script type="math/tex">x</script>`: MathJax keeps the formula's source there
     if tag.name in CHROME_TAGS:
         return True
     names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "") + " " + str(tag.get("role") or "")
@@ -246,7 +248,7 @@ def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine
     covered = {ln.number for ln in lines}
     chrome: set[int] = set()
     for tag in soup.find_all(True):
-        if _is_chrome(tag) and not (tag.name == "script" and _math(tag) is not None):
+        if _is_chrome(tag):
             chrome.update(_span(tag))
     outside = set(range(1, len(raw) + 1)) - set(_span(content)) if content is not soup else set()
     drops = []
