@@ -62,13 +62,19 @@ _POINTER = re.compile(r"^(?:请\s*+)?(?:参考|参见|详见|见|查看|请看|�
                       r"\s*+[:：]?$", re.I)
 
 
+# the site a link is on, named after it ("[…](…) - CSDN博客", "[…](…) | 知乎")
+_SITE_AFTER_LINK = re.compile(r"\)\s*+[-–—|·]\s*+[^\s，。；,;!?！？]{0,8}(?:博客|blog|知乎|zhihu|简书|csdn|掘金|公众号|medium|github)"
+                              r"[^\s，。；,;!?！？]{0,8}\s*+$", re.I)
+
+
 def is_link_only(text: str) -> bool:
     """A line that carries nothing but links: bare URLs, Markdown links, or a short
-    label ("…博客:", "参考：", "请参考") with them."""
+    label ("…博客:", "参考：", "请参考") or the site's name ("… - 知乎") with them, in a
+    list item or a quote or not."""
     if not _URL.search(text) and not _MD_LINK.search(text):
         return False
-    rest = link_free(text)
-    rest = re.sub(r"^\s*(?:[-*+•]\s+|\d+[.)、]\s*)", "", rest)
+    rest = link_free(_SITE_AFTER_LINK.sub(")", text))
+    rest = re.sub(r"^\s*(?:>\s*)*(?:[-*+•]\s+|\d+[.)、]\s*)?", "", rest)
     rest = re.sub(r"[和与及,，、;；\s|]+", " ", rest).strip().rstrip("。.！!").strip()
     return (not rest or bool(LEAD_IN.match(rest)) or bool(REFERENCE_LABEL.match(rest))
             or bool(_POINTER.match(rest)))
