@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import markdown_links, quiz_section
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
-from .base import Mark, strip_answer_label, topic_text
+from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -29,9 +29,6 @@ QUESTION_RULES = [
 LAYOUTS = [name for name, _ in QUESTION_RULES]
 
 
-# a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
-# "- 什么样的数据集不适合…？"), not one asking line among notes
-_ASKING_SHARE = 0.4
 # the rules that read the body of a section (headings are the sections themselves)
 BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != heading.NAME]
 # answered questions inside a heading question's answer that make the heading a section: a
@@ -46,7 +43,7 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     found = {name: [m for m in detect(lines) if m.role == "question"] for name, detect in rules}
     if hint:
         return hint, found[hint]
-    scores = {name: asking if (asking := sum(m.asks for m in marks)) >= _ASKING_SHARE * len(marks) else 0
+    scores = {name: asking if (asking := sum(m.asks for m in marks)) >= ASKING_SHARE * len(marks) else 0
               for name, marks in found.items()}
     if not scores or max(scores.values()) == 0:
         return "", []
@@ -108,9 +105,11 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
-        _, inner = choose_layout(lines[start:end], BODY_RULES)
+        name, inner = choose_layout(lines[start:end], BODY_RULES)
         if owner is not None and owner.role == "question":
-            if _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
+            # a few asking bold lines among the answer's bold sub-titles are sub-titles too
+            sub_titles = name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
+            if sub_titles or _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
                 answers.update(range(start, end))
                 continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,

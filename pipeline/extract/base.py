@@ -11,6 +11,10 @@ from .lines import parse_numbering
 
 Role = Literal["question", "topic"]
 
+# a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
+# "- 什么样的数据集不适合…？"), not one asking line among notes
+ASKING_SHARE = 0.4
+
 
 @dataclass
 class Mark:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..text import blank_marks, ends_with_question_mark, fold, is_question_like
-from .base import Mark, question_text, rated, topic_text
+from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
 NAME = "heading"
@@ -157,8 +157,11 @@ def detect(lines: list[Line]) -> list[Mark]:
             return False
         # headings rated by difficulty ("…的利弊***") are the items of a question list when
         # several rated siblings ask
+        # (and an unrated sibling where most of the group is rated is an item whose rating was
+        # left off: "# …的基本设计模式" among rated "# …***")
         ratings = [g for g in group if rated(g.body)]
-        if rated(ln.body) and len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2:
+        rated_list = len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2
+        if rated_list and (rated(ln.body) or len(ratings) > len(group) / 2):
             return True
         # so are siblings numbered 1, 2, 3 … in one run ("### 4. 常见推理框架介绍" among
         # "### 12. 现有的一些移动端开源框架？") when several of them ask, or when their parent
@@ -209,6 +212,10 @@ def detect(lines: list[Line]) -> list[Mark]:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
             # a sub-heading with a section number ("### 三、…的优缺点") is a part of the answer's outline
             outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
+            # so is one of a run of plain-numbered sub-headings that mostly do not ask ("#### 3.
+            # When to Use Each" after "#### 1. Key Advantages")
+            listed = _question_list(groups.get((parent[ln.index], ln.heading), []))
+            outlined = outlined or (ln in listed and sum(asks[g.index] for g in listed) < ASKING_SHARE * len(listed))
             if asks[ln.index] and not short and not outlined:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading))
                 open_question, question_number = ln.heading, 0
