@@ -59,7 +59,9 @@ _TRUE_FALSE = {"对", "错", "不对", "错误", "正确", "是", "否", "true",
 _AFFIRMATIVE = {"对", "正确", "是", "true", "√", "✓", "✔", "t"}
 _AFFIRMS = re.compile(r"可以|正确|对的|是的|没错|能够|成立|\btrue\b|\byes\b", re.I)
 _DENIES = re.compile(r"不可以|不能|不正确|错误|不对|不是|不成立|不会|\bfalse\b|\bno\b", re.I)
-_EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation)\s*(?:\*\*)?[:：]\s*(?:\*\*)?", re.I)
+# a label that opens the explanation, with its colon or alone on its line ("**Solution**")
+_EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation|solution)\s*(?:\*\*)?(?:[:：]\s*(?:\*\*)?|\n)",
+                                re.I)
 _TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
                      r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
 # the two options of a statement to judge, in the statement's language
@@ -369,6 +371,47 @@ def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card
     return _choice_card(card, card.question, stem, options, after, correct) if correct else None
 
 
+_CELL_ROW = re.compile(r"^\s*+\|([^|\n]*+)\|\s*+$")  # a table row of one cell
+_RULE_ROW = re.compile(r"^[\s:-]*+$")  # the delimiter row's cell
+
+
+def _held_option(line: str) -> str | None:
+    """The text of a line that is an unlabelled option under a stem: a one-cell table row or
+    a list item; None for any other line."""
+    if (m := _CELL_ROW.match(line)) is not None:
+        return m.group(1).strip()
+    m = _UNLABELLED.match(line)
+    return m.group(3).strip() if m is not None else None
+
+
+def held_choices(card: Card, given: str = "") -> Card | None:
+    """A question that holds its options, unlabelled, under its stem (the one-column
+    "Options" table of an HTML quiz, or a list), answered by the text of one option
+    ("Dropout is turned off at test time.") or by a key; labelled A, B, C … by position."""
+    lines = card.question.split("\n")
+    first = next((i for i, line in enumerate(lines) if _held_option(line) is not None), None)
+    if first is None or not fold("\n".join(lines[:first])):
+        return None
+    texts = [_held_option(line) for line in lines[first:] if line.strip()]
+    if any(text is None for text in texts):
+        return None  # text after the options: they are no options
+    texts = [text for text in texts if not _RULE_ROW.match(text)]
+    if not 2 <= len(texts) <= _MAX_UNLABELLED or any(not text or len(text) > _MAX_SENTENCE_OPTION for text in texts):
+        return None
+    options = [(chr(ord("A") + k), text, False) for k, text in enumerate(texts)]
+    answer = card.answer.split("\n")
+    lead = next((i for i, line in enumerate(answer) if line.strip()), 0)
+    named = [label for label, text, _ in options if answer and fold(text) == fold(answer[lead])]
+    if len(named) == 1:
+        correct, after = named, answer[lead + 1:]
+    else:
+        correct, after = find_key(options, answer, "", given, bold=False), answer
+    if not correct:
+        return None
+    question = "\n".join(lines[:first]).rstrip()
+    return _choice_card(replace(card, answer=""), question, [], options, after, correct)
+
+
 def true_false_statement(card: Card, given: str = "") -> Card | None:
     """A statement (no question mark) that ends in a blank or stands under a 判断题 section,
     keyed 对/错, √/×, T/F …: a true/false card; under 判断题 without a key it is reviewed."""
@@ -435,7 +478,7 @@ def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
     if card.type != "basic":
         return card
     for make in (checkbox_choices, lambda c: labelled_choices(c, given),
-                 lambda c: listed_choices(c, given, bold_keys),
+                 lambda c: listed_choices(c, given, bold_keys), lambda c: held_choices(c, given),
                  lambda c: true_false_statement(c, given), cloze_card):
         made = make(card)
         if made is not None:
