@@ -32,12 +32,13 @@ def only_asks(answer: str) -> bool:
 
 
 def has_real_answer(answer: str) -> bool:
-    if only_asks(link_free(answer)):
-        return False
     # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
     # paragraph by paragraph, then line by line
     lines = [line for paragraph in re.split(r"\n\s*\n", answer) if not is_link_only(paragraph)
              for line in paragraph.split("\n") if not is_link_only(line)]
+    # further questions and a link to where they are answered answer nothing
+    if only_asks(link_free("\n".join(lines))):
+        return False
     kept = []
     for line in link_free("\n".join(lines)).split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))

@@ -106,8 +106,9 @@ def fold(text: str) -> str:
 
 # Words that make a line ask something. Chinese interrogatives and the imperative verbs of
 # interview prompts (简述…, 介绍一下…); English wh-words and auxiliaries at the start.
+# ("但是不是 0" reads 但是 + 不是: no 是不是 there)
 _ZH_ASK = re.compile(
-    r"什么|为什么|为何|为啥|怎么|怎样|如何|哪些|哪个|哪种|哪里|哪几|多少|是否|能否|可否|有没有|是不是|会不会|"
+    r"什么|为什么|为何|为啥|怎么|怎样|如何|哪些|哪个|哪种|哪里|哪几|多少|是否|能否|可否|有没有|(?<![但可])是不是|会不会|"
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")

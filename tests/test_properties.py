@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bs4 import BeautifulSoup
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.choices import classify
@@ -37,6 +37,7 @@ def run(text: str, kind: str):
 
 @settings(max_examples=150, deadline=None)
 @given(documents, st.sampled_from(["text", "markdown"]))
+@example(">>", "text")  # a line of quote markers alone, before any question
 def test_any_text_extracts_and_every_line_is_accounted_for(text, kind):
     raw, cleaned, extraction, cards = run(text, kind)
     acc = account(cleaned, extraction, spans_by_file(cards))

@@ -9,7 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import markdown_links, quiz_section
+from ..text import is_blank, markdown_links, quiz_section
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -76,14 +76,22 @@ def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, in
 
 def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     """In an outline whose questions are list items, an item no deeper than the questions
-    that is not one of them is a section of the outline ("- 二、经典关系抽取篇"): a topic."""
-    depth = {lines[m.index].indent for m in questions if lines[m.index].bullet or lines[m.index].numbering}
-    if not depth or any(not (lines[m.index].bullet or lines[m.index].numbering) for m in questions):
+    that is not one of them, under the same heading, is a section of the outline ("- 二、经典关系
+    抽取篇"): a topic."""
+    items = [m for m in questions if not lines[m.index].heading]
+    depth = {lines[m.index].indent for m in items if lines[m.index].bullet or lines[m.index].numbering}
+    if not depth or any(not (lines[m.index].bullet or lines[m.index].numbering) for m in items):
         return []
+    # the heading each line stands under: an outline item outlines its own section only
+    container, heading = [], -1
+    for ln in lines:
+        heading = ln.index if ln.heading else heading
+        container.append(heading)
+    held = {container[m.index] for m in items}
     qset = {m.index for m in questions}
     return [Mark(ln.index, "topic", topic_text(ln.body), "outline", False) for ln in lines
-            if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.in_code and not ln.link_only
-            and ln.indent < max(depth)]
+            if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.heading and not ln.in_code
+            and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held]
 
 
 def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
@@ -185,13 +193,18 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
 
     def unclaimed(chunk: list[Line], rule: str) -> None:
         for ln in chunk:
-            if not ln.blank:
-                drops.append(Drop("link_only" if ln.link_only else rule, doc.name, ln.number, ln.text.strip()[:200]))
+            # a line of quote markers alone (">>") is blank text but not a blank line: named too
+            if not is_blank(ln.source):
+                drops.append(Drop("link_only" if ln.link_only else rule, doc.name, ln.number,
+                                  (ln.text.strip() or ln.source.strip())[:200]))
 
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
-    # heading topics nest: a question takes the deepest open topic above its own level
-    open_topics: list[tuple[int, str]] = []
+    # heading topics nest: a question takes the deepest open topic above its own level. A
+    # topic line inside a section (a numbered title, an outline item) nests just under that
+    # section's heading, so the next heading at or above that level closes it.
+    open_topics: list[tuple[float, str]] = []
+    container = 0  # the level of the heading the marks stand under
     section = ""  # the quiz section label the cards stand under ("二、判断题"): their kind, not their topic
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
@@ -201,9 +214,12 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             topic_lines.append(lines[mark.index].number)
             unclaimed(body, "section_text")
             continue
+        if mark.level:
+            container = mark.level
+            open_topics = [t for t in open_topics if not t[0] or t[0] < mark.level]
         if mark.role == "topic":
             section = ""
-            level = mark.level or 0
+            level = mark.level or (container + 0.5 if container else 0)
             open_topics = [t for t in open_topics if level and t[0] and t[0] < level]
             if mark.text:
                 open_topics.append((level, mark.text))
