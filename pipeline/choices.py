@@ -50,6 +50,7 @@ _LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so
 _KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![A-Za-z])"
                   r"|第\s*+(?P<nth>\d{1,2}|[一二三四五六七八九十]{1,2})\s*+(?:个\s*+)?(?:选项|项|个))")
 _KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：tanh names an option by its text
+_KEY_NUMBER_REF = re.compile(_KEY_HEAD + r"(?P<number>\d{1,2})(?![\d.．]\d)(?:\s*+[).．、）]|\s|$)")
 _BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?\s*+(?:$|[。.，,；;:：])")
 
 _CHOICE_WORDS = re.compile(r"下列|下面|以下|哪项|哪一项|哪个选项|哪些选项|选择|正确的是|错误的是|对还是|对吗|是否正确|which of")
@@ -366,8 +367,16 @@ def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card
         return None
     stem, options, after = split
     # one item in bold is a key only where the question asks to choose: notes stress an item too
-    bold = "every" if bold_keys else bool(_CHOOSING.search(card.question + "\n".join(stem)))
-    correct = find_key(options, after, "", given, bold=bold)
+    choosing = bool(_CHOOSING.search(card.question + "\n".join(stem)))
+    correct = find_key(options, after, "", given, bold="every" if bold_keys else choosing)
+    # options numbered 1, 2, 3 … are keyed by their number ("Answer: 2) Pooling") where the
+    # question reads as a choice or the key goes on to name the option
+    numbered = next(_UNLABELLED.match(line) for line in card.answer.split("\n") if _UNLABELLED.match(line))
+    text = "\n".join(after)
+    if not correct and numbered.group(2)[0].isdigit() and (m := _KEY_NUMBER_REF.search(text)):
+        number = int(m.group("number"))
+        if 1 <= number <= len(options) and (choosing or fold(text[m.end():]).startswith(fold(options[number - 1][1]))):
+            correct = [options[number - 1][0]]
     return _choice_card(card, card.question, stem, options, after, correct) if correct else None
 
 

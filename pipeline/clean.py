@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from .blocks import code_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import CHROME_MARKER, ends_with_question_mark, is_blank, strip_list_marker
+from .text import CHROME_MARKER, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
 
 
 @dataclass
@@ -370,6 +370,31 @@ def page_footer(state: CleanState) -> None:
             state.drop(i, "page_footer")
 
 
+_THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
+_END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
+_END_MATTER_CHARS = 300
+_STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)、]\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")
+
+
+def end_matter(state: CleanState) -> None:
+    """A closing remark after the page's last thematic break ("If this list helped you, star
+    it …", a footer line under `<hr>`): at most three short lines of plain prose that follow
+    the break to the end, none of them asking, none a heading, list item, table row, quote,
+    code or bold label. Found by position, not by words: an answer's own text never stands
+    alone after the last rule of the page."""
+    live = state.live()
+    breaks = [pos for pos, i in enumerate(live) if _THEMATIC_BREAK.match(state.lines[i].text)]
+    if not breaks or breaks[-1] == 0:
+        return
+    region = live[breaks[-1] + 1:]
+    texts = [state.lines[i].text.strip() for i in region]
+    if (not region or len(region) > _END_MATTER_LINES or sum(map(len, texts)) > _END_MATTER_CHARS
+            or any(_STRUCTURE.match(t) or is_question_like(t) for t in texts)):
+        return
+    for i in region:
+        state.drop(i, "end_matter")
+
+
 _CHROME_LINE = re.compile(
     r"^\s*(展开全文|阅读全文|展开阅读全文|点击展开|收起|[‹«]?\s*(上一篇|下一篇|前一篇|后一篇)\s*[:：].{0,40}|"
     r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,40}(阅读|浏览)\s*+(?:[数量次]\s*+)?(?:[:：]\s*+)?\d[\d,]*+\s*+(?:次\s*+)?|"
@@ -620,6 +645,7 @@ RULES: list[tuple[str, Rule]] = [
     ("toc_block", toc_block),
     ("page_footer", page_footer),
     ("page_chrome", page_chrome),
+    ("end_matter", end_matter),
     ("advert", advert),
     ("image_alt_text", image_alt_text),
     ("images", images),

@@ -130,6 +130,7 @@ class _Renderer:
                     self.emit(line, "| " + " | ".join(cells) + " |")
             elif name == "hr":
                 self.flush()
+                self.emit(line, "---")  # a thematic break is structure: it may close the page's last answer
             elif name == "br":
                 self.add_inline("\n", line)
             elif name in BLOCK_TAGS:

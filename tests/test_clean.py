@@ -157,3 +157,15 @@ def test_missing_local_image_and_path_outside_source_are_dropped(tmp_path):
     doc = clean(Document("d.md", "markdown", lines, 3, "utf-8", str(tmp_path)))
     assert [ln.text for ln in doc.lines] == ["![x](https://e.com/a.png)"]
     assert {d.rule for d in doc.drops} == {"missing_image"}
+
+
+def test_end_matter_after_the_last_thematic_break():
+    kept, drops = run("### Why?\n\nBecause.\n\n---\n\nHappy studying, see you next time.", "markdown")
+    assert drops == {5: "lone_marker", 7: "end_matter"}
+    # more than a short remark, a list, a question or nothing before the break: kept
+    for text in ("### Why?\n\nBecause.\n\n***\n\none\ntwo\nthree\nfour",
+                 "### Why?\n\nBecause.\n\n---\n\n- a list item",
+                 "### Why?\n\nBecause.\n\n---\n\nWhat is next?",
+                 "---\n\nA page that opens with a rule."):
+        _, drops = run(text, "markdown")
+        assert "end_matter" not in drops.values(), text

@@ -18,6 +18,7 @@ from .lines import Line
 NAME = "heading"
 _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|总结|小结|目录|contents|前言|附录|"
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
+_REFERENCES = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|bibliography|附录)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _PLAIN_NUMBERING = {"dot", "dun"}
 # a heading that says the list under it is one of questions ("面试题", "常见问题", "Interview Questions")
@@ -206,8 +207,12 @@ def detect(lines: list[Line]) -> list[Mark]:
         if restarts and not asks[ln.index]:
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
-        if question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]:
-            continue  # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
+        if (question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]
+                and not _REFERENCES.match(fold(question_text(ln.body)))):
+            # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
+            # (but "## Reference" there closes the list: the page's end matter; "### 总结" may
+            # still sum up the answer)
+            continue
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
             # a sub-heading with a section number ("### 三、…的优缺点") is a part of the answer's outline
