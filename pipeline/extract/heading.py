@@ -25,6 +25,10 @@ _PLAIN_NUMBERING = {"dot", "dun"}
 # ("梯度消失问题" names a problem, not a list of questions)
 _QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常见|高频|典型|面试)问题|问题(?:列表|汇总|集锦|合集)|questions|faq|qa)$",
                               re.I)
+# a group of sibling headings is a list of questions when this share of them ask; so is a
+# level of headings across the document, when it has at least _COUSINS of them
+_SIBLINGS_ASKING = 0.6
+_COUSINS = 5
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 # "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets)
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?"
@@ -146,6 +150,9 @@ def detect(lines: list[Line]) -> list[Mark]:
         groups.setdefault(key, []).append(ln)
     asks = {ln.index: _asks(ln) for ln in heads}
     asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
+    by_level: dict[int, list[Line]] = {}
+    for ln in heads:
+        by_level.setdefault(ln.heading, []).append(ln)
 
     def by_siblings(ln: Line) -> bool:
         group = groups.get((parent[ln.index], ln.heading), [])
@@ -174,7 +181,14 @@ def detect(lines: list[Line]) -> list[Mark]:
                     and not any(g.index in asking_parents for g in listed))
         if ln in listed and (sum(asks[g.index] for g in listed) >= 2 or declared):
             return True
-        return len(group) >= 3 and asking >= 0.6 * len(group)
+        if len(group) >= 3:
+            return asking >= _SIBLINGS_ASKING * len(group)
+        # too few siblings to tell ("## 学习率" over "### 学习率的作用" alone): the headings of its
+        # level across the document, when they are mostly questions, make it one too, unless it
+        # holds asking headings of its own
+        cousins = by_level[ln.heading]
+        return (len(cousins) >= _COUSINS and sum(asks[g.index] for g in cousins) >= _SIBLINGS_ASKING * len(cousins)
+                and ln.index not in asking_parents)
 
     marks: list[Mark] = []
     paired = _label_pairs(lines, heads)
