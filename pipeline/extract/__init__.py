@@ -228,6 +228,11 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             continue
         above = [text for level, text in open_topics if not (mark.level and level and level >= mark.level)]
         topic = above[-1] if above else title
+        before = marks[k - 1] if k else None
+        if (before is not None and before.role == "topic" and before.text and before.level == mark.level
+                and not quiz_section(before.text)
+                and before.index + 1 + sum(ln.blank for ln in lines[before.index + 1:mark.index]) == mark.index):
+            topic = before.text  # "## Softmax" right above "## Softmax 如何用于多分类？": its title
         if not mark.continues:
             unclaimed(body, "section_text")
             body = []
