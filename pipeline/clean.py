@@ -159,7 +159,8 @@ def html_comment(state: CleanState) -> None:
 
 
 # a heading element on its own line; a page that forgot its closing tag still means one
-_HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>((?:(?!</h\1>).)*?)(?:</h\1>)?\s*$", re.I)
+# a heading element is a heading inside emphasis too ("**<h2>…</h2>**")
+_HTML_HEADING = re.compile(r"^\s*(?:[*_]{1,3})?<h([1-6])\b[^>]*>((?:(?!</h\1>).)*?)(?:</h\1>)?(?:[*_]{1,3})?\s*$", re.I)
 # Possessive quantifiers (*+, ++) here and below: where two runs of spaces (or a run and a
 # class that takes spaces too) stood side by side, a long run that did not match made the
 # regex engine try every split of it (quadratic or worse on one line of spaces).

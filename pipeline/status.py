@@ -25,6 +25,9 @@ _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:contin
                           r"待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
 
 
+_ANSWER_LABELS = {"解析", "答案", "参考答案", "答", "a"}  # labels REFERENCE_LABEL knows that open an answer, not references
+
+
 def only_asks(answer: str) -> bool:
     """An answer made only of further questions ("- 简单介绍下TF-IDF算法") answers nothing."""
     lines = [_LIST_NUMBER.sub("", line).strip("（）() ") for line in answer.split("\n") if line.strip()]
@@ -43,7 +46,9 @@ def has_real_answer(answer: str) -> bool:
     for line in link_free("\n".join(lines)).split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
-        if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
+        if (label := REFERENCE_LABEL.match(line)) and label.group(1).lower() not in _ANSWER_LABELS:
+            break  # what follows a reference label ("**REFERENCES:**") is a list of references
+        if label or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference

@@ -78,6 +78,15 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert has_real_answer("1. 在连续情况下是做积分 2. 这个和全连接神经网络没有区别")
 
 
+def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():
+    assert not has_real_answer("Links to refer:\n\nhttps://e.com/x\n\n**REFERENCES:**\n\n"
+                               "Someone. 2020. Momentum explained. Available at: <https://e.com/y>.")
+    assert not has_real_answer("**参考资料**\n\n张三，《优化方法》，第三章。")
+    assert has_real_answer("动量累积历史梯度。\n\n**参考资料**\n\n张三，《优化方法》。")
+    for label in ("**参考答案：**", "答案：", "**解析**", "A:"):
+        assert has_real_answer(f"{label}\n前几百步线性增大学习率。"), label
+
+
 def test_near_duplicates_merge_and_different_questions_do_not():
     assert why_same("简述神经网络的发展历史。", "", "请简述神经网络的发展史。", "")
     assert why_same("为什么LSTM模型中既存在sigmoid又存在tanh两种激活函数,而不是选择统一一种?", "",
