@@ -31,13 +31,20 @@ def _bare(lines: list[Line], i: int, questions: set[int]) -> bool:
     return before_blank and (after_blank or label) and title and not _CLAUSE_MARK.search(ln.text)
 
 
+def _restarts(lines: list[Line], before: int, i: int) -> bool:
+    """Whether the line after `i` numbers its question 1 where the question before `i` had a
+    higher number ("15. …" / "NER" / "1. …"): `i` titles a new list, it answers nothing."""
+    after, prior = lines[i + 1].numbering if i + 1 < len(lines) else None, lines[before].numbering
+    return after is not None and prior is not None and after.numbers == (1,) and prior.numbers[:1] > (1,)
+
+
 def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting: set[int]) -> list[Mark]:
     """Topics and title-questions among bare lines, given the questions already found
     and those of them still waiting for their answer (a short answer is no title)."""
     bare = set()
     for i in range(len(lines)):
         before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
-        if i not in boundaries and _bare(lines, i, questions) and before not in waiting:
+        if i not in boundaries and _bare(lines, i, questions) and (before not in waiting or _restarts(lines, before, i)):
             bare.add(i)
     marks: list[Mark] = []
     rest: list[tuple[int, int]] = []
