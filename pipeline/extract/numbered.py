@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..text import ends_with_question_mark, is_question_like, is_section_title, quiz_section
-from .base import Mark, question_text, split_inline_answer, strip_answer_label, topic_text
+from .base import ASKING_SHARE, Mark, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line
 
 NAME = "numbered"
@@ -126,16 +126,20 @@ def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: 
 
 
 def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int]) -> bool:
-    """Whether every item of `run` has a body of its own nested under it: after a blank
-    line, lines indented past the item's number, before the next item (`position` maps a
-    line's index to its place in `lines`)."""
+    """Whether the items of `run` carry bodies of their own nested under them: every item
+    after a blank line, or a good share of them (`ASKING_SHARE`, the share that makes a layout)
+    right under their line (`1. GBDT描述` / `    boosting…`),
+    lines indented past the item's number before the next item (`position` maps a line's
+    index to its place in `lines`). Items without a body in such a list are prompts left
+    unanswered."""
     stops = [position[ln.index] for ln in run[1:]] + [len(lines)]
+    after_blank = under = 0
     for ln, stop in zip(run, stops, strict=True):
         below = lines[position[ln.index] + 1:stop]
         gap = next((k for k, b in enumerate(below) if b.blank), None)
-        if gap is None or not any(b.indent > ln.indent and not b.blank for b in below[gap:]):
-            return False
-    return True
+        after_blank += gap is not None and any(b.indent > ln.indent and not b.blank for b in below[gap:])
+        under += bool(below) and not below[0].blank and below[0].indent > ln.indent
+    return after_blank == len(run) or under >= ASKING_SHARE * len(run)
 
 
 def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
