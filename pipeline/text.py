@@ -98,6 +98,15 @@ def zh_number(text: str) -> int:
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+def undecorated(text: str) -> str:
+    """The text without the pictographs and symbols that decorate its start ("🚀 6. …",
+    "🔹 什么时候用…？", "📌 关键的层"): Unicode symbols (So, Sk) and their variation selectors."""
+    start = 0
+    while start < len(text) and (text[start] in " \t\ufe0f\u200d" or unicodedata.category(text[start]) in ("So", "Sk")):
+        start += 1
+    return text[start:]
+
+
 def fold(text: str) -> str:
     """Fold for matching: NFKC, lower case, no spaces, punctuation, symbols or markup
     (the folding the gold scorer uses)."""

@@ -213,3 +213,11 @@ def test_bare_titles_open_topics_and_title_with_prose_is_a_question():
     assert [(c[0], c[2], c[3]) for c in cards] == [("为什么要有BN", "BN", "bullet"),
                                                     ("激活函数零中心的问题", "BN", bare_line.NAME),
                                                     ("如何理解卷积", "CNN", "bullet")]
+
+
+def test_pictographs_that_decorate_a_start_are_no_text():
+    from pipeline.text import undecorated
+    assert undecorated("🚀 **6. 池化**") == "**6. 池化**"
+    assert undecorated("🔹️ 什么时候用？") == "什么时候用？"
+    for kept in ("∑ 求和的含义", "$x$ 的范围", "Adam 为什么快？", "（1）第一问"):
+        assert undecorated(kept) == kept

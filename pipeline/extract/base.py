@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..text import link_text, unbold
+from ..text import link_text, unbold, undecorated
 from .lines import parse_numbering
 
 
@@ -73,7 +73,7 @@ TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
-    text = TASK_BOX.sub("", unbold(text)).strip()
+    text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
     text = strip_numbering(text)
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)
@@ -84,7 +84,7 @@ def question_text(text: str) -> str:
 
 
 def topic_text(text: str) -> str:
-    text = unbold(text).strip()
+    text = undecorated(unbold(text).strip())
     return strip_numbering(text).strip(" ¶#*_:：").strip()
 
 

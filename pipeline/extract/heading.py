@@ -114,12 +114,13 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
 
 
 def _question_list(group: list[Line]) -> list[Line]:
-    """The headings of a sibling group that carry plain numbers counting up by one from 1
-    (at least three of them), or [] when the numbers do not run so."""
+    """The headings of a sibling group that carry plain numbers counting up by one (at least
+    three of them; from 1, or on from an earlier part of a series: "## 6. …", "## 7. …"),
+    or [] when the numbers do not run so."""
     numbered = [g for g in group if g.numbering is not None and g.numbering.style in _PLAIN_NUMBERING
                 and len(g.numbering.numbers) == 1]
     numbers = [g.numbering.numbers[0] for g in numbered]
-    return numbered if len(numbered) >= 3 and numbers == list(range(1, len(numbers) + 1)) else []
+    return numbered if len(numbered) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) else []
 
 
 def detect(lines: list[Line]) -> list[Mark]:

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..model import SourceLine
-from ..text import is_blank, is_link_only, zh_number
+from ..text import is_blank, is_link_only, undecorated, zh_number
 
 _QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
 # the closing #s of a heading are cut off in `heading_body`: as `(.*?)\s*#*\s*$` the regex
@@ -81,8 +81,9 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list
             heading, body = len(m.group(1)), (m.group(2) or "").rstrip().rstrip("#").strip()
         elif not in_code and (m := _BULLET.match(text)):
             bullet, body = m.group(2), m.group(3).strip()
-        # a heading's number may stand inside its bold ("### **二、…**")
-        numbering = None if in_code or blank else parse_numbering(body.strip("*_ ") if heading else text)
+        # a heading's number may stand inside its bold ("### **二、…**") or after a pictograph ("## 🚀 **6. …**")
+        numbering = None if in_code or blank else parse_numbering(
+            undecorated(undecorated(body).strip("*_ ")) if heading else text)
         bold_match = None if in_code else _BOLD_LINE.match(text)
         out.append(Line(i, ln.number, text, blank, indent, heading, body, bullet, numbering,
                         bold_match.group(2).strip() if bold_match else "",
