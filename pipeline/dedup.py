@@ -23,7 +23,6 @@ PREFIX = 12  # folded characters of a question that another one opens with
 LSH_THRESHOLD = 0.3  # Jaccard of trigram sets that makes a pair a candidate (recall first: why_same decides)
 PERMUTATIONS = 128
 SMALL_GROUP = 40  # questions sharing their terms that are simply compared pairwise
-COMMON_OPENING = 200  # an opening shared by more questions than this is a template, not a sign
 _TERMS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 _ZH_NUMERAL = "[一二三四五六七八九十两]{1,3}"
 # Chinese numbers that tell siblings apart, as digits do: ordinals (第三种, 第二步), 其二, and
@@ -120,15 +119,30 @@ def candidate_pairs(questions: list[str]) -> set[tuple[int, int]]:
             pairs.update((members[a], members[b]) for a in range(len(members)) for b in range(a + 1, len(members)))
         else:
             pairs |= _similar_pairs(members, folded)
-    openings: dict[str, list[int]] = defaultdict(list)
+    return pairs | _opening_pairs(folded)
+
+
+def _opening_pairs(folded: list[str]) -> set[tuple[int, int]]:
+    """Pairs of a question of at least PREFIX folded characters and a longer one that opens
+    with it. In sorted order the texts that open with a text follow it in one run, so each
+    text is compared only with those and the one after: the work grows with the pairs found,
+    not with how many questions share a template's opening (a bucket of a common opening grew
+    with the corpus, and was skipped past a size)."""
+    texts = sorted({f for f in folded if len(f) >= PREFIX})
+    opened: list[tuple[str, str]] = []
+    for k, shorter in enumerate(texts):
+        j = k + 1
+        while j < len(texts) and texts[j].startswith(shorter):
+            opened.append((shorter, texts[j]))
+            j += 1
+    if not opened:
+        return set()
+    wanted = {t for pair in opened for t in pair}
+    where: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(folded):
-        if len(f) >= PREFIX:
-            openings[f[:PREFIX]].append(i)
-    for members in openings.values():
-        if 1 < len(members) <= COMMON_OPENING:
-            pairs.update((min(a, b), max(a, b)) for a in members for b in members
-                         if len(folded[b]) > len(folded[a]) and folded[b].startswith(folded[a]))
-    return pairs
+        if f in wanted:
+            where[f].append(i)
+    return {(min(a, b), max(a, b)) for shorter, longer in opened for a in where[shorter] for b in where[longer]}
 
 
 def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]]:
