@@ -12,9 +12,24 @@ def _labels(lines: list[Line]) -> list[Line]:
     return [ln for ln in lines if ln.bold and not ln.heading and ln.indent <= 1]
 
 
+def _asking(ln: Line) -> bool:
+    return bool(ln.bold) and not ln.heading and ln.indent <= 1 and is_question_like(question_text(ln.bold))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
+    """The asking bold lines, except those inside a blockquote that answers an asking bold
+    line standing right above it outside the quote (`**何时用哪个？**` / `> **先看区别**` …)."""
+    answered_by_quote: set[int] = set()
+    opener = None  # the asking bold line outside a quote that the current blockquote answers
+    for k, ln in enumerate(lines):
+        if ln.blank:
+            continue
+        if ln.quote == 0:
+            opener = ln if _asking(ln) else None
+        elif opener is not None:
+            answered_by_quote.add(k)
     return [Mark(ln.index, "question", question_text(ln.bold), NAME, True)
-            for ln in _labels(lines) if is_question_like(question_text(ln.bold))]
+            for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote]
 
 
 def asking_share(lines: list[Line]) -> float:

@@ -67,13 +67,15 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list
     put in code blocks (a fence opened in page text is followed here too)."""
     out: list[Line] = []
     fence = False
+    fence_quoted = False  # the open fence stands in a blockquote: its lines, closing one too, carry the marks
     for i, ln in enumerate(lines):
         source = ln.text.rstrip()
-        quoted = None if fence else _QUOTE.match(source)
+        quoted = _QUOTE.match(source) if not fence or fence_quoted else None
         text = source[quoted.end():] if quoted else source
         in_code = fence or text.lstrip().startswith(("```", "~~~")) or i in code
         if text.lstrip().startswith(("```", "~~~")):
             fence = not fence
+            fence_quoted = fence and quoted is not None
         blank = is_blank(text)
         indent = len(text) - len(text.lstrip(" "))
         heading, body, bullet = 0, text.strip(), ""
