@@ -169,3 +169,10 @@ def test_end_matter_after_the_last_thematic_break():
                  "---\n\nA page that opens with a rule."):
         _, drops = run(text, "markdown")
         assert "end_matter" not in drops.values(), text
+
+
+def test_an_underline_indented_past_three_spaces_makes_no_setext_heading():
+    kept, drops = run("1. 常见模型\n    AlexNet 的改进\n    ----------\n    用了 ReLU", "markdown")
+    assert "    AlexNet 的改进" in kept and not any(k.startswith("#") for k in kept)
+    kept, drops = run("BN 的作用\n---\n稳定分布", "markdown")
+    assert kept[0] == "## BN 的作用" and drops == {2: "setext_underline"}
