@@ -52,10 +52,12 @@ PER_WORKER = 8  # sources a worker process must have to be worth starting
 SOURCE_SECONDS = 60.0
 
 
-def read_source(path: Path, title: str, layout: str = "") -> SourceResult:
-    """The per-source stages: ingest, clean, extract, choices, status."""
+def read_source(path: Path, title: str = "", layout: str = "") -> SourceResult:
+    """The per-source stages: ingest, clean, extract, choices, status. The cards' fallback
+    topic is `title` (from sources.yaml), else the document's own (front matter), else the
+    file's stem."""
     doc = clean(ingest(path))
-    extraction = extract(doc, title, layout)
+    extraction = extract(doc, title or doc.title or path.stem, layout)
     cards = [status.assess(c) for c in choices.classify_document(extraction.cards, doc.lines)]
     return SourceResult(doc, extraction, cards)
 
@@ -230,7 +232,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     results: list[SourceResult] = []
     listing = source_files(source_dir)
     errors = list(listing.refused)
-    jobs = [(path, manifest.titles.get(path.name, path.stem), manifest.layouts.get(path.name, ""))
+    jobs = [(path, manifest.titles.get(path.name, ""), manifest.layouts.get(path.name, ""))
             for path in listing.files]
     # every file a person writes is checked before any work, so that a bad one leaves nothing behind
     registry = Registry.read(registry_at, build_dir)

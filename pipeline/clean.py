@@ -28,6 +28,7 @@ class CleanState:
     rewrites: Counter = field(default_factory=Counter)
     protected: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    title: str = ""  # the document's own title, from its front matter
 
     _live: list[int] | None = None
 
@@ -112,14 +113,21 @@ def invisible_chars(state: CleanState) -> None:
         state.rewrite(i, text, "invisible_chars")
 
 
+# the one key read from front matter, a plain scalar (quoted or not); no YAML is loaded
+_FRONT_TITLE = re.compile(r"""^title:[ \t]*+(?:"([^"\n]*)"|'([^'\n]*)'|([^\n#]*?))[ \t]*+$""")
+
+
 def front_matter(state: CleanState) -> None:
-    """YAML front matter (--- … --- at the top of a Markdown file) is metadata, not content."""
+    """YAML front matter (--- … --- at the top of a Markdown file) is metadata, not content;
+    its `title:` is the document's title (a Jekyll or Hugo post's)."""
     if state.kind != "markdown" or not state.lines or state.lines[0].text.strip() != "---":
         return
     for end in range(1, min(len(state.lines), 60)):
         if state.lines[end].text.strip() in {"---", "..."}:
             for i in range(end + 1):
                 state.drop(i, "front_matter")
+                if (m := _FRONT_TITLE.match(state.lines[i].text.rstrip())) and not state.title:
+                    state.title = next(g for g in m.groups() if g is not None).strip()
             return
 
 
@@ -678,4 +686,4 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
     nonblank = {ln.number for ln in doc.lines if not is_blank(ln.text)} | {d.line for d in doc.markup_drops}
     return CleanDocument(doc.name, doc.kind, kept, drops, dict(state.rewrites), doc.raw_line_count,
                          nonblank, doc.encoding, state.warnings,
-                         frozenset(code))
+                         frozenset(code), state.title)

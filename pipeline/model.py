@@ -78,6 +78,7 @@ class CleanDocument:
     encoding: str = "utf-8"
     warnings: list[str] = field(default_factory=list)
     code_lines: frozenset[int] = frozenset()  # positions in `lines` of code blocks and display math
+    title: str = ""  # the document's own title (its front matter's), or ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ _PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、/]\s*+[pP]?\.
 _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\d+)*+\s[^。！？!?\n]{0,60}$", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
-                          r"待续|未完待续|暂无|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
+                          r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
 
 
 _ANSWER_LABELS = {"解析", "答案", "参考答案", "答", "a"}  # labels REFERENCE_LABEL knows that open an answer, not references

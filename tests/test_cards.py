@@ -83,6 +83,8 @@ def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_
                                "Someone. 2020. Momentum explained. Available at: <https://e.com/y>.")
     assert not has_real_answer("**参考资料**\n\n张三，《优化方法》，第三章。")
     assert has_real_answer("动量累积历史梯度。\n\n**参考资料**\n\n张三，《优化方法》。")
+    assert not has_real_answer("_暂缺_")
+    assert has_real_answer("库存暂缺时返回默认值。")
     for label in ("**参考答案：**", "答案：", "**解析**", "A:"):
         assert has_real_answer(f"{label}\n前几百步线性增大学习率。"), label
 

@@ -176,3 +176,15 @@ def test_an_underline_indented_past_three_spaces_makes_no_setext_heading():
     assert "    AlexNet 的改进" in kept and not any(k.startswith("#") for k in kept)
     kept, drops = run("BN 的作用\n---\n稳定分布", "markdown")
     assert kept[0] == "## BN 的作用" and drops == {2: "setext_underline"}
+
+
+def test_front_matter_gives_the_document_title_and_leaves_the_text(tmp_path):
+    from pipeline.__main__ import read_source
+    source = tmp_path / "2023-07-10-post.md"
+    source.write_text('---\nlayout: post\ntitle: "常见问题 (2 / 3)"\ntags: [ML]\n---\n\n'
+                      "### 什么是过拟合？\n训练集好、测试集差。\n", encoding="utf-8")
+    result = read_source(source)
+    assert [c.topic for c in result.cards] == ["常见问题 (2 / 3)"]
+    assert read_source(source, "我的标题").cards[0].topic == "我的标题"  # sources.yaml's title wins
+    source.write_text("### 什么是过拟合？\n训练集好、测试集差。\n", encoding="utf-8")
+    assert read_source(source).cards[0].topic == "2023-07-10-post"
