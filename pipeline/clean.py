@@ -374,6 +374,12 @@ def page_footer(state: CleanState) -> None:
             or state.lines[live[first - 1]].text.rstrip().endswith((":", "："))):
         first += 1
     region = live[first:]
+    # the list under a content heading ("### 总结" / "- 分类任务：主要关注 F1、AUC") is its
+    # section, whatever words it holds
+    heading = state.lines[live[first - 1]].text if 0 < first <= len(live) else ""
+    if (heading.lstrip().startswith("#") and not _is_chrome_line(heading)
+            and all(_LIST_ITEM.match(state.lines[i].text) for i in region)):
+        return
     marked = sum(_is_chrome_line(state.lines[i].text) for i in region)
     # one closing line can carry the whole footer: "欢迎点赞收藏关注！"
     dense = len(region) == 1 and len({m.group(0) for m in CHROME_MARKER.finditer(state.lines[region[0]].text)}) >= 2

@@ -188,3 +188,10 @@ def test_front_matter_gives_the_document_title_and_leaves_the_text(tmp_path):
     assert read_source(source, "我的标题").cards[0].topic == "我的标题"  # sources.yaml's title wins
     source.write_text("### 什么是过拟合？\n训练集好、测试集差。\n", encoding="utf-8")
     assert read_source(source).cards[0].topic == "2023-07-10-post"
+
+
+def test_chrome_words_in_the_section_of_a_closing_heading_are_content():
+    text = ("### 什么是 IoU？\n交并比。\n\n### 总结\n\n- **检测**：主要关注 IoU 和 mAP。\n"
+            "- **分类**：主要关注 F1 和 AUC，阅读时先看混淆矩阵。")
+    kept, drops = run(text, "markdown")
+    assert "page_footer" not in drops.values() and kept[-1].startswith("- **分类**")
