@@ -40,7 +40,7 @@ _STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spre
 # headings that only say what follows: a question ("### Question") and then its answer ("### Response")
 _ASKING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|problem|问题|提问|题目|题干)$", re.I)
 _OPTIONS_HEADING = re.compile(r"^(?:options|choices|选项)$", re.I)  # between the two: part of the question
-_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|explanation|答案|回答|解答|解析)$",
+_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|explanation|(?:参考|标准)?(?:答案|回答|解答)|解析)$",
                                 re.I)
 
 
@@ -67,6 +67,15 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
                                        span=following.index - ln.index + 1)
                 pairs.update(dict.fromkeys((h.index for h in heads[k + 1:between + 1]), None))
     return pairs
+
+
+def _answer_labelled(lines: list[Line], heads: list[Line], ln: Line) -> bool:
+    """Whether the heading's first sub-heading, with nothing but blank lines before it, labels
+    an answer ("## GAN 的思想" / "### 参考回答："): the heading is its question."""
+    following = next((h for h in heads if h.index > ln.index), None)
+    return (following is not None and following.heading > ln.heading
+            and _ANSWERING_HEADING.match(_fold_label(following.body)) is not None
+            and all(x.blank for x in lines[ln.index + 1:following.index]))
 
 
 def _fold_label(text: str) -> str:
@@ -149,7 +158,8 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # numbering restarted: an outline inside an answer, not one of the siblings
         highest[key] = max(highest.get(key, 0), number)
         groups.setdefault(key, []).append(ln)
-    asks = {ln.index: _asks(ln) for ln in heads}
+    # a heading whose answer is labelled under it ("### 参考回答：") asks, worded so or not
+    asks = {ln.index: _asks(ln) or _answer_labelled(lines, heads, ln) for ln in heads}
     asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
     by_level: dict[int, list[Line]] = {}
     for ln in heads:
