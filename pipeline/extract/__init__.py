@@ -9,7 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import is_blank, markdown_links, quiz_section
+from ..text import is_blank, markdown_links, quiz_section, unbold
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -170,7 +170,7 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
                 out.append("")
             continue
         if ln.heading:
-            out.append(f"**{ln.body.strip('*_ ')}**")  # a heading already in bold is bold once
+            out.append(f"**{unbold(ln.body).strip(' *_')}**")  # a heading with bold in it is bold once ("🎯**关键作用**")
         else:
             out.append((ln.text if quoted else ln.source).rstrip())
     while out and out[-1] == "":
