@@ -575,7 +575,8 @@ def table_debris(state: CleanState) -> None:
             state.drop(i, "table_debris")
 
 
-_LONE_MARKER = re.compile(r"^\s*([-*+•>]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
+# (a lone ">" is no debris: it is the blank line between a blockquote's paragraphs)
+_LONE_MARKER = re.compile(r"^\s*([-*+•]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
 
 
 def lone_marker(state: CleanState) -> None:

@@ -165,6 +165,9 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
     the quote markers."""
     out: list[str] = []
     for ln in lines:
+        if ln.blank and ln.quote and not quoted and out and out[-1] != "":
+            out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart
+            continue
         if ln.blank:
             if out and out[-1] != "":
                 out.append("")
