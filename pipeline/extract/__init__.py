@@ -8,6 +8,8 @@ document may use different layouts and a list inside an answer never becomes a c
 Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
+import re
+
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import is_blank, markdown_links, quiz_section, unbold
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
@@ -160,10 +162,20 @@ def _item_end(item: Line, body: list[Line]) -> int:
     return len(body)
 
 
-def _answer_text(lines: list[Line], quoted: bool) -> str:
+# the marker of a list item or numbered line, and the space after it: its content column
+_ITEM_MARKER = re.compile(r"^\s*+(?:[-*+•]|\d{1,3}[.)、．]|[(（]\d{1,3}[)）])\s++")
+
+
+def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     """The answer's Markdown; inside a blockquote that also holds the question, without
-    the quote markers."""
+    the quote markers. Lines nested in the question's list item lose the item's content
+    `column` of indentation: out of the item, four spaces would make them code."""
     out: list[str] = []
+    first = next((ln for ln in lines if not ln.blank), None)
+    opening = len(first.source) - len(first.source.lstrip(" ")) if first is not None else 0
+    # an answer that does not stand in the item keeps its indentation; one that does starts
+    # at its first line's (a paragraph's leading spaces mean nothing)
+    column = opening if column and opening >= column else 0
     for ln in lines:
         if ln.blank and ln.quote and not quoted and out and out[-1] != "":
             out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart
@@ -175,7 +187,9 @@ def _answer_text(lines: list[Line], quoted: bool) -> str:
         if ln.heading:
             out.append(f"**{unbold(ln.body).strip(' *_')}**")  # a heading with bold in it is bold once ("🎯**关键作用**")
         else:
-            out.append((ln.text if quoted else ln.source).rstrip())
+            line = (ln.text if quoted else ln.source).rstrip()
+            indent = len(line) - len(line.lstrip(" "))
+            out.append(line[column:] if indent >= column else line)
     while out and out[-1] == "":
         out.pop()
     text = "\n".join(out)
@@ -242,7 +256,8 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         item_end = _item_end(lines[mark.index], body)
         unclaimed(body[item_end:], "section_text")
         body = body[:item_end]
-        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0)]
+        item = _ITEM_MARKER.match(lines[mark.index].text)
+        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0, item.end() if item else 0)]
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)
