@@ -20,3 +20,14 @@ def test_a_document_whose_text_all_went_into_cards_lists_no_run(tmp_path):
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "0 characters of text outside every card (0 runs)" in report
     assert "## Text outside every card" not in report
+
+
+def test_a_title_line_that_titles_no_question_is_listed_as_text_outside_every_card(tmp_path):
+    from pipeline.__main__ import read_source
+    source = tmp_path / "notes.md"
+    source.write_text("## 池化\n\n(1) 增大感受野\n\n一个像素对应回原图的区域变大。\n\n(2) 平移不变\n\n位置稍动，结果不变。\n\n"
+                      "## 卷积\n\n## 什么是BN？\n批归一化。\n\n## 为什么要用残差？\n让梯度直接回流。\n", encoding="utf-8")
+    result = read_source(source)
+    assert [c.question for c in result.cards] == ["什么是BN？", "为什么要用残差？"]
+    dropped = {d.line for d in result.extraction.drops}
+    assert {3, 5, 7, 9} <= dropped and not {3, 7} & set(result.extraction.topic_lines)

@@ -200,6 +200,17 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     return text
 
 
+def _titles_a_question(marks: list[Mark], k: int) -> bool:
+    """Whether a question follows topic mark `k` before the next heading: a topic line inside
+    a section ("(1) 增大感受野", an outline item) that titles no question is no title."""
+    for mark in marks[k + 1:]:
+        if mark.role == "question":
+            return True
+        if mark.level:
+            return False
+    return False
+
+
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines, doc.code_lines)
     marks = find_marks(lines, layout_hint)
@@ -234,6 +245,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if mark.level:
             container = mark.level
             open_topics = [t for t in open_topics if not t[0] or t[0] < mark.level]
+        if mark.role == "topic" and not mark.level and not _titles_a_question(marks, k):
+            unclaimed([lines[mark.index]] + body, "section_text")  # a title of nothing is text that went nowhere
+            continue
         if mark.role == "topic":
             section = ""
             level = mark.level or (container + 0.5 if container else 0)
