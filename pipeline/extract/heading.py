@@ -78,6 +78,23 @@ def _answer_labelled(lines: list[Line], heads: list[Line], ln: Line) -> bool:
             and all(x.blank for x in lines[ln.index + 1:following.index]))
 
 
+# summaries that only offer to unfold something ("Click to expand", "展开", "代码")
+_EXPANDER = re.compile(r"^(?:(?:click\s+(?:here\s+)?to\s+)?(?:expand|show|view|see)\b.*|(?:点击)?(?:展开|查看更多|更多|详情).*|"
+                       r"details?|more|output|输出|日志|logs?)$", re.I)
+
+
+def _summary(lines: list[Line], label_at: set[int], ln: Line) -> bool:
+    """Whether the heading is a <details> summary (cleaning writes it as a level-6 heading and
+    the block's </details> as an empty one, the next heading after it) that is no mere
+    offer to unfold ("Click to expand", "代码")."""
+    if ln.heading != 6:
+        return False
+    following = next((x for x in lines[ln.index + 1:] if x.heading), None)
+    text = question_text(ln.body)
+    return (following is not None and following.index in label_at and following.heading == 6
+            and not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text)))
+
+
 def _fold_label(text: str) -> str:
     """A heading's words without markup, colons or extra spaces."""
     return " ".join(text.strip(" *_:：").split())
@@ -158,8 +175,9 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # numbering restarted: an outline inside an answer, not one of the siblings
         highest[key] = max(highest.get(key, 0), number)
         groups.setdefault(key, []).append(ln)
-    # a heading whose answer is labelled under it ("### 参考回答：") asks, worded so or not
-    asks = {ln.index: _asks(ln) or _answer_labelled(lines, heads, ln) for ln in heads}
+    # a heading whose answer is labelled under it ("### 参考回答：") asks, worded so or not; so
+    # does a <details> summary: a prompt whose answer the reader unfolds
+    asks = {ln.index: _asks(ln) or _answer_labelled(lines, heads, ln) or _summary(lines, label_at, ln) for ln in heads}
     asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
     by_level: dict[int, list[Line]] = {}
     for ln in heads:
