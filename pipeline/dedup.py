@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import OTHER_SOURCE, Card
-from .text import fold, zh_number
+from .text import fold, is_question_like, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
 SHORT = 8  # folded characters: below this a question needs its topic to mean anything
@@ -61,7 +61,8 @@ def _opens_with(longer: str, shorter: str) -> bool:
 
 # a question and its opposite differ by one word of such a pair: "学习率过大" / "学习率过小"
 _OPPOSITES = {frozenset(p) for p in ("大小", "高低", "多少", "增减", "长短", "快慢", "强弱", "深浅", "前后", "上下",
-                                        "正负", "有无", "内外", "早晚", "粗细", "宽窄", "轻重", "升降", "加减", "过欠")}
+                                        "正负", "有无", "内外", "早晚", "粗细", "宽窄", "轻重", "升降", "加减", "过欠",
+                                        "优缺", "好坏", "利弊", "得失", "难易", "新旧")}
 _OPPOSITE_WORDS = {frozenset(p) for p in (("过拟合", "欠拟合"), ("训练", "推理"), ("训练", "测试"), ("编码器", "解码器"),
                                              ("encoder", "decoder"), ("max", "min"), ("最大", "最小"))}
 
@@ -71,6 +72,19 @@ def _opposed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
     changes = [(f1[i1:i2], f2[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
     return any(frozenset((a, b)) in _OPPOSITES or frozenset((a, b)) in _OPPOSITE_WORDS
                for a, b in changes if a and b and a != b)
+
+
+def _renamed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
+    """Do two folded questions differ in one thing only, a word of two or more characters
+    put for another that is no interrogative? Then they ask about different things
+    ("什么是边缘检测？" and "什么是目标检测？", "…的优点" and "…的缺点"); a rewording changes
+    the words here and there ("神经网络中…及其…" and "在前馈网络中…及…"), and "如何" for
+    "怎么" changes no subject."""
+    changes = [(f1[i1:i2], f2[j1:j2], op) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
+    if len(changes) != 1 or changes[0][2] != "replace":
+        return False
+    a, b, _ = changes[0]
+    return len(a) >= 2 and len(b) >= 2 and not is_question_like(a) and not is_question_like(b)
 
 
 def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
@@ -88,7 +102,7 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     if terms(q1) == terms(q2) and SHORT <= min(len(f1), len(f2)) and max(len(f1), len(f2)) <= LONGEST_NEAR:
         matcher = SequenceMatcher(None, f1, f2, autojunk=False)
         ratio = matcher.ratio()
-        if ratio >= NEAR and not _opposed(matcher, f1, f2):
+        if ratio >= NEAR and not _opposed(matcher, f1, f2) and not _renamed(matcher, f1, f2):
             return f"near {ratio:.2f}"
     shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
     if (len(fold(shorter)) >= PREFIX and not (Counter(terms(shorter)) - Counter(terms(longer)))
