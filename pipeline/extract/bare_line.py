@@ -31,10 +31,15 @@ def _bare(lines: list[Line], i: int, questions: set[int]) -> bool:
     return before_blank and (after_blank or label) and title and not _CLAUSE_MARK.search(ln.text)
 
 
-def _restarts(lines: list[Line], before: int, i: int) -> bool:
-    """Whether the line after `i` numbers its question 1 where the question before `i` had a
-    higher number ("15. …" / "NER" / "1. …"): `i` titles a new list, it answers nothing."""
-    after, prior = lines[i + 1].numbering if i + 1 < len(lines) else None, lines[before].numbering
+def _restarts(lines: list[Line], questions: set[int], before: int, i: int) -> bool:
+    """Whether the next line after `i` (past blank lines and other bare titles) numbers its
+    question 1 where the question before `i` had a higher number ("15. …" / "NER" / "1. …"):
+    `i` titles a new list, it answers nothing."""
+    k = i + 1
+    while k < len(lines) and (lines[k].blank or _bare(lines, k, questions)):
+        k += 1
+    after = lines[k].numbering if k < len(lines) and k in questions else None
+    prior = lines[before].numbering
     return after is not None and prior is not None and after.numbers == (1,) and prior.numbers[:1] > (1,)
 
 
@@ -44,7 +49,7 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
     bare = set()
     for i in range(len(lines)):
         before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
-        if i not in boundaries and _bare(lines, i, questions) and (before not in waiting or _restarts(lines, before, i)):
+        if i not in boundaries and _bare(lines, i, questions) and (before not in waiting or _restarts(lines, questions, before, i)):
             bare.add(i)
     marks: list[Mark] = []
     rest: list[tuple[int, int]] = []
