@@ -65,8 +65,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 def protect_code(state: CleanState) -> None:
     """Mark code blocks and display math over several lines ($$ … $$) so that no other rule
-    touches them: in Markdown as markdown-it-py parses them (fenced and indented code), in
-    any document the fenced blocks (``` or ~~~) a text copy may hold."""
+    touches them: in Markdown as markdown-it-py parses them (fenced and indented code; a
+    fence left open in a list item ends with the item, as CommonMark says), in a text copy
+    the fenced blocks (``` or ~~~) it may hold."""
     if state.kind == "markdown":
         state.protected.update(code_lines([ln.text for ln in state.lines]))
     inside = None
@@ -81,7 +82,8 @@ def protect_code(state: CleanState) -> None:
             if "$$" in stripped:
                 inside = None
             continue
-        m = _FENCE.match(ln.text)
+        # in Markdown the parser knows where a fence ends (with its list item, if unclosed)
+        m = _FENCE.match(ln.text) if state.kind != "markdown" else None
         if inside is None and m:
             inside = m.group(1)
             state.protected.add(i)

@@ -212,7 +212,7 @@ def _titles_a_question(marks: list[Mark], k: int) -> bool:
 
 
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
-    lines = analyse(doc.lines, doc.code_lines)
+    lines = analyse(doc.lines, doc.code_lines, doc.kind == "markdown")
     marks = find_marks(lines, layout_hint)
     cards: list[Card] = []
     drops: list[Drop] = []

@@ -74,7 +74,7 @@ def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
     text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
-    text = strip_numbering(text)
+    text = undecorated(strip_numbering(text))  # "1. 🧠 …" too
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
@@ -85,7 +85,7 @@ def question_text(text: str) -> str:
 
 def topic_text(text: str) -> str:
     text = undecorated(unbold(text).strip())
-    return strip_numbering(text).strip(" ¶#*_:：").strip()
+    return undecorated(strip_numbering(text)).strip(" ¶#*_:：").strip()
 
 
 # the bold after the colon is taken only when it closes a bold opened before the label

@@ -62,9 +62,10 @@ def parse_numbering(text: str) -> Numbering | None:
     return None
 
 
-def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list[Line]:
+def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed: bool = False) -> list[Line]:
     """What a detector sees of each line; `code` holds the positions of the lines the parser
-    put in code blocks (a fence opened in page text is followed here too)."""
+    put in code blocks. In a document the parser did not read (`parsed` false: page text) a
+    fence is followed here too."""
     out: list[Line] = []
     fence = False
     fence_quoted = False  # the open fence stands in a blockquote: its lines, closing one too, carry the marks
@@ -72,8 +73,8 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset()) -> list
         source = ln.text.rstrip()
         quoted = _QUOTE.match(source) if not fence or fence_quoted else None
         text = source[quoted.end():] if quoted else source
-        in_code = fence or text.lstrip().startswith(("```", "~~~")) or i in code
-        if text.lstrip().startswith(("```", "~~~")):
+        in_code = fence or (text.lstrip().startswith(("```", "~~~")) and not parsed) or i in code
+        if text.lstrip().startswith(("```", "~~~")) and not parsed:
             fence = not fence
             fence_quoted = fence and quoted is not None
         blank = is_blank(text)
