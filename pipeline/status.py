@@ -4,12 +4,14 @@ a key for each of its blanks."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from .model import Card
 from .text import LEAD_IN, REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
+TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
 # what is left of a line beside its page references when it only names them: a short
 # label without clause punctuation ("AdaGrad：", "多任务学习")
 _REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
@@ -63,10 +65,25 @@ def assess(card: Card) -> Card:
     if card.status == "dropped":
         return card
     if card.type == "basic":
-        status = "ok" if has_real_answer(card.answer) else "needs_answer"
+        status = "ok" if has_real_answer(card.answer) and TEMPLATE_BLANK not in card.notes else "needs_answer"
     elif card.type == "cloze":
         keyed = len(card.blanks) == len(blank_marks(card.question)) and all(fold(b) or b.strip() for b in card.blanks)
         status = "ok" if keyed else "needs_review"
     else:
         status = "ok" if card.correct else "needs_review"
     return replace(card, status=status)
+
+
+_TEMPLATE_REPEATS = 3  # basic cards of one document with the same short answer: a template's blank
+_TEMPLATE_ANSWER = 60  # folded characters
+
+
+def assess_document(cards: list[Card]) -> list[Card]:
+    """The cards of one document, each assessed; a short answer that repeats word for word
+    under three or more questions ("Your answer here.", "待补充") is the blank of a template,
+    no answer: those cards get the TEMPLATE_BLANK note and are `needs_answer` (an edit of
+    the answer takes the note away)."""
+    counts = Counter(fold(c.answer) for c in cards if c.type == "basic" and fold(c.answer))
+    blanks = {a for a, n in counts.items() if n >= _TEMPLATE_REPEATS and len(a) <= _TEMPLATE_ANSWER}
+    return [assess(replace(c, notes=[*c.notes, TEMPLATE_BLANK]) if c.type == "basic" and fold(c.answer) in blanks
+                   else c) for c in cards]

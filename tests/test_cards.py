@@ -262,3 +262,16 @@ def test_a_question_and_its_opposite_stay_apart():
         assert not why_same(a, "", b, ""), (a, b)
     # the same words in both, or a rewording, still merge
     assert why_same("大模型的上下文长度该如何扩展？", "", "大模型上下文长度该如何扩展？", "")
+
+
+def test_a_short_answer_repeated_under_three_questions_is_a_templates_blank():
+    from pipeline.edits import _patched
+    from pipeline.status import TEMPLATE_BLANK, assess_document
+    cards = [Card(question=f"问题{n}？", answer="Your answer here.", topic="t", sources=[SourceSpan("a.md", n, n)], layout="heading")
+             for n in range(3)] + [Card(question="BN 是什么？", answer="批归一化。", topic="t", sources=[SourceSpan("a.md", 9, 9)], layout="heading")]
+    assessed = assess_document(cards)
+    assert [c.status for c in assessed] == ["needs_answer"] * 3 + ["ok"]
+    assert TEMPLATE_BLANK in assessed[0].notes
+    assert [c.status for c in assess_document(cards[1:])] == ["ok"] * 3  # twice is no template
+    fixed = _patched(assessed[0], {"answer": "编码器、解码器和注意力。"})
+    assert fixed.status == "ok" and TEMPLATE_BLANK not in fixed.notes
