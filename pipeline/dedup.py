@@ -75,8 +75,8 @@ def _opposed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
 
 
 def _renamed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
-    """Do two folded questions differ in one thing only, a word of two or more characters
-    put for another that is no interrogative? Then they ask about different things
+    """Do two folded questions differ in one thing only, a word put for another (one of
+    them two characters or more) that is no interrogative? Then they ask about different things
     ("什么是边缘检测？" and "什么是目标检测？", "…的优点" and "…的缺点"); a rewording changes
     the words here and there ("神经网络中…及其…" and "在前馈网络中…及…"), and "如何" for
     "怎么" changes no subject."""
@@ -84,7 +84,7 @@ def _renamed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
     if len(changes) != 1 or changes[0][2] != "replace":
         return False
     a, b, _ = changes[0]
-    return len(a) >= 2 and len(b) >= 2 and not is_question_like(a) and not is_question_like(b)
+    return max(len(a), len(b)) >= 2 and not is_question_like(a) and not is_question_like(b)
 
 
 def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
