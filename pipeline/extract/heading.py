@@ -264,7 +264,10 @@ def detect(lines: list[Line]) -> list[Mark]:
             # When to Use Each" after "#### 1. Key Advantages")
             listed = _question_list(groups.get((parent[ln.index], ln.heading), []))
             outlined = outlined or (ln in listed and sum(asks[g.index] for g in listed) < ASKING_SHARE * len(listed))
-            if asks[ln.index] and not short and not outlined:
+            # a sub-heading ending in a colon introduces a part of the answer, whatever it says
+            # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
+            colon = ln.body.rstrip("*_ ").endswith((":", "："))
+            if asks[ln.index] and not short and not outlined and not colon:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading))
                 open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
