@@ -151,7 +151,7 @@ PARALLEL_FIELDS = 2_000  # fewer fields than this are rendered faster than worke
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Rendering makes many small acyclic objects (tokens), and each burst of them makes
     Python's cyclic collector walk the whole heap, all the cards of a build with it: a
     quarter of the deck's time, and more in a forked worker that inherits that heap."""
@@ -166,12 +166,22 @@ def _collector_paused():
 
 def prerender(texts: list[str], media: Media) -> None:
     """Render many fields ahead into `media.rendered`, which `to_html` reads first, and the
-    images met into `media`: on every core when there are many (the parse is pure Python;
-    each worker takes a share, this process one too), else here."""
-    todo = list(dict.fromkeys(t for t in texts if t not in media.rendered and not _PLAIN_LINE.fullmatch(t)))
+    images met into `media`: the fields the parser must read on every core when there are
+    many (the parse is pure Python; each worker takes a share, this process one too), the
+    others here."""
+    todo = []
+    with collector_paused():
+        for text in dict.fromkeys(texts):
+            if text in media.rendered or _PLAIN_LINE.fullmatch(text):
+                continue
+            simple = _simple_html(text)
+            if simple is None:
+                todo.append(text)
+            else:
+                media.rendered[text] = _finished(simple, media)
     cores = min(os.cpu_count() or 1, 8)
     if len(todo) < PARALLEL_FIELDS or cores < 2:
-        with _collector_paused():
+        with collector_paused():
             media.rendered.update((text, to_html(text, media)) for text in todo)
         return
     size = -(-len(todo) // cores)
@@ -188,7 +198,7 @@ def prerender(texts: list[str], media: Media) -> None:
 
 def _render_share(texts: list[str], source_dir: Path | None) -> tuple[list[str], Media]:
     media = Media(source_dir)
-    with _collector_paused():
+    with collector_paused():
         return [to_html(text, media) for text in texts], media
 
 
@@ -203,34 +213,73 @@ def to_html(text: str, media: Media | None = None) -> str:
         # of this text, which nh3 would leave as it is but for writing no-break spaces out
         return "<p>" + text.replace("\xa0", "&nbsp;") + "</p>"
     media = media if media is not None else Media(None)
-    if too_deep(text) or markdown_would_stall(text):
-        out = "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
-    else:
-        out = _RENDERER.render(list(parse(text)), parser().options, {"media": media}).strip()
+    out = _simple_html(text)
+    if out is None and (too_deep(text) or markdown_would_stall(text)):
+        out = _clean("<p>" + html.escape(text).replace("\n", "<br>") + "</p>", media)
+    elif out is None:
+        out = _clean(_RENDERER.render(list(parse(text)), parser().options, {"media": media}).strip(), media)
+    return _finished(out, media)
 
-    def bundled_only(element: str, attribute: str, value: str) -> str | None:
-        return value if element != "img" or attribute != "src" or value in media.files else None
 
-    def clean(fragment: str) -> str:
-        if "<img" not in fragment:  # the filter only looks at images: the prebuilt cleaner is 3x faster
-            return _CLEANER.clean(fragment)
-        return nh3.clean(fragment, attribute_filter=bundled_only, **_CLEAN_OPTIONS)
-
-    out = clean(out)
+def _finished(out: str, media: Media) -> str:
+    """A field's clean HTML with what MathJax and Anki would read in it made inert."""
     # MathJax reads the field as the browser decoded it, so the commands go after nh3 (which
     # turns entities into characters); cutting one out may split a tag, hence clean again
     defanged = defang_tex(out)
     if defanged != out:
-        out = clean(defanged)
+        out = _clean(defanged, media)
     # Anki reads {{…}} as template syntax in some places; entities show the same characters
     return out.replace("{{", "&#123;&#123;").replace("}}", "&#125;&#125;")
 
 
-# one line with no character that CommonMark reads as markup anywhere (`\`, code, emphasis,
-# links, HTML, entities, math, strikethrough, table pipes), no brace (`{{` is escaped for
-# Anki below) and nothing that opens a block at its start (headings, list markers, quotes,
-# indentation): most questions of a deck
-_PLAIN_LINE = re.compile(r"(?![#>+=-]|\d+[.)]|\s)[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]+(?<!\s)")
+def _clean(fragment: str, media: Media) -> str:
+    """HTML made safe by nh3; an image stays only when `media` bundles it."""
+    if "<img" not in fragment:  # the filter only looks at images: the prebuilt cleaner is 3x faster
+        return _CLEANER.clean(fragment)
+
+    def bundled_only(element: str, attribute: str, value: str) -> str | None:
+        return value if element != "img" or attribute != "src" or value in media.files else None
+    return nh3.clean(fragment, attribute_filter=bundled_only, **_CLEAN_OPTIONS)
+
+
+# one character that CommonMark reads as no markup anywhere (`\\`, code, emphasis, links,
+# HTML, entities, math, strikethrough, table pipes) and no brace (`{{` is escaped for Anki)
+_PLAIN = r"[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]"
+# nothing at the start of a line that opens a block (headings, list markers, quotes, indentation)
+_LINE_START = r"(?![#>+=-]|\d+[.)]|\s)"
+# one line of such characters: most questions of a deck
+_PLAIN_LINE = re.compile(f"{_LINE_START}{_PLAIN}+(?<!\\s)")
+# `$…$` as dollarmath reads it whatever surrounds it (the digits beside it are checked in
+# `_simple_html`): no space inside its ends, no backslash before its closing `$`, no `$`
+# or line break within
+_FORMULA = r"\$(?:[!-#%-~][^\x00-\x1f\x7f$]*)?[!-#%-\[\]-~]\$"
+# a line of plain text and formulas, opening with text: a one-line answer with a formula
+_SIMPLE_LINE = re.compile(f"{_LINE_START}{_PLAIN}+(?:{_FORMULA}{_PLAIN}+)*(?:{_FORMULA})?(?<!\\s)")
+_BREAK = "<br>\n"  # a line break as nh3 writes markdown-it's
+
+
+def _simple_html(text: str) -> str | None:
+    """The HTML markdown-it writes for `text`, as nh3 writes it back, when `text` is
+    paragraphs of _SIMPLE_LINE lines apart by blank lines, with no digit beside a formula's
+    dollars (where dollarmath reads money); else None. The parse is known (text, and
+    formulas that are whole) and so is what nh3 makes of it (entities for `<`, `>`, `&`
+    and no-break spaces, quotes as they are): tests/test_three_renderings.py compares
+    the two on every field of the corpora and on generated text."""
+    if "$" not in text and "\n" not in text:  # then it is a _PLAIN_LINE, or not simple
+        return None
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.strip("\n")
+        if not lines or not all(_SIMPLE_LINE.fullmatch(line) for line in lines.split("\n")):
+            return None
+        # text and formulas alternate: no `$` in either, and every line opens with text
+        parts = lines.split("$")
+        if any(parts[k - 1][-1].isdigit() or parts[k + 1][:1].isdigit() for k in range(1, len(parts), 2)):
+            return None
+        paragraphs.append("<p>" + "".join(f"\\({html.escape(part, quote=False)}\\)" if k % 2 else
+                                          part.replace("\n", _BREAK) for k, part in enumerate(parts))
+                          + "</p>")
+    return "\n".join(paragraphs).replace("\xa0", "&nbsp;")
 
 
 def _math(tokens: list[Token], idx: int, _options, _env) -> str:

@@ -30,7 +30,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from ..choices import INFERRED_KEY, cloze_explanation
 from ..model import OTHER_SOURCE, Card, PipelineError
 from ..output import provenance, study_order
-from ..render import Media, prerender, to_html, to_inline_html
+from ..render import Media, collector_paused, prerender, to_html, to_inline_html
 from ..text import blank_marks
 
 CSS = """
@@ -144,12 +144,21 @@ def _answer_html(answer: str, media: Media) -> str:
     return _OTHER_SOURCE_HTML.join(to_html(part, media) for part in answer.split(f"\n\n{OTHER_SOURCE}\n\n"))
 
 
-class TimedNote(genanki.Note):
-    """A note with its own modification time (genanki gives every note the package's)."""
+class DeckNote(genanki.Note):
+    """genanki's Note with its own modification time (genanki gives every note the
+    package's), made without genanki's per-tag and per-field checks: tags hold no
+    whitespace (`output.tag`, and the edits schema), fields are nh3's HTML."""
 
-    def __init__(self, modified: float, **kwargs: object):
-        super().__init__(**kwargs)
-        self.modified = modified
+    def __init__(self, model: genanki.Model, fields: list[str], guid: str, tags: list[str], due: int,
+                 modified: float):
+        self.model, self.fields, self.due, self.modified = model, fields, due, modified
+        self._guid, self._tags, self._sort_field = guid, tags, None
+
+    @property
+    def cards(self) -> list[genanki.Card]:
+        """genanki's cards of the note (one per template, or per cloze blank), read once:
+        without the coroutine check genanki's cached property makes on every read."""
+        return self._cloze_cards() if self.model.model_type == genanki.Model.CLOZE else self._front_back_cards()
 
 
 def note_fields(card: Card, media: Media, titles: dict[str, str]) -> tuple[genanki.Model, list[str]]:
@@ -193,10 +202,19 @@ class OnePassPackage(genanki.Package):
             for model in {note.model.model_id: note.model for note in deck.notes}.values():
                 models[str(model.model_id)] = model.to_json(timestamp, deck.deck_id)
         cursor.execute("UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(models)))
+        # the rows genanki's Note.write_to_db and Card.write_to_db insert one by one, ids
+        # drawn in the same order, inserted together
+        notes, cards = [], []
         for deck in self.decks:
             for note in deck.notes:
-                # a note's own time (TimedNote), so that Anki leaves unchanged notes alone
-                note.write_to_db(cursor, getattr(note, "modified", timestamp), deck.deck_id, id_gen)
+                # a note's own time (DeckNote), so that Anki leaves unchanged notes alone
+                note_id, modified = next(id_gen), int(getattr(note, "modified", timestamp))
+                notes.append((note_id, note.guid, note.model.model_id, modified, -1, note._format_tags(),
+                              note._format_fields(), note.sort_field, 0, 0, ""))
+                cards += [(next(id_gen), note_id, deck.deck_id, card.ord, modified, -1, 0, -1 if card.suspend else 0,
+                           note.due, 0, 0, 0, 0, 0, 0, 0, 0, "") for card in note.cards]
+        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", notes)
+        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", cards)
 
 
 def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float,
@@ -207,21 +225,21 @@ def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, 
     `note_time(card id, content fingerprint)` gives a note's modification time (default:
     `timestamp`, the build's). Raises PipelineError naming `path` when it cannot be written."""
     media = Media(source_dir)
-    prerender([t for c in cards if c.status == "ok" for t in (c.question, c.answer, *(x.text for x in c.choices))],
-              media)
-    decks: dict[str, genanki.Deck] = {}
-    for due, card in enumerate(study_order([c for c in cards if c.status == "ok"])):
-        deck = decks.get(card.deck)
-        if deck is None:
-            deck = decks[card.deck] = genanki.Deck(stable_id(card.deck), card.deck)
-        model, fields = note_fields(card, media, titles or {})
-        modified = note_time(card.id, content_fingerprint(model, fields, card.tags)) if note_time else timestamp
-        deck.add_note(TimedNote(modified, model=model, fields=fields, guid=genanki.guid_for(card.id),
-                                tags=card.tags, due=due))
-    if not decks:
-        decks[deck_root] = genanki.Deck(stable_id(deck_root), deck_root)
-    package = OnePassPackage(list(decks.values()), media_files=[str(p) for p in media.files.values()])
-    _write_package(package, media, path, timestamp)
+    with collector_paused():  # a deck is many small objects: the collector would walk every card for each burst
+        prerender([t for c in cards if c.status == "ok" for t in (c.question, c.answer, *(x.text for x in c.choices))],
+                  media)
+        decks: dict[str, genanki.Deck] = {}
+        for due, card in enumerate(study_order([c for c in cards if c.status == "ok"])):
+            deck = decks.get(card.deck)
+            if deck is None:
+                deck = decks[card.deck] = genanki.Deck(stable_id(card.deck), card.deck)
+            model, fields = note_fields(card, media, titles or {})
+            modified = note_time(card.id, content_fingerprint(model, fields, card.tags)) if note_time else timestamp
+            deck.add_note(DeckNote(model, fields, genanki.guid_for(card.id), card.tags, due, modified))
+        if not decks:
+            decks[deck_root] = genanki.Deck(stable_id(deck_root), deck_root)
+        package = OnePassPackage(list(decks.values()), media_files=[str(p) for p in media.files.values()])
+        _write_package(package, media, path, timestamp)
     return media
 
 
