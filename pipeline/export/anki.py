@@ -30,7 +30,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from ..choices import INFERRED_KEY, cloze_explanation
 from ..model import OTHER_SOURCE, Card, PipelineError
 from ..output import provenance, study_order
-from ..render import Media, collector_paused, prerender, to_html, to_inline_html
+from ..render import FieldCache, Media, collector_paused, prerender, to_html, to_inline_html
 from ..text import blank_marks
 
 CSS = """
@@ -121,27 +121,42 @@ def _choices_html(card: Card, marked: bool, media: Media) -> str:
     return '<ul class="choices">' + "".join(items) + "</ul>"
 
 
-def _cloze_text(card: Card, media: Media) -> str:
-    """The question as HTML with its blanks as Anki cloze deletions, c1, c2 … in order. A key
-    is escaped so that its own `::` or braces cannot end the deletion early."""
+def _cloze_source(card: Card) -> str:
+    """The question with a placeholder for each blank, as it goes through Markdown."""
     marks = blank_marks(card.question)
     pieces, pos = [], 0
     for k, m in enumerate(marks):
         pieces += [card.question[pos:m.start()], _BLANK_TOKEN.format(k)]
         pos = m.end()
-    text = to_html("".join(pieces) + card.question[pos:], media)
+    return "".join(pieces) + card.question[pos:]
 
+
+def _cloze_text(card: Card, media: Media) -> str:
+    """The question as HTML with its blanks as Anki cloze deletions, c1, c2 … in order. A key
+    is escaped so that its own `::` or braces cannot end the deletion early."""
     def deletion(m: re.Match) -> str:
         k = int(m.group(1))
         key = to_inline_html(card.blanks[k]) if k < len(card.blanks) else ""
         key = key.replace("::", ":&#58;").replace("{", "&#123;").replace("}", "&#125;")
         return f"{{{{c{k + 1}::{key}}}}}"
-    return _BLANK_BACK.sub(deletion, text)
+    return _BLANK_BACK.sub(deletion, to_html(_cloze_source(card), media))
+
+
+def _answer_parts(answer: str) -> list[str]:
+    """The answers of merged duplicates, each rendered on its own."""
+    return answer.split(f"\n\n{OTHER_SOURCE}\n\n")
 
 
 def _answer_html(answer: str, media: Media) -> str:
     """The answer as HTML; the answers of merged duplicates apart, under a labelled divider."""
-    return _OTHER_SOURCE_HTML.join(to_html(part, media) for part in answer.split(f"\n\n{OTHER_SOURCE}\n\n"))
+    return _OTHER_SOURCE_HTML.join(to_html(part, media) for part in _answer_parts(answer))
+
+
+def note_texts(card: Card) -> list[str]:
+    """The Markdown texts note_fields renders for `card` with the deck's media."""
+    if card.type == "cloze":
+        return [_cloze_source(card), *_answer_parts(cloze_explanation(card))]
+    return [card.question, *(c.text for c in card.choices), *_answer_parts(card.answer)]
 
 
 class DeckNote(genanki.Note):
@@ -219,17 +234,22 @@ class OnePassPackage(genanki.Package):
 
 def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float,
                titles: dict[str, str] | None = None,
-               note_time: Callable[[str, str], float] | None = None) -> Media:
+               note_time: Callable[[str, str], float] | None = None, cache: FieldCache | None = None) -> Media:
     """Write the deck of `ok` cards, due in study order; return the media it bundled, linked
     or missed. `titles` maps file names to document titles for the sources line;
     `note_time(card id, content fingerprint)` gives a note's modification time (default:
-    `timestamp`, the build's). Raises PipelineError naming `path` when it cannot be written."""
+    `timestamp`, the build's); `cache` holds the fields earlier builds rendered (only the
+    others are rendered), and this build's afterwards. Raises PipelineError naming `path`
+    (or the cache file) when the build folder does not take them."""
     media = Media(source_dir)
+    shown = [c for c in cards if c.status == "ok"]
     with collector_paused():  # a deck is many small objects: the collector would walk every card for each burst
-        prerender([t for c in cards if c.status == "ok" for t in (c.question, c.answer, *(x.text for x in c.choices))],
-                  media)
+        texts = [t for c in shown for t in note_texts(c)]
+        if cache is not None:
+            cache.fill(texts, media)
+        prerender(texts, media)
         decks: dict[str, genanki.Deck] = {}
-        for due, card in enumerate(study_order([c for c in cards if c.status == "ok"])):
+        for due, card in enumerate(study_order(shown)):
             deck = decks.get(card.deck)
             if deck is None:
                 deck = decks[card.deck] = genanki.Deck(stable_id(card.deck), card.deck)
@@ -240,6 +260,8 @@ def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, 
             decks[deck_root] = genanki.Deck(stable_id(deck_root), deck_root)
         package = OnePassPackage(list(decks.values()), media_files=[str(p) for p in media.files.values()])
         _write_package(package, media, path, timestamp)
+        if cache is not None:
+            cache.save(media)
     return media
 
 
