@@ -4,9 +4,11 @@ copy, not parsed again. Whatever is cached, the outputs are those of a fresh bui
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 import zipfile
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -111,7 +113,6 @@ def test_a_damaged_cache_is_ignored_with_a_note(tmp_path, damage):
     path = tmp_path / "cache" / FIELD_CACHE
     write(tmp_path, "a.apkg", cards(), FieldCache(path))
     if damage is None:  # a pickle of the right shape whose entries are not
-        import pickle
         version, entries = pickle.loads(path.read_bytes())
         path.write_bytes(pickle.dumps((version, {text: (1, 2) for text in entries})))
     else:
@@ -146,3 +147,23 @@ def test_the_registry_the_build_writes_is_read_back_without_a_parse(tmp_path, mo
     path.write_text(path.read_text(encoding="utf-8").replace("数", "数字"), encoding="utf-8")  # changed by hand
     with pytest.raises(pytest.fail.Exception):
         Registry.read(path, out)
+
+
+def test_fields_rendered_on_every_core_beside_cached_ones_are_those_of_one_process(tmp_path):
+    (tmp_path / "pic.png").write_bytes(png(10))
+    made = [card for _ in range(5) for card in cards()]
+    for k, card in enumerate(made):
+        card.id, card.answer = f"c-{k:06d}", card.answer + ("" if k % 3 else f"\n\n![远](https://example.com/{k}.png)")
+    made[7].answer += "\n\n![无](nothing.png)"
+    path = tmp_path / "cache" / FIELD_CACHE
+    write(tmp_path, "warm.apkg", made[:4], FieldCache(path))  # some fields come from the cache, the rest are made
+    with patch.object(render_module, "PARALLEL_FIELDS", 3), patch("os.cpu_count", return_value=2):
+        cache = FieldCache(path)
+        media = write_deck(made, "根", tmp_path, tmp_path / "cores.apkg", 1_700_000_000.0, cache=cache)
+    kept = pickle.loads(path.read_bytes())
+    alone = write_deck(made, "根", tmp_path, tmp_path / "one.apkg", 1_700_000_000.0, cache=FieldCache(tmp_path / "x"))
+    assert deck(tmp_path / "cores.apkg") == deck(tmp_path / "one.apkg")
+    assert media.files == alone.files and len(media.files) == 1
+    assert set(media.remote) == set(alone.remote) and len(set(media.remote)) == 7
+    assert set(media.missing) == set(alone.missing) == {"nothing.png"}
+    assert kept == pickle.loads((tmp_path / "x").read_bytes())

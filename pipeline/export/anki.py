@@ -106,6 +106,7 @@ INFERRED_MARK = '<span class="inferred">（推断）</span>'
 _OTHER_SOURCE_HTML = f'<div class="other-source">{OTHER_SOURCE}</div>'
 _BLANK_TOKEN = "CLOZEBLANK{}END"  # stands for a blank while the question goes through Markdown
 _BLANK_BACK = re.compile(r"CLOZEBLANK(\d+)END")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), without a new encoder per note
 
 
 def stable_id(text: str) -> int:
@@ -195,7 +196,7 @@ def note_fields(card: Card, media: Media, titles: dict[str, str]) -> tuple[genan
 
 def content_fingerprint(model: genanki.Model, fields: list[str], tags: list[str]) -> str:
     """What a note shows and is filed under: its note type, fields and tags."""
-    data = json.dumps([model.model_id, fields, tags], ensure_ascii=False)
+    data = _JSON.encode([model.model_id, fields, tags])
     return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()
 
 

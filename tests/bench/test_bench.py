@@ -43,6 +43,7 @@ from pipeline.ids import Registry
 from pipeline.manifest import read_manifest
 from pipeline.model import Card, Choice, SourceSpan
 from pipeline.output import cards_yaml
+from pipeline.render import FIELD_CACHE, FieldCache
 from pipeline.stamps import registry_path
 from pipeline.text import fold
 from pipeline.yamlio import write_atomic
@@ -146,23 +147,25 @@ def as_cards(records: list[dict]) -> list[Card]:
             for c in records]
 
 
-def _deck_seconds(cards: list[Card], src: Path, out: Path) -> float:
+def _deck_seconds(cards: list[Card], src: Path, out: Path, tmp: Path) -> float:
     """Seconds the build's deck export takes: every field rendered (on every core where the
-    build uses them), each note's time from the id registry, the package written."""
+    build uses them), each note's time from the id registry, the package written, the
+    fields kept for the next build (in an empty cache: none is taken from it)."""
     manifest = read_manifest(src)
     registry = Registry.read(registry_path(src, out, None))
+    cache = FieldCache(tmp / f"deck-cache-{time.time_ns()}" / FIELD_CACHE)
     now = time.time()
     started = time.perf_counter()
-    write_deck(cards, manifest.deck_root, src, out / "bench-deck.apkg", now, manifest.titles,
-               lambda card_id, content: registry.note_time(card_id, content, now))
+    write_deck(cards, manifest.deck_root, src, tmp / "bench-deck.apkg", now, manifest.titles,
+               lambda card_id, content: registry.note_time(card_id, content, now), cache)
     return time.perf_counter() - started
 
 
-def deck_export(cards: list[Card], src: Path, out: Path) -> float:
+def deck_export(cards: list[Card], src: Path, out: Path, tmp: Path) -> float:
     """_deck_seconds in a new interpreter (spawned, not forked): no field met before, no
     cache warmed by the stages measured in this process."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_deck_seconds, cards, src, out).result()
+        return pool.submit(_deck_seconds, cards, src, out, tmp).result()
 
 
 def bare_genanki(records: list[dict], tmp: Path) -> float:
@@ -233,7 +236,7 @@ def measure(tmp: Path, documents: int, large: bool) -> tuple[list[Row], dict]:
     per_source = timed(lambda: [read_source(p, p.stem) for p in files])
     yaml_seconds = timed(lambda: write_atomic(tmp / "cards.yaml", cards_yaml(records, "bench", "now")))
     json_seconds = timed(lambda: json.dumps(records, ensure_ascii=False))
-    deck = deck_export(cards, src, out)
+    deck = deck_export(cards, src, out, tmp)
     typst_source = timed(lambda: typst_document(ok, "bench", "today", False, set(), set()))
     study = timed_apart(write_pdf, ok, "bench", "today", False, tmp / "study.pdf")
     quiz = timed_apart(write_pdf, ok, "bench", "today", True, tmp / "quiz.pdf")
