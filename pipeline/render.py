@@ -323,7 +323,7 @@ _PLAIN = r"[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]"
 # nothing at the start of a line that opens a block (headings, list markers, quotes, indentation)
 _LINE_START = r"(?![#>+=-]|\d+[.)]|\s)"
 # one line of such characters: most questions of a deck
-_PLAIN_LINE = re.compile(f"{_LINE_START}{_PLAIN}+(?<!\\s)")
+_PLAIN_LINE = re.compile(f"{_LINE_START}{_PLAIN}++(?<!\\s)")  # possessive: a line that is not fails at once
 # `$…$` as dollarmath reads it whatever surrounds it (the digits beside it are checked in
 # `_simple_html`): no space inside its ends, no backslash before its closing `$`, no `$`
 # or line break within
@@ -345,15 +345,15 @@ def _simple_html(text: str) -> str | None:
     paragraphs = []
     for paragraph in text.split("\n\n"):
         lines = paragraph.strip("\n")
-        if not lines or not all(_SIMPLE_LINE.fullmatch(line) for line in lines.split("\n")):
+        if not lines or not all(map(_SIMPLE_LINE.fullmatch, lines.split("\n"))):
             return None
-        # text and formulas alternate: no `$` in either, and every line opens with text
-        parts = lines.split("$")
+        # text and formulas alternate: no `$` in either, and every line opens with text; the
+        # text holds no `&`, `<` or `>`, so escaping the paragraph escapes the formulas
+        parts = html.escape(lines, quote=False).split("$")
         if any(parts[k - 1][-1].isdigit() or parts[k + 1][:1].isdigit() for k in range(1, len(parts), 2)):
             return None
-        paragraphs.append("<p>" + "".join(f"\\({html.escape(part, quote=False)}\\)" if k % 2 else
-                                          part.replace("\n", _BREAK) for k, part in enumerate(parts))
-                          + "</p>")
+        parts[1::2] = [f"\\({formula}\\)" for formula in parts[1::2]]
+        paragraphs.append("<p>" + "".join(parts).replace("\n", _BREAK) + "</p>")
     return "\n".join(paragraphs).replace("\xa0", "&nbsp;")
 
 
