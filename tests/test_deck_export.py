@@ -12,7 +12,7 @@ import zipfile
 import genanki
 import pytest
 
-from pipeline.export.anki import BASIC_MODEL, CHOICE_MODEL, CLOZE_MODEL, DeckNote, OnePassPackage, write_deck
+from pipeline.export.anki import BASIC_MODEL, CHOICE_MODEL, CLOZE_MODEL, DeckNote, OnePassPackage, guid, write_deck
 from pipeline.model import Card, PipelineError, SourceSpan
 
 
@@ -95,3 +95,8 @@ def test_a_deck_the_build_folder_does_not_take_is_a_named_error(tmp_path):
 def test_an_error_raised_in_a_sheet_worker_comes_back_whole():
     error = pickle.loads(pickle.dumps(PipelineError("study.pdf", "cannot write: No space left on device")))
     assert (error.path, error.line, str(error)) == ("study.pdf", None, "study.pdf: cannot write: No space left on device")
+
+
+def test_note_guids_are_genankis():
+    ids = [f"c-{k:06x}" for k in range(3000)] + ["", "c-批归一化", "c-abc-2", "x" * 500, "c-\u0000\U0001f525"]
+    assert [guid(i) for i in ids] == [genanki.guid_for(i) for i in ids]
