@@ -51,6 +51,7 @@ def collection(package: genanki.Package, path) -> dict:
     with sqlite3.connect(path.parent / "c.anki2") as con:
         decks, models = con.execute("select decks, models from col").fetchone()
         return {"decks": json.loads(decks), "models": json.loads(models),
+                "schema": con.execute("select type, name, tbl_name, sql from sqlite_master order by name").fetchall(),
                 "notes": con.execute("select * from notes order by id").fetchall(),
                 "cards": con.execute("select * from cards order by id").fetchall()}
 

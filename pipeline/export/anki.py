@@ -215,6 +215,10 @@ def content_fingerprint(model: genanki.Model, fields: list[str], tags: list[str]
     return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()
 
 
+# genanki's schema, its indexes made once the rows are in (a fifth faster than keeping them up to date)
+_TABLES, _INDEXES = APKG_SCHEMA[:APKG_SCHEMA.index("CREATE INDEX")], APKG_SCHEMA[APKG_SCHEMA.index("CREATE INDEX"):]
+
+
 class OnePassPackage(genanki.Package):
     """genanki's Package with every deck written in one pass. genanki's own Deck.write_to_db
     reads, extends and rewrites the collection's whole deck and note-type JSON once per
@@ -223,7 +227,7 @@ class OnePassPackage(genanki.Package):
 
     def write_to_db(self, cursor, timestamp: float, id_gen) -> None:
         """Fill the empty collection database behind `cursor` (genanki's signature)."""
-        cursor.executescript(APKG_SCHEMA)
+        cursor.executescript(_TABLES)
         cursor.executescript(APKG_COL)
         decks_json, models_json = cursor.execute("SELECT decks, models FROM col").fetchone()
         decks, models = json.loads(decks_json), json.loads(models_json)
@@ -246,6 +250,7 @@ class OnePassPackage(genanki.Package):
                            note.due, 0, 0, 0, 0, 0, 0, 0, 0, "") for card in note.cards]
         cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", notes)
         cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", cards)
+        cursor.executescript(_INDEXES)
 
 
 def write_deck(cards: list[Card], deck_root: str, source_dir: Path, path: Path, timestamp: float,
