@@ -105,6 +105,7 @@ CLOZE_MODEL = genanki.Model(
 # the Correct field of a card whose key the build inferred: "答案：A（推断）"
 INFERRED_MARK = '<span class="inferred">（推断）</span>'
 _OTHER_SOURCE_HTML = f'<div class="other-source">{OTHER_SOURCE}</div>'
+_OTHER_SOURCE_MARK = f"\n\n{OTHER_SOURCE}\n\n"  # between the answers of merged duplicates (dedup)
 _BLANK_TOKEN = "CLOZEBLANK{}END"  # stands for a blank while the question goes through Markdown
 _BLANK_BACK = re.compile(r"CLOZEBLANK(\d+)END")
 _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), without a new encoder per note
@@ -160,7 +161,7 @@ def _cloze_text(card: Card, media: Media) -> str:
 
 def _answer_parts(answer: str) -> list[str]:
     """The answers of merged duplicates, each rendered on its own."""
-    return answer.split(f"\n\n{OTHER_SOURCE}\n\n")
+    return answer.split(_OTHER_SOURCE_MARK)
 
 
 def _answer_html(answer: str, media: Media) -> str:
@@ -172,7 +173,7 @@ def note_texts(card: Card) -> list[str]:
     """The Markdown texts note_fields renders for `card` with the deck's media."""
     if card.type == "cloze":
         return [_cloze_source(card), *_answer_parts(cloze_explanation(card))]
-    return [card.question, *(c.text for c in card.choices), *_answer_parts(card.answer)]
+    return [card.question, *[c.text for c in card.choices], *_answer_parts(card.answer)]
 
 
 class DeckNote(genanki.Note):
