@@ -108,7 +108,7 @@ _OTHER_SOURCE_HTML = f'<div class="other-source">{OTHER_SOURCE}</div>'
 _OTHER_SOURCE_MARK = f"\n\n{OTHER_SOURCE}\n\n"  # between the answers of merged duplicates (dedup)
 _BLANK_TOKEN = "CLOZEBLANK{}END"  # stands for a blank while the question goes through Markdown
 _BLANK_BACK = re.compile(r"CLOZEBLANK(\d+)END")
-_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), without a new encoder per note
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # json.dumps(…, ensure_ascii=False), one encoder
 
 
 _BASE91 = "".join(BASE91_TABLE)
