@@ -317,7 +317,7 @@ def _clean(fragment: str, media: Media) -> str:
     return nh3.clean(fragment, attribute_filter=bundled_only, **_CLEAN_OPTIONS)
 
 
-# one character that CommonMark reads as no markup anywhere (`\\`, code, emphasis, links,
+# one character that CommonMark reads as no markup anywhere (`\`, code, emphasis, links,
 # HTML, entities, math, strikethrough, table pipes) and no brace (`{{` is escaped for Anki)
 _PLAIN = r"[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]"
 # nothing at the start of a line that opens a block (headings, list markers, quotes, indentation)
