@@ -36,7 +36,7 @@ from .ingest import SOURCE_SUFFIXES, NotASource, check_source, ingest, printable
 from .manifest import MANIFEST, read_manifest
 from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
-from .render import Media, image_digests
+from .render import FIELD_CACHE, FieldCache, Media, image_digests
 from .stamps import RECORD, Options, Stamps, forget, parser, registry_path, stamp, summary
 from .workers import Stopped, run_jobs
 from .yamlio import write_atomic
@@ -288,8 +288,12 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                                                      source_dir), strict=True))
                 outputs.done("study.md")
             if deck_stale:
+                fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
                 bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
-                                     manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time))
+                                     manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time),
+                                     fields)
+                if fields.warning:
+                    print(f"warning: {fields.warning}", file=sys.stderr)
                 outputs.done("deck.apkg", media=_media_record(bundled))
             for name, job in pdfs.items():
                 outputs.done(name, formulas=job.result())
@@ -301,7 +305,7 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                                                        report.suspect_spans(cards, {r.doc.name: r.doc for r in results})))
     write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
-        registry.write(registry_at)
+        registry.write(registry_at, build_dir)
         stamps.again(registry_at)
     ok = sum(c.status == "ok" for c in cards)
     write_atomic(build_dir / RECORD, stamps.record(len(cards), ok, len(results), errors + listing.skipped,

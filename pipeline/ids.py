@@ -119,18 +119,17 @@ class Registry:
         if not path.exists():
             return cls._recovered(path, build_dir) if build_dir is not None else cls()
         text = read_text(path, REGISTRY_LIMIT)
-        cache_dir = build_dir / "cache" if build_dir is not None else None
-        digest = hashlib.blake2b(code_version().encode() + text.encode("utf-8"), digest_size=16).hexdigest()
-        cached = cache_dir / f"registry-{digest}.json" if cache_dir else None
-        if cached is not None and cached.exists():
-            return cls(json.loads(cached.read_text(encoding="utf-8")))
+        cached = _cache_file(build_dir, text) if build_dir is not None else None
+        try:
+            if cached is not None and cached.exists():
+                return cls(json.loads(cached.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass  # a damaged copy: the file itself is read
         data = parse(text, str(path), REGISTRY_SCHEMA) or {}
         registry = cls(dict(data.get("ids") or {}))
         registry._check(text, str(path))
-        if cached is not None:
-            for old in cache_dir.glob("registry-*.json"):
-                old.unlink(missing_ok=True)
-            write_atomic(cached, json.dumps(registry.ids, ensure_ascii=False))
+        if build_dir is not None:
+            _keep(build_dir, text, registry.ids)
         return registry
 
     @classmethod
@@ -194,11 +193,21 @@ class Registry:
             else:
                 entry["alias_of"] = keeper[_keys(entry)[0]]
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, build_dir: Path | None = None) -> None:
+        """Write the registry to `path`; with `build_dir`, keep in its cache what reading
+        the file back gives, so that the next build does not parse it (a registry changes
+        with every edit: the note times)."""
         header = "# Card id registry: written by the build, committed with the sources. Do not reuse ids.\n"
         fields = REGISTRY_SCHEMA["properties"]["ids"]["additionalProperties"]["properties"]
         ids = {card_id: {k: entry[k] for k in fields if k in entry} for card_id, entry in sorted(self.ids.items())}
-        write_atomic(path, header + dump({"ids": ids}))
+        text = header + dump({"ids": ids})
+        write_atomic(path, text)
+        if build_dir is not None:
+            try:
+                Registry(ids)._check(text, str(path))
+            except PipelineError:
+                return  # the next build reads the file, and says what is wrong with it
+            _keep(build_dir, text, ids)
 
     def note_time(self, card_id: str, content: str, now: float) -> int:
         """The modification time of the note of `card_id` whose content has the fingerprint
@@ -222,6 +231,18 @@ class Registry:
         _carry(entry, piece)
         entry["split_of"] = parent
         return piece_id
+
+
+def _cache_file(build_dir: Path, text: str) -> Path:
+    """Where the build keeps the registry read from `text` (JSON), by text and code."""
+    digest = hashlib.blake2b(code_version().encode() + text.encode("utf-8"), digest_size=16).hexdigest()
+    return build_dir / "cache" / f"registry-{digest}.json"
+
+
+def _keep(build_dir: Path, text: str, ids: dict[str, dict]) -> None:
+    for old in (build_dir / "cache").glob("registry-*.json"):
+        old.unlink(missing_ok=True)
+    write_atomic(_cache_file(build_dir, text), json.dumps(ids, ensure_ascii=False))
 
 
 def new_id(question: str, taken: set[str]) -> str:

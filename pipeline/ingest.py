@@ -8,9 +8,6 @@ import re
 import stat
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
-from .htmltext import html_to_lines
 from .model import Document, PipelineError, SourceLine
 
 SOURCE_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
@@ -77,6 +74,8 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes  # here: a build whose sources are all cached never needs it
+
     best = from_bytes(data).best()
     if best is None:
         raise PipelineError(path, "cannot detect the text encoding (not UTF-8, GB18030, Big5 or UTF-16)")
@@ -144,6 +143,8 @@ def ingest(path: Path, name: str | None = None) -> Document:
     raw = split_lines(text)
     kind = document_kind(path, data, text)
     if kind == "html":
+        from .htmltext import html_to_lines  # here: bs4 takes 60 ms to import, and a build reading no HTML needs none
+
         lines, markup_drops = html_to_lines(text, raw, shown)
         return Document(shown, "html", lines, len(raw), encoding, str(path.parent), markup_drops)
     lines = [SourceLine(i, t) for i, t in enumerate(raw, start=1)]

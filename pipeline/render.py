@@ -12,6 +12,7 @@ import hashlib
 import html
 import multiprocessing
 import os
+import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,8 +26,11 @@ import nh3
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
+from .cache import code_version
 from .inert import defang_tex, too_deep
 from .markup import MATH_TOKENS, MathKind, images, parse, parser
+from .stamps import stamp
+from .yamlio import write_atomic
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "hr",
                 "table", "thead", "tbody", "tr", "th", "td", "a", "img", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -60,18 +64,23 @@ class Media:
     def resolve(self, src: str) -> tuple[ImageKind, str]:
         """How an image's `src` is shown: (BUNDLED, name in the package), (REMOTE, url) or
         (MISSING, src). Records it for the report."""
-        if src.startswith(("http://", "https://")):
-            self.remote.append(src)
-            return ImageKind.REMOTE, src
-        target = self.local(src)
+        kind, value, target = self.locate(src)
         if target is not None:
-            base = self.source_dir.resolve()
-            digest = hashlib.blake2b(str(target.relative_to(base)).encode("utf-8"), digest_size=4).hexdigest()
-            name = f"{digest}_{target.name}"
-            self.files[name] = target
-            return ImageKind.BUNDLED, name
-        self.missing.append(src)
-        return ImageKind.MISSING, src
+            self.files[value] = target
+        else:
+            (self.remote if kind is ImageKind.REMOTE else self.missing).append(src)
+        return kind, value
+
+    def locate(self, src: str) -> tuple[ImageKind, str, Path | None]:
+        """resolve's answer, with the file bundled (else None), recording nothing."""
+        if src.startswith(("http://", "https://")):
+            return ImageKind.REMOTE, src, None
+        target = self.local(src)
+        if target is None:
+            return ImageKind.MISSING, src, None
+        base = self.source_dir.resolve()
+        digest = hashlib.blake2b(str(target.relative_to(base)).encode("utf-8"), digest_size=4).hexdigest()
+        return ImageKind.BUNDLED, f"{digest}_{target.name}", target
 
     def local(self, src: str) -> Path | None:
         """The file inside the source folder an image's `src` names (as written, or with its
@@ -87,6 +96,68 @@ class Media:
             if base in target.parents and target.is_file():
                 return target
         return None
+
+
+FIELD_CACHE = "deck-fields.pkl"  # in build/cache/ (not *.pickle: the sources' cache prunes those)
+_Images = tuple[tuple[str, str, str, list], ...]  # (src, ImageKind value, name or src, stamp of the file bundled)
+
+
+class FieldCache:
+    """Fields rendered by earlier builds, kept in the build folder: field text -> its HTML
+    and the images it shows (how each resolved, with the stamp of the file it bundles),
+    for one code version and source folder. A build renders again only the fields that
+    are new, or whose images changed (added, removed, replaced). An unreadable file is no
+    cache: `warning` says so, and every field is rendered again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.warning = ""
+
+    @staticmethod
+    def _version(media: Media) -> tuple[str, str]:
+        return code_version(), str(media.source_dir.resolve()) if media.source_dir is not None else ""
+
+    def fill(self, texts: list[str], media: Media) -> None:
+        """Put into `media.rendered` the kept HTML of those of `texts` whose images are as
+        they were, recording their images in `media` as rendering them would."""
+        try:
+            with self.path.open("rb") as handle:
+                version, entries = pickle.load(handle)
+            if version != self._version(media):
+                return  # other code or another source folder: a normal miss
+            kept = {t: entries[t] for t in texts if t in entries and t not in media.rendered}
+            if not all(isinstance(out, str) and isinstance(shown, tuple) for out, shown in kept.values()):
+                raise TypeError("an entry is not (HTML, images)")
+            # whole or not at all: a damaged entry leaves no field of the file in use
+            media.rendered.update({text: out for text, (out, shown) in kept.items() if self._as_they_were(shown, media)})
+        except FileNotFoundError:
+            return
+        except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises, it only means no cache
+            self.warning = (f"{self.path}: not a cache of deck fields ({type(exc).__name__}: {exc}); "
+                            "every field was rendered again")
+
+    @staticmethod
+    def _as_they_were(images: _Images, media: Media) -> bool:
+        for src, kind, value, was in images:
+            now = media.resolve(src)
+            if now != (ImageKind(kind), value) or (was and stamp(str(media.files[value])) != was):
+                return False
+        return True
+
+    def save(self, media: Media) -> None:
+        """Keep every field of `media.rendered` for the next build. Raises PipelineError
+        (from write_atomic) when the build folder does not take the file."""
+        entries = {text: (out, _images_of(text, media)) for text, out in media.rendered.items()}
+        write_atomic(self.path, pickle.dumps((self._version(media), entries), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _images_of(text: str, media: Media) -> _Images:
+    """The images `to_html` resolved when it rendered `text` (none when it showed the text
+    as escaped text), how each resolves and the stamp of the file it bundles."""
+    if "![" not in text or too_deep(text) or markdown_would_stall(text):
+        return ()
+    located = [(src, *media.locate(src)) for src in images(text)]
+    return tuple((src, kind.value, value, stamp(str(target)) if target else []) for src, kind, value, target in located)
 
 
 _BACKTICKS = re.compile(r"`+")
@@ -151,7 +222,7 @@ PARALLEL_FIELDS = 2_000  # fewer fields than this are rendered faster than worke
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Rendering makes many small acyclic objects (tokens), and each burst of them makes
     Python's cyclic collector walk the whole heap, all the cards of a build with it: a
     quarter of the deck's time, and more in a forked worker that inherits that heap."""
@@ -166,13 +237,23 @@ def _collector_paused():
 
 def prerender(texts: list[str], media: Media) -> None:
     """Render many fields ahead into `media.rendered`, which `to_html` reads first, and the
-    images met into `media`: on every core when there are many (the parse is pure Python;
-    each worker takes a share, this process one too), else here."""
-    todo = list(dict.fromkeys(t for t in texts if t not in media.rendered and not _PLAIN_LINE.fullmatch(t)))
+    images met into `media`: the fields the parser must read on every core when there are
+    many (the parse is pure Python; each worker takes a share, this process one too), the
+    others here."""
+    todo = []
+    with collector_paused():
+        for text in dict.fromkeys(texts):
+            if text in media.rendered or _PLAIN_LINE.fullmatch(text):
+                continue
+            simple = _simple_html(text)
+            if simple is None:
+                todo.append(text)
+            else:
+                media.rendered[text] = _finished(simple, media)
     cores = min(os.cpu_count() or 1, 8)
     if len(todo) < PARALLEL_FIELDS or cores < 2:
-        with _collector_paused():
-            media.rendered.update((text, to_html(text, media)) for text in todo)
+        with collector_paused():
+            media.rendered.update((text, _finished(_parsed(text, media), media)) for text in todo)
         return
     size = -(-len(todo) // cores)
     shares = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -188,8 +269,8 @@ def prerender(texts: list[str], media: Media) -> None:
 
 def _render_share(texts: list[str], source_dir: Path | None) -> tuple[list[str], Media]:
     media = Media(source_dir)
-    with _collector_paused():
-        return [to_html(text, media) for text in texts], media
+    with collector_paused():
+        return [_finished(_parsed(text, media), media) for text in texts], media
 
 
 def to_html(text: str, media: Media | None = None) -> str:
@@ -203,34 +284,77 @@ def to_html(text: str, media: Media | None = None) -> str:
         # of this text, which nh3 would leave as it is but for writing no-break spaces out
         return "<p>" + text.replace("\xa0", "&nbsp;") + "</p>"
     media = media if media is not None else Media(None)
+    simple = _simple_html(text)
+    return _finished(simple if simple is not None else _parsed(text, media), media)
+
+
+def _parsed(text: str, media: Media) -> str:
+    """The field through markdown-it's renderer and nh3, or as escaped text when it is
+    nested too deep for the renderer or would stall the parser."""
     if too_deep(text) or markdown_would_stall(text):
-        out = "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
-    else:
-        out = _RENDERER.render(list(parse(text)), parser().options, {"media": media}).strip()
+        return _clean("<p>" + html.escape(text).replace("\n", "<br>") + "</p>", media)
+    return _clean(_RENDERER.render(list(parse(text)), parser().options, {"media": media}).strip(), media)
 
-    def bundled_only(element: str, attribute: str, value: str) -> str | None:
-        return value if element != "img" or attribute != "src" or value in media.files else None
 
-    def clean(fragment: str) -> str:
-        if "<img" not in fragment:  # the filter only looks at images: the prebuilt cleaner is 3x faster
-            return _CLEANER.clean(fragment)
-        return nh3.clean(fragment, attribute_filter=bundled_only, **_CLEAN_OPTIONS)
-
-    out = clean(out)
+def _finished(out: str, media: Media) -> str:
+    """A field's clean HTML with what MathJax and Anki would read in it made inert."""
     # MathJax reads the field as the browser decoded it, so the commands go after nh3 (which
     # turns entities into characters); cutting one out may split a tag, hence clean again
     defanged = defang_tex(out)
     if defanged != out:
-        out = clean(defanged)
+        out = _clean(defanged, media)
     # Anki reads {{…}} as template syntax in some places; entities show the same characters
     return out.replace("{{", "&#123;&#123;").replace("}}", "&#125;&#125;")
 
 
-# one line with no character that CommonMark reads as markup anywhere (`\`, code, emphasis,
-# links, HTML, entities, math, strikethrough, table pipes), no brace (`{{` is escaped for
-# Anki below) and nothing that opens a block at its start (headings, list markers, quotes,
-# indentation): most questions of a deck
-_PLAIN_LINE = re.compile(r"(?![#>+=-]|\d+[.)]|\s)[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]+(?<!\s)")
+def _clean(fragment: str, media: Media) -> str:
+    """HTML made safe by nh3; an image stays only when `media` bundles it."""
+    if "<img" not in fragment:  # the filter only looks at images: the prebuilt cleaner is 3x faster
+        return _CLEANER.clean(fragment)
+
+    def bundled_only(element: str, attribute: str, value: str) -> str | None:
+        return value if element != "img" or attribute != "src" or value in media.files else None
+    return nh3.clean(fragment, attribute_filter=bundled_only, **_CLEAN_OPTIONS)
+
+
+# one character that CommonMark reads as no markup anywhere (`\`, code, emphasis, links,
+# HTML, entities, math, strikethrough, table pipes) and no brace (`{{` is escaped for Anki)
+_PLAIN = r"[^\x00-\x1f\x7f\\`*_\[\]<>&~$|!{}]"
+# nothing at the start of a line that opens a block (headings, list markers, quotes, indentation)
+_LINE_START = r"(?![#>+=-]|\d+[.)]|\s)"
+# one line of such characters: most questions of a deck
+_PLAIN_LINE = re.compile(f"{_LINE_START}{_PLAIN}++(?<!\\s)")  # possessive: a line that is not fails at once
+# `$…$` as dollarmath reads it whatever surrounds it (the digits beside it are checked in
+# `_simple_html`): no space inside its ends, no backslash before its closing `$`, no `$`
+# or line break within
+_FORMULA = r"\$(?:[!-#%-~][^\x00-\x1f\x7f$]*)?[!-#%-\[\]-~]\$"
+# a line of plain text and formulas, opening with text: a one-line answer with a formula
+_SIMPLE_LINE = re.compile(f"{_LINE_START}{_PLAIN}+(?:{_FORMULA}{_PLAIN}+)*(?:{_FORMULA})?(?<!\\s)")
+_BREAK = "<br>\n"  # a line break as nh3 writes markdown-it's
+
+
+def _simple_html(text: str) -> str | None:
+    """The HTML markdown-it writes for `text`, as nh3 writes it back, when `text` is
+    paragraphs of _SIMPLE_LINE lines apart by blank lines, with no digit beside a formula's
+    dollars (where dollarmath reads money); else None. The parse is known (text, and
+    formulas that are whole) and so is what nh3 makes of it (entities for `<`, `>`, `&`
+    and no-break spaces, quotes as they are): tests/test_three_renderings.py compares
+    the two on every field of the corpora and on generated text."""
+    if "$" not in text and "\n" not in text:  # then it is a _PLAIN_LINE, or not simple
+        return None
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.strip("\n")
+        if not lines or not all(map(_SIMPLE_LINE.fullmatch, lines.split("\n"))):
+            return None
+        # text and formulas alternate: no `$` in either, and every line opens with text; the
+        # text holds no `&`, `<` or `>`, so escaping the paragraph escapes the formulas
+        parts = html.escape(lines, quote=False).split("$")
+        if any(parts[k - 1][-1].isdigit() or parts[k + 1][:1].isdigit() for k in range(1, len(parts), 2)):
+            return None
+        parts[1::2] = [f"\\({formula}\\)" for formula in parts[1::2]]
+        paragraphs.append("<p>" + "".join(parts).replace("\n", _BREAK) + "</p>")
+    return "\n".join(paragraphs).replace("\xa0", "&nbsp;")
 
 
 def _math(tokens: list[Token], idx: int, _options, _env) -> str:

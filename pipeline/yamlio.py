@@ -12,7 +12,6 @@ from typing import Any
 
 import jsonschema
 import yaml
-from yaml.composer import Composer, ComposerError
 from yaml.constructor import SafeConstructor
 from yaml.events import (DocumentEndEvent, DocumentStartEvent, Event, MappingEndEvent, MappingStartEvent,
                          ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
@@ -31,36 +30,33 @@ QUOTE = 80  # characters of a value an error message may quote
 
 
 _Emitter = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
-class _Refused(ComposerError):
+
+
+class _Refused(yaml.MarkedYAMLError):
     """A YAML feature the human files may not use."""
 
 
-# libyaml's loader composes in C, past any hook: PyYAML's composer goes in front of its parser
-_LOADER_BASES = (Composer, FastLoader) if FastLoader is not yaml.SafeLoader else (yaml.SafeLoader,)
+class _Loader(FastLoader):
+    """libyaml's loader (parser and composer in C) with mappings that refuse duplicate
+    keys. It expands anchors and aliases past any hook: `_refuse_anchors` reads the
+    events first."""
 
 
-class _Loader(*_LOADER_BASES):
-    """libyaml's parser with PyYAML's composer in front of it, so that every node passes
-    through compose_node: anchors and aliases are refused before anything could be
-    expanded (a 450-byte file of nested aliases stands for a billion values), and so is
-    nesting deeper than MAX_DEPTH. Mappings refuse duplicate keys."""
-
-    def __init__(self, stream: str):
-        FastLoader.__init__(self, stream)
-        Composer.__init__(self)
-        self.depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
-        if event.anchor is not None:  # an anchored node (&name) or an alias (*name)
+def _refuse_anchors(text: str) -> None:
+    """Raise _Refused at the first anchor or alias (a 450-byte file of nested aliases
+    stands for a billion values) and at the first node nested deeper than MAX_DEPTH, from
+    libyaml's events, before anything is composed."""
+    depth = 0
+    for event in yaml.parse(text, Loader=FastLoader):
+        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            depth -= 1
+            continue
+        if getattr(event, "anchor", None) is not None:  # an anchored node (&name) or an alias (*name)
             raise _Refused(None, None, "anchors and aliases are not allowed", event.start_mark)
-        if self.depth >= MAX_DEPTH:
+        if isinstance(event, (ScalarEvent, MappingStartEvent, SequenceStartEvent)) and depth >= MAX_DEPTH:
             raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            depth += 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -121,6 +117,7 @@ def parse(text: str, name: str, schema: dict | None = None) -> Any:
     aliases, too deep, duplicate keys, a schema violation) raise PipelineError with the
     file, the line and at most QUOTE characters of any value quoted."""
     try:
+        _refuse_anchors(text)
         data = yaml.load(text, Loader=_Loader)
     except _Refused as exc:
         raise PipelineError(name, exc.problem, exc.problem_mark.line + 1) from None

@@ -12,7 +12,7 @@ import zipfile
 import genanki
 import pytest
 
-from pipeline.export.anki import BASIC_MODEL, CHOICE_MODEL, OnePassPackage, write_deck
+from pipeline.export.anki import BASIC_MODEL, CHOICE_MODEL, CLOZE_MODEL, DeckNote, OnePassPackage, guid, write_deck
 from pipeline.model import Card, PipelineError, SourceSpan
 
 
@@ -51,27 +51,39 @@ def collection(package: genanki.Package, path) -> dict:
     with sqlite3.connect(path.parent / "c.anki2") as con:
         decks, models = con.execute("select decks, models from col").fetchone()
         return {"decks": json.loads(decks), "models": json.loads(models),
+                "schema": con.execute("select type, name, tbl_name, sql from sqlite_master order by name").fetchall(),
                 "notes": con.execute("select * from notes order by id").fetchall(),
                 "cards": con.execute("select * from cards order by id").fetchall()}
 
 
 def test_one_pass_package_writes_the_collection_genanki_writes(tmp_path):
-    def decks() -> list[genanki.Deck]:
+    """Notes written together (DeckNote, OnePassPackage) are the rows genanki's own notes
+    write one by one: ids, GUIDs, fields, sort fields, tags, and a card per cloze blank."""
+    def decks(note) -> list[genanki.Deck]:
         made = []
-        for k, model in enumerate([BASIC_MODEL, CHOICE_MODEL, BASIC_MODEL]):
+        for k, model in enumerate([BASIC_MODEL, CHOICE_MODEL, CLOZE_MODEL, BASIC_MODEL]):
             deck = genanki.Deck(100 + k, f"根::主题{k}")
             for n in range(2):
                 fields = [f"问{k}{n}", f"答{k}{n}", "", "主题", "notes.md:1-2", f"c-{k}{n}"]
                 if model is CHOICE_MODEL:
                     fields = [f"问{k}{n}", "<ul></ul>", "<ul></ul>", "A", "", "主题", "notes.md:1-2", f"c-{k}{n}"]
-                deck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(k, n), due=n))
+                if model is CLOZE_MODEL:
+                    fields = [f"{{{{c1::甲{n}}}}} 与 {{{{c2::乙}}}}", "", "主题", "notes.md:1-2", f"c-{k}{n}"]
+                deck.add_note(note(model, fields, genanki.guid_for(k, n), [f"topic::主题{k}", "source::笔记"], n))
             made.append(deck)
         return made
 
+    def ours(model, fields, guid, tags, due):
+        return DeckNote(model, fields, guid, tags, due, 1_700_000_000.0)
+
+    def genankis(model, fields, guid, tags, due):
+        return genanki.Note(model=model, fields=fields, guid=guid, tags=tags, due=due)
+
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    assert collection(OnePassPackage(decks()), tmp_path / "a" / "d.apkg") == \
-        collection(genanki.Package(decks()), tmp_path / "b" / "d.apkg")
+    written = collection(OnePassPackage(decks(ours)), tmp_path / "a" / "d.apkg")
+    assert written == collection(genanki.Package(decks(genankis)), tmp_path / "b" / "d.apkg")
+    assert sorted(c[3] for c in written["cards"] if c[2] == 102) == [0, 0, 1, 1]  # two blanks, two cards
 
 
 def test_a_deck_the_build_folder_does_not_take_is_a_named_error(tmp_path):
@@ -84,3 +96,8 @@ def test_a_deck_the_build_folder_does_not_take_is_a_named_error(tmp_path):
 def test_an_error_raised_in_a_sheet_worker_comes_back_whole():
     error = pickle.loads(pickle.dumps(PipelineError("study.pdf", "cannot write: No space left on device")))
     assert (error.path, error.line, str(error)) == ("study.pdf", None, "study.pdf: cannot write: No space left on device")
+
+
+def test_note_guids_are_genankis():
+    ids = [f"c-{k:06x}" for k in range(3000)] + ["", "c-批归一化", "c-abc-2", "x" * 500, "c-\u0000\U0001f525"]
+    assert [guid(i) for i in ids] == [genanki.guid_for(i) for i in ids]

@@ -22,9 +22,10 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pypdf import PdfReader
 
 from anki_helpers import import_deck, render
-from conftest import build_dir, source_folder
+from conftest import ROOT, SHARED, build_dir, need_shared, source_folder
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pipeline.__main__ import read_source, source_files
 from pipeline.markup import parse, plainly_tex
 from pipeline import markup
 from pipeline import render as render_module
@@ -392,19 +393,71 @@ def test_plainly_tex_needs_a_math_command_ascii_and_balanced_braces():
     assert tokens == ["text"]
 
 
+def full_parse_html(text: str) -> str:
+    """to_html with every shortcut off: the whole markdown-it parse and render."""
+    markup.parse.cache_clear()
+    try:
+        with patch.object(render_module, "_PLAIN_LINE", re.compile(r"(?!)")), \
+                patch.object(render_module, "_SIMPLE_LINE", re.compile(r"(?!)")), \
+                patch.object(markup, "_ONE_PARAGRAPH", re.compile(r"(?!)")):
+            return to_html(text)
+    finally:
+        markup.parse.cache_clear()
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="aZ9 中文，。？().+=-#>*_`$<&|~!\\[]{}\t\xa0\x00\x0c\r\n\"'", max_size=30))
 def test_shortcuts_give_what_the_full_parse_gives(text):
     """The shortcuts (a line with nothing Markdown reads skips the parser; one paragraph
-    skips the block parser) give the HTML that the full parse gives."""
-    fast = to_html(text)
-    markup.parse.cache_clear()
-    try:
-        with patch.object(render_module, "_PLAIN_LINE", re.compile(r"(?!)")), \
-                patch.object(markup, "_ONE_PARAGRAPH", re.compile(r"(?!)")):
-            assert fast == to_html(text)
-    finally:
-        markup.parse.cache_clear()
+    skips the block parser; lines of text and formulas are written without a parse) give
+    the HTML that the full parse gives."""
+    assert to_html(text) == full_parse_html(text)
+
+
+# pieces of a field of text and formulas, and whatever may sit beside them
+_PIECES = st.sampled_from(["$x$", "$a_i = \\frac{1}{2}$", "$y = f(x) + x$", "$\\alpha$", "$2$", "$ x$", "$x $",
+                           "$$", "$", "\\$", "$x\\$", "$<b>&amp;$", "${{c1::x}}$", "$\\href{javascript:a}{b}$",
+                           "文字", "text", " ", "  ", "\n", "\n\n", "\n\n\n", "1", "１", "²", "1.", "2)", "#", ">",
+                           "-", "+", "=", "*", "_", "`", "|", "<", "&", "\\", "~", "!", "[", "]", "{", "}", '"',
+                           "'", "\xa0", "\u3000", "\t", "http://example.com/a_b", "：", "("])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_text_with_formulas_gives_what_the_full_parse_gives(text):
+    """Fields made of text, formulas and the characters that change how `$` is read
+    (digits, spaces, backslashes, line and block starts) give the full parse's HTML."""
+    assert to_html(text) == full_parse_html(text)
+
+
+@pytest.mark.parametrize("text", [
+    "公式为 $y = f(x) + x$，收敛更快。", "两行 $a$\n第二行 $b$ 完", "第一段 $a$\n\n第二段", "a $x$ $y$ b", "结尾是公式 $x^2$",
+    "租 $2/小时 和 $200", "价格 1$x$", "x $y$2 个", "a $x$$y$ b", "$x$ 开头", "a\\$x$ b", "a $x\\$ b$ c", "a $ x$ b",
+    "a $x $ b", "a <b> $x$", "a & $x$", "a * $x$ *", "a _ $x$ _", "# 标题 $x$", "> 引用 $x$", "1. 列表 $x$", "1) 列表 $x$",
+    "- 列表 $x$", "  缩进 $x$", "a $x$  \nb", "a\n\n\nb $x$", "\na $x$", "a $x$\n", "a $x$\n=== ", "a $x$\n---",
+    "a | $x$ | b", "`a` $x$", "a $`x`$ b", "见 https://example.com/$x$ 处", "a $x$ \\", "a $<img src=x>$ b",
+    "a $\\href{javascript:alert(1)}{x}$ b", "a ${{c1::x}}$ b", "a $x$ ²", "a ² $x$",
+])
+def test_crafted_fields_give_what_the_full_parse_gives(text):
+    assert to_html(text) == full_parse_html(text)
+
+
+CORPORA = [ROOT / "source", SHARED / "practice" / "docs", SHARED / "wild"]
+
+
+def test_every_field_of_the_corpora_gives_what_the_full_parse_gives():
+    """Every field the per-source stages make of the seeds, practice and wild documents."""
+    need_shared(*CORPORA)
+    fields = []
+    for folder in CORPORA:
+        for path in source_files(folder).files:
+            for card in read_source(path, path.stem).cards:
+                fields += [card.question, card.answer, *card.blanks, *(c.text for c in card.choices)]
+    fields = list(dict.fromkeys(f for f in fields if f))
+    assert len(fields) > 2000
+    assert [to_html(f) for f in fields] == [full_parse_html(f) for f in fields]
+    # the shortcut is taken where it can be: most questions, and answers of text and formulas
+    assert sum(render_module._simple_html(f) is not None for f in fields) > 50
 
 
 def test_fields_rendered_ahead_on_every_core_are_the_fields_rendered_one_by_one(tmp_path):
