@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -114,7 +114,7 @@ class TypstWriter:
         self.card: str | None = None
         self.media = Media(source_dir)
         self.images: dict[str, Path] = {}  # name in Typst's root folder -> image file
-        self.headings: list[int] = []  # the level of each heading written, in order: the bookmarks
+        self.bookmarks = 0  # headings written that are bookmarks of the PDF
 
     def math(self, tex: str, display: bool) -> str:
         """A formula as Typst math, or its LaTeX in a code font when it does not convert."""
@@ -236,9 +236,10 @@ class TypstWriter:
         self.owners.append(self.card)
 
     def heading(self, level: int, markup: str) -> None:
-        """A heading (a bookmark of the PDF): 1 a topic or the answer key, 2 a card."""
-        self.headings.append(level)
-        self.raw("=" * level + " " + markup)
+        """A heading: 1 a topic or the answer key, a bookmark of the PDF; 2 a card, which is
+        not (see the README's "what each part design costs")."""
+        self.bookmarks += level == 1
+        self.raw(f"#heading(level: {level}, bookmarked: {str(level == 1).lower()})[{markup}];")
 
 
 _INLINE_STYLE = {"strong_open": "strong", "em_open": "emph", "s_open": "strike"}
@@ -348,7 +349,7 @@ def _question(w: TypstWriter, card: Card, number: int, quiz: bool) -> None:
     whole = len(card.question) + sum(len(c.text) for c in card.choices) < _KEEP_WHOLE and "```" not in card.question
     if whole:
         w.raw("#block(breakable: false, width: 100%)[")
-    w.heading(2, f"{number}. " + w.inline(first).replace("\n", " "))
+    w.heading(2, f"{number}\\. " + w.inline(first).replace("\n", " "))
     if rest.strip():
         w.block(rest.strip())
     for choice in card.choices:
@@ -540,26 +541,29 @@ def _compile(make: Callable[[set[str], set[str]], TypstWriter], root: Path, fail
 
 @dataclass(frozen=True)
 class Laid:
-    """A part laid out: its PDF, its page count, its bookmarks (level, title, page within
-    the part) and the formulas it prints as LaTeX source."""
+    """A part laid out: its PDF, its page count, the page (within the part) of each of its
+    topics (and of the answer key) and the formulas it prints as LaTeX source."""
 
     pdf: Path
     pages: int
-    headings: list[tuple[int, str, int]]
+    starts: list[int]
     formulas: list[str]
 
 
-def _bookmarks(pdf: bytes, levels: list[int]) -> list[tuple[int, str, int]]:
-    """(level, title, page) of each heading of a part's PDF, as Typst titled it."""
+def _read_part(pdf: bytes, bookmarks: int) -> tuple[int, list[int]]:
+    """A part's page count, and the page of each of its `bookmarks` headings, read from the
+    PDF's outline (a chain of items, each naming its page)."""
     reader = PdfReader(io.BytesIO(pdf))
-
-    def walk(items: list) -> Iterator[tuple[str, int]]:
-        for item in items:
-            if isinstance(item, list):
-                yield from walk(item)
-            else:
-                yield str(item.title), reader.get_destination_page_number(item)
-    return [(level, title, page) for level, (title, page) in zip(levels, walk(reader.outline), strict=True)]
+    pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    found: list[int] = []
+    outline = reader.root_object.get("/Outlines")
+    item = outline.get_object().get("/First") if outline is not None else None
+    while item is not None:
+        found.append(pages[item.get_object()["/Dest"][0].idnum])
+        item = item.get_object().get("/Next")
+    if len(found) != bookmarks:
+        raise RuntimeError(f"Typst wrote {len(found)} bookmarks for {bookmarks} headings")
+    return len(pages), found
 
 
 class PartCache:
@@ -587,15 +591,14 @@ class PartCache:
         try:
             about = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
             if pdf_path.exists():
-                return Laid(pdf_path, about["pages"], [tuple(h) for h in about["headings"]], about["formulas"])
+                return Laid(pdf_path, about["pages"], about["starts"], about["formulas"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
         pdf, writer = _compile(make, root, self.folder / f"{name}.failed.typ")
         self.compiled += 1
-        laid = Laid(pdf_path, len(PdfReader(io.BytesIO(pdf)).pages), _bookmarks(pdf, writer.headings),
-                    sorted(set(writer.failed) | writer.fallback))
+        laid = Laid(pdf_path, *_read_part(pdf, writer.bookmarks), sorted(set(writer.failed) | writer.fallback))
         write_atomic(pdf_path, pdf)
-        write_atomic(self.folder / f"{name}.json", json.dumps({"pages": laid.pages, "headings": laid.headings,
+        write_atomic(self.folder / f"{name}.json", json.dumps({"pages": laid.pages, "starts": laid.starts,
                                                                "formulas": laid.formulas}, ensure_ascii=False))
         return laid
 
@@ -622,25 +625,22 @@ def lay_out(sheet: Sheet, parts: PartCache, root: Path) -> list[Laid]:
         laid.append(parts.lay_out(make(part, 1 + sum(done.pages for done in laid), []), root))
     pages, first = [], 1
     for done in laid:
-        pages += [first + page for level, _, page in done.headings if level == 1]
+        pages += [first + page for page in done.starts]
         first += done.pages
     laid[0] = parts.lay_out(make(sections[0], 1, pages), root)
     return laid
 
 
-def join(laid: list[Laid], title: str, path: Path) -> None:
-    """The parts' pages as one PDF (pypdf), with the bookmarks of each: a topic's cards
-    under it, topics closed as Typst writes them; written whole or not at all."""
+def join(laid: list[Laid], title: str, entries: list[str], path: Path) -> None:
+    """The parts' pages as one PDF (pypdf), with a bookmark for each of `entries` (the
+    sheet's topics and answer key) on its first page; written whole or not at all."""
     writer = PdfWriter()
-    topic = None
+    marks = iter(entries)
     for done in laid:
         first = len(writer.pages)
         writer.append(done.pdf, import_outline=False)
-        for level, text, page in done.headings:
-            if level == 1:
-                topic = writer.add_outline_item(text, first + page, is_open=False)
-            else:
-                writer.add_outline_item(text, first + page, parent=topic)
+        for page in done.starts:
+            writer.add_outline_item(next(marks), first + page)
     writer.add_metadata({"/Title": title})
     writer.root_object[NameObject("/Lang")] = TextStringObject("zh")
     out = io.BytesIO()
@@ -673,7 +673,7 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
         folder.mkdir(parents=True, exist_ok=True)
         parts = PartCache(folder)
         laid = lay_out(sheet, parts, Path(root))
-        join(laid, title, path)
+        join(laid, title, sheet.entries(), path)
     parts.prune()
     return Written(sorted({tex for done in laid for tex in done.formulas}), parts.compiled, len(laid))
 
