@@ -674,7 +674,7 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
         parts = PartCache(folder)
         laid = lay_out(sheet, parts, Path(root))
         join(laid, title, sheet.entries(), path)
-    parts.prune()
+        parts.prune()
     return Written(sorted({tex for done in laid for tex in done.formulas}), parts.compiled, len(laid))
 
 
