@@ -375,7 +375,7 @@ def first_words(question: str, size: int = 24) -> str:
     return line[:cut].rstrip() + "…"
 
 
-PART_CARDS = 100  # cards a part holds (see the README's "what each part design costs")
+PART_CARDS = 200  # cards a part holds (see the README's "what each part design costs")
 KEY_TITLE = "答案"  # the heading of the quiz's answer key
 
 
