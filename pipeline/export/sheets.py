@@ -318,7 +318,7 @@ def _setup(title: str, page: int) -> list[str]:
     ]
 
 
-_PAGE_BOX = "3em"  # a page number's place in the contents: fixed, so that its digits never move the layout
+_PAGE_BOX = "3em"  # a page number's place in the contents, dots before it: fixed, so that its digits never move the layout
 
 
 def _title_page(title: str, subtitle: str, entries: list[str], pages: list[int]) -> list[str]:
@@ -328,8 +328,9 @@ def _title_page(title: str, subtitle: str, entries: list[str], pages: list[int])
     lines = ["#align(center)[", f"  #text(size: 22pt, weight: \"bold\")[{escape(title)}]", "",
              f"  #text(size: 11pt)[{escape(subtitle)}]", "]",
              "#columns(2, gutter: 1.2em)[#heading(level: 1, outlined: false, bookmarked: false)[目录]"]
-    lines += [f"#block(spacing: 0.65em)[{_text(entry)} #box(width: 1fr, repeat(gap: 0.15em)[.]) "
-              f"#box(width: {_PAGE_BOX}, align(right)[{page}])];" for entry, page in zip(entries, pages, strict=True)]
+    dots = "#box(width: 1fr, repeat(gap: 0.15em)[.])"
+    lines += [f"#block(spacing: 0.65em)[{_text(entry)} {dots}#box(width: {_PAGE_BOX})[{dots}{page}]];"
+              for entry, page in zip(entries, pages, strict=True)]
     return [*lines, "]", ""]
 
 
