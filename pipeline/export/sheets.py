@@ -741,7 +741,9 @@ def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_di
     its sheet's writer did (`Written`)."""
     ok = [c for c in cards if c.status == "ok"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
-    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir,
+    # the PDFs first: their processes work while this one writes study.md
+    jobs = [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir,
                         build_dir / CACHE / "sheets" / Path(name).stem)
             for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
+    return jobs
