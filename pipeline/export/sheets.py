@@ -1,5 +1,7 @@
 """Study sheets: build/study.md (CommonMark with $…$ math), build/study.pdf and
-build/quiz.pdf (Typst, CJK font embedded).
+build/quiz.pdf (Typst, CJK font embedded). Each PDF is laid out in parts of PART_CARDS
+items, each a Typst document cached in build/cache/sheets by the digest of what it shows,
+joined with pypdf: a rebuild lays out only the parts whose content changed.
 
 Card text is Markdown from scraped pages, parsed once (`markup.parse`) and written from its
 tokens: in Typst every character of text that Typst reads as markup is escaped, in study.md
@@ -30,8 +32,6 @@ from pathlib import Path
 import tex2typst
 import typst
 from markdown_it.token import Token
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
 
 from ..choices import INFERRED_KEY, KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
@@ -554,6 +554,8 @@ class Laid:
 def _read_part(pdf: bytes, bookmarks: int) -> tuple[int, list[int]]:
     """A part's page count, and the page of each of its `bookmarks` headings, read from the
     PDF's outline (a chain of items, each naming its page)."""
+    from pypdf import PdfReader  # here, in the sheets' processes: the build's own process never needs it (60 ms)
+
     reader = PdfReader(io.BytesIO(pdf))
     pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
     found: list[int] = []
@@ -571,7 +573,7 @@ class PartCache:
     """The parts of one sheet laid out by earlier builds, in `folder`, each under the digest
     of what it shows: its Typst source (its cards' rendered content, its first page
     number, the title page's page numbers), the bytes of the images it draws, the code
-    and Typst's version. `<key>.pdf`, then `<key>.json` (pages, bookmarks, formulas), each
+    and Typst's version. `<key>.pdf`, then `<key>.json` (pages, topics' pages, formulas), each
     written whole: a part is in the cache once its `.json` is."""
 
     def __init__(self, folder: Path):
@@ -621,20 +623,27 @@ def lay_out(sheet: Sheet, parts: PartCache, root: Path) -> list[Laid]:
 
     def make(part: Part, page: int, contents: list[int]) -> Callable[[set[str], set[str]], TypstWriter]:
         return lambda fallback, plain: part_document(sheet, part, page, contents, fallback, plain)
-    laid = [parts.lay_out(make(sections[0], 1, [0] * len(entries)), root)]
+    blank = parts.lay_out(make(sections[0], 1, [0] * len(entries)), root)
+    laid, first = [blank], 1 + blank.pages
     for part in sections[1:]:
-        laid.append(parts.lay_out(make(part, 1 + sum(done.pages for done in laid), []), root))
+        laid.append(parts.lay_out(make(part, first, []), root))
+        first += laid[-1].pages
     pages, first = [], 1
     for done in laid:
         pages += [first + page for page in done.starts]
         first += done.pages
     laid[0] = parts.lay_out(make(sections[0], 1, pages), root)
+    if (laid[0].pages, laid[0].starts) != (blank.pages, blank.starts):
+        raise RuntimeError("the contents' page numbers moved the first part's layout")
     return laid
 
 
 def join(laid: list[Laid], title: str, entries: list[str], path: Path) -> None:
     """The parts' pages as one PDF (pypdf), with a bookmark for each of `entries` (the
     sheet's topics and answer key) on its first page; written whole or not at all."""
+    from pypdf import PdfWriter  # see _read_part
+    from pypdf.generic import NameObject, TextStringObject
+
     writer = PdfWriter()
     marks = iter(entries)
     for done in laid:
