@@ -296,7 +296,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
                     print(f"warning: {fields.warning}", file=sys.stderr)
                 outputs.done("deck.apkg", media=_media_record(bundled))
             for name, job in pdfs.items():
-                outputs.done(name, formulas=job.result())
+                written = job.result()
+                outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts])
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,

@@ -163,7 +163,7 @@ def built_text(out: Path) -> str:
     """Everything a build keeps that holds card text: cards.yaml, the deck's notes, the cache."""
     with zipfile.ZipFile(out / "deck.apkg") as z:
         deck = z.read("collection.anki2")
-    cache = b"".join(p.read_bytes() for p in (out / "cache").iterdir())
+    cache = b"".join(p.read_bytes() for p in (out / "cache").rglob("*") if p.is_file())
     return (out / "cards.yaml").read_text(encoding="utf-8") + (deck + cache).decode("utf-8", "replace")
 
 

@@ -238,7 +238,7 @@ def page_fills(path) -> list[float]:
         lows: list[float] = []
 
         def visit(text, cm, tm, _font, _size, lows=lows):
-            if text.strip() and not re.fullmatch(r"\s*\d+ / \d+\s*", text):
+            if text.strip() and not re.fullmatch(r"\s*\d+\s*", text):  # the footer: the page number
                 lows.append(cm[5] + tm[5] * cm[3])
         page.extract_text(visitor_text=visit)
         fills.append((height - MARGIN - min(lows)) / (height - 2 * MARGIN) if lows else 0.0)

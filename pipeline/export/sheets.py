@@ -1,5 +1,7 @@
 """Study sheets: build/study.md (CommonMark with $…$ math), build/study.pdf and
-build/quiz.pdf (Typst, CJK font embedded).
+build/quiz.pdf (Typst, CJK font embedded). Each PDF is laid out in parts of PART_CARDS
+items, each a Typst document cached in build/cache/sheets by the digest of what it shows,
+joined with pypdf: a rebuild lays out only the parts whose content changed.
 
 Card text is Markdown from scraped pages, parsed once (`markup.parse`) and written from its
 tokens: in Typst every character of text that Typst reads as markup is escaped, in study.md
@@ -14,12 +16,17 @@ study.md goes through `inert.inert_markdown`: no raw HTML, unsafe link or image.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 import tex2typst
@@ -30,9 +37,11 @@ from ..choices import INFERRED_KEY, KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
 from ..markup import MATH_TOKENS, formulas, parse, parse_inline
 from .commonmark import ImageLink, inline_commonmark, missing_image, to_commonmark
-from ..model import OTHER_SOURCE, Card
-from ..output import by_topic, provenance, study_order
+from ..cache import code_version
+from ..model import OTHER_SOURCE, Card, PipelineError
+from ..output import by_topic, provenance
 from ..render import Media, markdown_would_stall
+from ..stamps import CACHE
 from ..yamlio import write_atomic
 
 FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "DejaVu Sans", "Noto Color Emoji")
@@ -105,6 +114,7 @@ class TypstWriter:
         self.card: str | None = None
         self.media = Media(source_dir)
         self.images: dict[str, Path] = {}  # name in Typst's root folder -> image file
+        self.bookmarks = 0  # headings written that are bookmarks of the PDF
 
     def math(self, tex: str, display: bool) -> str:
         """A formula as Typst math, or its LaTeX in a code font when it does not convert."""
@@ -225,6 +235,12 @@ class TypstWriter:
         self.lines.append(text)
         self.owners.append(self.card)
 
+    def heading(self, level: int, markup: str) -> None:
+        """A heading: 1 a topic or the answer key, a bookmark of the PDF; 2 a card, which is
+        not (see the README's "what each part design costs")."""
+        self.bookmarks += level == 1
+        self.raw(f"#heading(level: {level}, bookmarked: {str(level == 1).lower()})[{markup}];")
+
 
 _INLINE_STYLE = {"strong_open": "strong", "em_open": "emph", "s_open": "strike"}
 TYPST_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")  # what Typst can draw
@@ -283,14 +299,15 @@ def _columns(tokens: list[Token], start: int) -> int:
     return max(count, 1)
 
 
-def _preamble(title: str, subtitle: str) -> list[str]:
-    """Page setup and the title page: title, counts and the contents in two columns, with
-    the cards running on below them (a page of its own for each would be mostly empty)."""
+def _setup(title: str, page: int) -> list[str]:
+    """Page setup of every part, its pages numbered from `page` (the parts before it hold
+    the pages before)."""
     fonts = ", ".join(_string(f) for f in FONTS)
     return [
         f"#set document(title: {_string(title)})",
         f"#set text(font: ({fonts}), size: 10.5pt, lang: \"zh\")",
-        "#set page(paper: \"a4\", margin: (x: 2cm, y: 2cm), numbering: \"1 / 1\")",
+        "#set page(paper: \"a4\", margin: (x: 2cm, y: 2cm), numbering: \"1\")",
+        f"#counter(page).update({page})",
         "#set par(justify: false, leading: 0.7em)",
         # topics run on: a rule above each instead of a new page; sticky keeps it with its first card
         "#show heading.where(level: 1): it => block(width: 100%, above: 1.4em, below: 0.8em, sticky: true,"
@@ -298,14 +315,23 @@ def _preamble(title: str, subtitle: str) -> list[str]:
         "#show heading.where(level: 2): set text(size: 11pt)",
         "#show heading.where(level: 2): set block(above: 1.1em, below: 0.55em)",
         "#show raw: set text(font: (\"DejaVu Sans Mono\", \"Noto Sans CJK SC\"), size: 9pt)",
-        "#align(center)[",
-        f"  #text(size: 22pt, weight: \"bold\")[{escape(title)}]",
-        "",
-        f"  #text(size: 11pt)[{escape(subtitle)}]",
-        "]",
-        "#columns(2, gutter: 1.2em)[#outline(title: [目录], depth: 1)]",
-        "",
     ]
+
+
+_PAGE_BOX = "3em"  # a page number's place in the contents, dots before it: fixed, so that its digits never move the layout
+
+
+def _title_page(title: str, subtitle: str, entries: list[str], pages: list[int]) -> list[str]:
+    """The title, counts and the contents in two columns (each topic, and the quiz's answer
+    key, with the page it starts on), the cards running on below them (a page of its own
+    for each would be mostly empty)."""
+    lines = ["#align(center)[", f"  #text(size: 22pt, weight: \"bold\")[{escape(title)}]", "",
+             f"  #text(size: 11pt)[{escape(subtitle)}]", "]",
+             "#columns(2, gutter: 1.2em)[#heading(level: 1, outlined: false, bookmarked: false)[目录]"]
+    dots = "#box(width: 1fr, repeat(gap: 0.15em)[.])"
+    lines += [f"#block(spacing: 0.65em)[{_text(entry)} {dots}#box(width: {_PAGE_BOX})[{dots}{page}]];"
+              for entry, page in zip(entries, pages, strict=True)]
+    return [*lines, "]", ""]
 
 
 # a question (with its options) shorter than this is kept on one page; a longer one may
@@ -324,7 +350,7 @@ def _question(w: TypstWriter, card: Card, number: int, quiz: bool) -> None:
     whole = len(card.question) + sum(len(c.text) for c in card.choices) < _KEEP_WHOLE and "```" not in card.question
     if whole:
         w.raw("#block(breakable: false, width: 100%)[")
-    w.raw(f"== {number}. " + w.inline(first).replace("\n", " "))
+    w.heading(2, f"{number}\\. " + w.inline(first).replace("\n", " "))
     if rest.strip():
         w.block(rest.strip())
     for choice in card.choices:
@@ -350,42 +376,92 @@ def first_words(question: str, size: int = 24) -> str:
     return line[:cut].rstrip() + "…"
 
 
-def typst_document(cards: list[Card], title: str, date: str, quiz: bool, fallback: set[str],
-                   plain: set[str], titles: dict[str, str] | None = None,
-                   source_dir: Path | None = None) -> TypstWriter:
-    """The Typst source of the study sheet (each card with its answer and sources) or of
-    the quiz (questions with room to write, then an answer key citing each question by
-    number and first words), cards numbered in study order (output.by_topic); images from
-    inside `source_dir` are drawn."""
-    w = TypstWriter(fallback, plain, source_dir)
-    kind = "自测卷" if quiz else "复习讲义"
-    groups = by_topic(cards)
-    counts = f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题 · {kind}"
-    for line in _preamble(title, counts):
+PART_CARDS = 200  # cards a part holds (see the README's "what each part design costs")
+KEY_TITLE = "答案"  # the heading of the quiz's answer key
+
+
+@dataclass(frozen=True)
+class Part:
+    """Items `start` to `stop` of a sheet (see Sheet.parts), laid out as a Typst document of
+    its own: the sheet is its parts joined."""
+
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The study sheet or the quiz: its cards in study order (output.by_topic), each card's
+    topic, and what the title page prints."""
+
+    cards: list[Card]
+    topics: list[str]
+    title: str
+    date: str
+    quiz: bool
+    titles: dict[str, str]
+    source_dir: Path | None
+
+    @classmethod
+    def of(cls, cards: list[Card], title: str, date: str, quiz: bool, titles: dict[str, str] | None = None,
+           source_dir: Path | None = None) -> Sheet:
+        """The sheet of `cards` (images drawn from inside `source_dir`; `titles` names the
+        documents in the sources lines)."""
+        groups = by_topic(cards)
+        return cls([card for group in groups.values() for card in group],
+                   [topic for topic, group in groups.items() for _ in group], title, date, quiz, titles or {},
+                   source_dir)
+
+    def parts(self) -> list[Part]:
+        """The sheet's items (the study sheet: its cards; the quiz: its questions, then the
+        entries of its answer key) in runs of PART_CARDS, whatever their topics: an edit to
+        a card changes the parts that show it alone, and no part is large enough to need
+        much memory. The first part holds the title page too."""
+        items = len(self.cards) * (2 if self.quiz else 1)
+        return [Part(start, min(start + PART_CARDS, items)) for start in range(0, max(items, 1), PART_CARDS)]
+
+    def entries(self) -> list[str]:
+        """The contents: the topics, then the answer key (the level-1 headings, in order)."""
+        return [*dict.fromkeys(self.topics), *([KEY_TITLE] if self.quiz and self.cards else [])]
+
+
+def part_document(sheet: Sheet, part: Part, page: int, contents: list[int], fallback: set[str],
+                  plain: set[str]) -> TypstWriter:
+    """The Typst source of one part of the study sheet (each card with its answer and
+    sources) or of the quiz (questions with room to write, then an answer key citing each
+    question by number and first words, from a new page), cards numbered in study order,
+    pages numbered from `page`. The sheet's first part opens with the title page, whose
+    contents give `contents[k]` as the page of `sheet.entries()[k]`."""
+    w = TypstWriter(fallback, plain, sheet.source_dir)
+    for line in _setup(sheet.title, page):
         w.raw(line)
-    number = 0
-    for topic, group in groups.items():
-        w.raw(f"= {escape(topic)}")
-        w.raw("")
-        for card in group:
-            number += 1
+    if part.start == 0:
+        kind = "自测卷" if sheet.quiz else "复习讲义"
+        counts = f"{sheet.date} · {len(sheet.cards)} 张卡片 · {len(set(sheet.topics))} 个主题 · {kind}"
+        for line in _title_page(sheet.title, counts, sheet.entries(), contents):
+            w.raw(line)
+    for item in range(part.start, part.stop):
+        k = item % len(sheet.cards)
+        card = sheet.cards[k]
+        if item >= len(sheet.cards):  # the quiz's answer key
+            if k == 0:
+                w.raw("#pagebreak(weak: true)")
+                w.heading(1, KEY_TITLE)
+                w.raw("")
             w.card = card.id
-            _question(w, card, number, quiz)
-            if not quiz:
-                _answer(w, card)
-                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(provenance(card, titles or {}))}]")
-            w.raw("")
-            w.card = None
-    if quiz:
-        w.raw("#pagebreak(weak: true)")
-        w.raw("= 答案")
-        w.raw("")
-        for k, card in enumerate(study_order(cards), start=1):
-            w.card = card.id
-            w.raw(f"#strong[{k}.] " + w.inline(first_words(card.question)).replace("\n", " ") + " \\")
+            w.raw(f"#strong[{k + 1}.] " + w.inline(first_words(card.question)).replace("\n", " ") + " \\")
             _answer(w, card)
-            w.raw("")
-            w.card = None
+        else:
+            if k == 0 or sheet.topics[k] != sheet.topics[k - 1]:
+                w.heading(1, escape(sheet.topics[k]))
+                w.raw("")
+            w.card = card.id
+            _question(w, card, k + 1, sheet.quiz)
+            if not sheet.quiz:
+                _answer(w, card)
+                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(provenance(card, sheet.titles))}]")
+        w.raw("")
+        w.card = None
     return w
 
 
@@ -424,38 +500,192 @@ def _formula_at(writer: TypstWriter, line: int, column: int) -> str | None:
     return best[1] if best else None
 
 
-def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
-              titles: dict[str, str] | None = None, source_dir: Path | None = None) -> list[str]:
-    """Compile the sheet in a root folder that holds only copies of the images the cards
-    draw (from inside `source_dir`), so no source may read any other file. Formulas Typst
-    rejects fall back to their source; a card Typst rejects elsewhere (a broken image too)
-    is shown as escaped text. Returns the formulas printed as LaTeX source.
-    Raises typst.TypstError for an error outside every card (a bug in the escaping)."""
+@cache
+def _fonts() -> typst.Fonts:
+    """The system's fonts, searched once per process: a compile given them takes
+    milliseconds less than 70 (the search), which a sheet of hundreds of parts would pay
+    for each part."""
+    return typst.Fonts()
+
+
+def _compile(make: Callable[[set[str], set[str]], TypstWriter], root: Path, failed_at: Path) -> tuple[bytes, TypstWriter]:
+    """Compile the document `make(fallback, plain)` writes, in a root folder that holds only
+    copies of the images the cards draw, so that no source may read any other file.
+    Formulas Typst rejects fall back to their source (`fallback`); a card Typst rejects
+    elsewhere (a broken image too) is shown as escaped text (`plain`). Returns the PDF and
+    the writer of the source that compiled. An error outside every card (a bug in the
+    escaping) raises PipelineError naming the source, kept as `failed_at`, and its line."""
     fallback: set[str] = set()
     plain: set[str] = set()
-    with tempfile.TemporaryDirectory(prefix="typst-root-") as root:
-        for _attempt in range(50):
-            writer = typst_document(cards, title, date, quiz, fallback, plain, titles, source_dir)
-            for name, image in writer.images.items():
-                if not (Path(root) / name).exists():
-                    shutil.copyfile(image, Path(root) / name)
-            source = "\n".join(writer.lines).encode("utf-8")
-            try:
-                pdf = typst.compile(source, format="pdf", root=root)
-            except typst.TypstError as err:
-                places = [(int(line), int(column)) for line, column in _DIAGNOSTIC_LINE.findall(err.diagnostic or "")]
-                bad = {tex for line, column in places if (tex := _formula_at(writer, line, column))}
-                owners = {writer.owners[line - 1] for line, _ in places if 0 < line <= len(writer.owners)}
-                if bad - fallback:
-                    fallback |= bad
-                elif owners - plain - {None}:
-                    plain |= owners - {None}
-                else:
-                    raise
-                continue
-            write_atomic(path, pdf)
-            return sorted(set(writer.failed) | fallback)
+    for _attempt in range(50):
+        writer = make(fallback, plain)
+        for name, image in writer.images.items():
+            if not (root / name).exists():
+                shutil.copyfile(image, root / name)
+        source = "\n".join(writer.lines)
+        try:
+            return typst.compile(source.encode("utf-8"), format="pdf", root=str(root), font_paths=_fonts()), writer
+        except typst.TypstError as err:
+            places = [(int(line), int(column)) for line, column in _DIAGNOSTIC_LINE.findall(err.diagnostic or "")]
+            bad = {tex for line, column in places if (tex := _formula_at(writer, line, column))}
+            owners = {writer.owners[line - 1] for line, _ in places if 0 < line <= len(writer.owners)}
+            if bad - fallback:
+                fallback |= bad
+            elif owners - plain - {None}:
+                plain |= owners - {None}
+            else:
+                write_atomic(failed_at, source)
+                raise PipelineError(str(failed_at), f"Typst: {err.message}", places[0][0] if places else None) \
+                    from err
     raise RuntimeError("too many formulas Typst rejects")
+
+
+@dataclass(frozen=True)
+class Laid:
+    """A part laid out: its PDF, its page count, the page (within the part) of each of its
+    topics (and of the answer key) and the formulas it prints as LaTeX source."""
+
+    pdf: Path
+    pages: int
+    starts: list[int]
+    formulas: list[str]
+
+
+def _read_part(pdf: bytes, bookmarks: int) -> tuple[int, list[int]]:
+    """A part's page count, and the page of each of its `bookmarks` headings, read from the
+    PDF's outline (a chain of items, each naming its page)."""
+    from pypdf import PdfReader  # here, in the sheets' processes: the build's own process never needs it (60 ms)
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    found: list[int] = []
+    outline = reader.root_object.get("/Outlines")
+    item = outline.get_object().get("/First") if outline is not None else None
+    while item is not None:
+        found.append(pages[item.get_object()["/Dest"][0].idnum])
+        item = item.get_object().get("/Next")
+    if len(found) != bookmarks:
+        raise RuntimeError(f"Typst wrote {len(found)} bookmarks for {bookmarks} headings")
+    return len(pages), found
+
+
+class PartCache:
+    """The parts of one sheet laid out by earlier builds, in `folder`, each under the digest
+    of what it shows: its Typst source (its cards' rendered content, its first page
+    number, the title page's page numbers), the bytes of the images it draws, the code
+    and Typst's version. `<key>.pdf`, then `<key>.json` (pages, topics' pages, formulas), each
+    written whole: a part is in the cache once its `.json` is."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.used: set[str] = set()
+        self.compiled = 0  # parts this build laid out
+
+    def lay_out(self, make: Callable[[set[str], set[str]], TypstWriter], root: Path) -> Laid:
+        """The part `make(fallback, plain)` writes, from the cache or compiled (see _compile)."""
+        writer = make(set(), set())
+        key = hashlib.blake2b(f"{code_version()}\0{typst.__version__}\0".encode(), digest_size=16)
+        key.update("\n".join(writer.lines).encode("utf-8"))
+        for name, image in sorted(writer.images.items()):
+            key.update(f"\0{name}\0".encode() + hashlib.blake2b(image.read_bytes()).digest())
+        name = key.hexdigest()
+        self.used.add(name)
+        pdf_path = self.folder / f"{name}.pdf"
+        try:
+            about = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
+            if pdf_path.exists():
+                return Laid(pdf_path, about["pages"], about["starts"], about["formulas"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        pdf, writer = _compile(make, root, self.folder / f"{name}.failed.typ")
+        self.compiled += 1
+        laid = Laid(pdf_path, *_read_part(pdf, writer.bookmarks), sorted(set(writer.failed) | writer.fallback))
+        write_atomic(pdf_path, pdf)
+        write_atomic(self.folder / f"{name}.json", json.dumps({"pages": laid.pages, "starts": laid.starts,
+                                                               "formulas": laid.formulas}, ensure_ascii=False))
+        return laid
+
+    def prune(self) -> None:
+        """Forget the parts this sheet no longer shows."""
+        for entry in self.folder.iterdir():
+            if entry.name.split(".")[0] not in self.used:
+                entry.unlink(missing_ok=True)
+
+
+def lay_out(sheet: Sheet, parts: PartCache, root: Path) -> list[Laid]:
+    """Every part of the sheet, from the cache or compiled, one after the other: each part's
+    pages are numbered on from those before it. The first part's contents give the page of
+    each topic, known once every part is laid out: it is laid out first with blank page
+    numbers (its pages and headings then; the numbers sit in boxes of a fixed width, so
+    they cannot move anything), last with the real ones."""
+    sections = sheet.parts()
+    entries = sheet.entries()
+
+    def make(part: Part, page: int, contents: list[int]) -> Callable[[set[str], set[str]], TypstWriter]:
+        return lambda fallback, plain: part_document(sheet, part, page, contents, fallback, plain)
+    blank = parts.lay_out(make(sections[0], 1, [0] * len(entries)), root)
+    laid, first = [blank], 1 + blank.pages
+    for part in sections[1:]:
+        laid.append(parts.lay_out(make(part, first, []), root))
+        first += laid[-1].pages
+    pages, first = [], 1
+    for done in laid:
+        pages += [first + page for page in done.starts]
+        first += done.pages
+    laid[0] = parts.lay_out(make(sections[0], 1, pages), root)
+    if (laid[0].pages, laid[0].starts) != (blank.pages, blank.starts):
+        raise RuntimeError("the contents' page numbers moved the first part's layout")
+    return laid
+
+
+def join(laid: list[Laid], title: str, entries: list[str], path: Path) -> None:
+    """The parts' pages as one PDF (pypdf), with a bookmark for each of `entries` (the
+    sheet's topics and answer key) on its first page; written whole or not at all."""
+    from pypdf import PdfWriter  # see _read_part
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter()
+    marks = iter(entries)
+    for done in laid:
+        first = len(writer.pages)
+        writer.append(done.pdf, import_outline=False)
+        for page in done.starts:
+            writer.add_outline_item(next(marks), first + page)
+    writer.add_metadata({"/Title": title})
+    writer.root_object[NameObject("/Lang")] = TextStringObject("zh")
+    out = io.BytesIO()
+    writer.write(out)
+    write_atomic(path, out.getvalue())
+
+
+@dataclass(frozen=True)
+class Written:
+    """What laying out a sheet did: the formulas it prints as LaTeX source, the Typst
+    documents this build compiled (its parts, and the first one's layout with blank page
+    numbers) and the parts the sheet has."""
+
+    formulas: list[str]
+    laid_out: int
+    parts: int
+
+
+def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
+              titles: dict[str, str] | None = None, source_dir: Path | None = None,
+              parts_dir: Path | None = None) -> Written:
+    """Lay out the study sheet or the quiz in parts (those `parts_dir` holds from an
+    earlier build are not laid out again; None: no cache) and join them into `path`.
+    Raises PipelineError for a Typst error outside every card (a bug in the escaping),
+    naming the part's source and line; the sheet at `path` is then left as it was."""
+    sheet = Sheet.of(cards, title, date, quiz, titles, source_dir)
+    with tempfile.TemporaryDirectory(prefix="typst-root-") as root, \
+            tempfile.TemporaryDirectory(prefix="typst-parts-") as scratch:
+        folder = parts_dir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = PartCache(folder)
+        laid = lay_out(sheet, parts, Path(root))
+        join(laid, title, sheet.entries(), path)
+        parts.prune()
+    return Written(sorted({tex for done in laid for tex in done.formulas}), parts.compiled, len(laid))
 
 
 def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, str] | None = None,
@@ -515,10 +745,14 @@ def _image_links(source_dir: Path | None, build_dir: Path) -> ImageLink:
 def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_dir: Path, pool: Executor,
                  source_dir: Path | None = None) -> list[Future]:
     """Write study.md, and lay out study.pdf and quiz.pdf on the pool (Typst holds the
-    interpreter while it works, so the PDFs go to their own processes). Images are read
-    from inside `source_dir`. Each future gives the formulas printed as source."""
+    interpreter while it works, so the PDFs go to their own processes), their parts cached
+    in build/cache/sheets. Images are read from inside `source_dir`. Each future gives what
+    its sheet's writer did (`Written`)."""
     ok = [c for c in cards if c.status == "ok"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
-    return [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir)
+    # the PDFs first: their processes work while this one writes study.md
+    jobs = [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir,
+                        build_dir / CACHE / "sheets" / Path(name).stem)
             for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
+    return jobs
