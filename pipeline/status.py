@@ -83,7 +83,8 @@ def assess_document(cards: list[Card]) -> list[Card]:
     under three or more questions ("Your answer here.", "待补充") is the blank of a template,
     no answer: those cards get the TEMPLATE_BLANK note and are `needs_answer` (an edit of
     the answer takes the note away)."""
-    counts = Counter(fold(c.answer) for c in cards if c.type == "basic" and fold(c.answer))
+    # under different questions: one question repeated with its answer is a duplicate, no template
+    counts = Counter(a for a, _ in {(fold(c.answer), fold(c.question)) for c in cards if c.type == "basic" and fold(c.answer)})
     blanks = {a for a, n in counts.items() if n >= _TEMPLATE_REPEATS and len(a) <= _TEMPLATE_ANSWER}
     return [assess(replace(c, notes=[*c.notes, TEMPLATE_BLANK]) if c.type == "basic" and fold(c.answer) in blanks
                    else c) for c in cards]

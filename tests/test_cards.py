@@ -274,5 +274,6 @@ def test_a_short_answer_repeated_under_three_questions_is_a_templates_blank():
     assert [c.status for c in assessed] == ["needs_answer"] * 3 + ["ok"]
     assert TEMPLATE_BLANK in assessed[0].notes
     assert [c.status for c in assess_document(cards[1:])] == ["ok"] * 3  # twice is no template
+    assert {c.status for c in assess_document([cards[3]] * 3)} == {"ok"}  # one question repeated is no template
     fixed = _patched(assessed[0], {"answer": "编码器、解码器和注意力。"})
     assert fixed.status == "ok" and TEMPLATE_BLANK not in fixed.notes
