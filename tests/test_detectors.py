@@ -221,3 +221,14 @@ def test_pictographs_that_decorate_a_start_are_no_text():
     assert undecorated("🔹️ 什么时候用？") == "什么时候用？"
     for kept in ("∑ 求和的含义", "$x$ 的范围", "Adam 为什么快？", "（1）第一问"):
         assert undecorated(kept) == kept
+
+
+def test_numbered_items_that_do_not_ask_end_their_asking_siblings_answers():
+    text = ("1. 数据预处理方法\n2. 梯度下降是否收敛？\n3. 参数共享怎么回事？\n> 同一个卷积核，权重相同。\n"
+            "4. 池化的作用\n> 降维。\n5. 批大小的选择依据\n6. word2vec\n7. 编程题：统计词频")
+    lines = lines_of(text)
+    marks = {lines[m.index].number: m.role for m in numbered.detect(lines)}
+    assert marks == {1: "boundary", 2: "question", 3: "question", 5: "boundary", 7: "boundary", 8: "boundary",
+                     9: "boundary"}
+    assert [c[:2] for c in cards_of("## 一面\n" + text)] == [
+        ("梯度下降是否收敛？", ""), ("参数共享怎么回事？", "> 同一个卷积核，权重相同。")]

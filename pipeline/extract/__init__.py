@@ -40,13 +40,14 @@ _INNER_QUESTIONS = {True: 3, False: 1}
 
 
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
-    """(name, questions) of the rule in `rules` whose questions ask the most (the earlier
-    rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
-    found = {name: [m for m in detect(lines) if m.role == "question"] for name, detect in rules}
+    """(name, questions and boundaries) of the rule in `rules` whose questions ask the most
+    (the earlier rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
+    found = {name: [m for m in detect(lines) if m.role != "topic"] for name, detect in rules}
     if hint:
         return hint, found[hint]
+    questions = {name: [m for m in marks if m.role == "question"] for name, marks in found.items()}
     scores = {name: asking if (asking := sum(m.asks for m in marks)) >= ASKING_SHARE * len(marks) else 0
-              for name, marks in found.items()}
+              for name, marks in questions.items()}
     if not scores or max(scores.values()) == 0:
         return "", []
     name = next(n for n, _ in rules if scores[n] == max(scores.values()))
@@ -133,12 +134,13 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
 def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], answers: set[int]) -> list[Mark]:
     """All marks in line order: the questions, the heading topics, and the numbered, outline
     and bare-line topics found outside the answers of heading questions."""
-    qset = {m.index for m in questions}
+    qset = {m.index for m in questions}  # boundary marks included: no numbered topic there
+    asking = [m for m in questions if m.role == "question"]
     topics = topics + [m for m in numbered.topics(lines, qset) if m.index not in answers]
-    topics += outline_items(lines, questions)
+    topics += outline_items(lines, asking)
     boundaries = qset | {m.index for m in topics}
-    waiting = {m.index for m in questions if m.continues and not m.answer}
-    extra = [m for m in bare_line.detect(lines, qset, boundaries, waiting) if m.index not in answers]
+    waiting = {m.index for m in asking if m.continues and not m.answer}
+    extra = [m for m in bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting) if m.index not in answers]
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
     by_index.update({m.index: m for m in questions})
@@ -241,6 +243,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             section = mark.text
             topic_lines.append(lines[mark.index].number)
             unclaimed(body, "section_text")
+            continue
+        if mark.role == "boundary":
+            unclaimed([lines[mark.index]] + body, "section_text")  # an item that ends its sibling's answer
             continue
         if mark.level:
             container = mark.level

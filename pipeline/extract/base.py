@@ -9,7 +9,9 @@ from ..text import link_text, unbold, undecorated
 from .lines import parse_numbering
 
 
-Role = Literal["question", "topic"]
+# a boundary ends the answer above it and titles nothing: an item of a list of questions that
+# does not ask is never part of its sibling's answer
+Role = Literal["question", "topic", "boundary"]
 
 # a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
 # "- 什么样的数据集不适合…？"), not one asking line among notes

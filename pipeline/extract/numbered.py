@@ -176,6 +176,10 @@ def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], positio
             if (asks[ln.index] or whole) and question_text(question):
                 marks.append(Mark(ln.index, "question", question_text(question), NAME, asks[ln.index] or prompts,
                                   answer=answer))
+            elif asking >= 2 and len(run) >= 3:
+                # "5. 池化和池化作用" after "4. …怎么回事" and its answer: the next item of the list
+                # ends that answer, it is no part of it
+                marks.append(Mark(ln.index, "boundary", "", NAME, False))
     return marks
 
 
