@@ -371,7 +371,7 @@ def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card
     correct = find_key(options, after, "", given, bold="every" if bold_keys else choosing)
     # options numbered 1, 2, 3 … are keyed by their number ("Answer: 2) Pooling") where the
     # question reads as a choice or the key goes on to name the option
-    numbered = next(_UNLABELLED.match(line) for line in card.answer.split("\n") if _UNLABELLED.match(line))
+    numbered = next(m for line in card.answer.split("\n") if (m := _UNLABELLED.match(line)))
     text = "\n".join(after)
     if not correct and numbered.group(2)[0].isdigit() and (m := _KEY_NUMBER_REF.search(text)):
         number = int(m.group("number"))

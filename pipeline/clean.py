@@ -393,7 +393,7 @@ def page_footer(state: CleanState) -> None:
 _THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _END_MATTER_CHARS = 300
-_STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)、]\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")
+_STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")  # list items: _LIST_ITEM
 
 
 def end_matter(state: CleanState) -> None:
@@ -409,7 +409,7 @@ def end_matter(state: CleanState) -> None:
     region = live[breaks[-1] + 1:]
     texts = [state.lines[i].text.strip() for i in region]
     if (not region or len(region) > _END_MATTER_LINES or sum(map(len, texts)) > _END_MATTER_CHARS
-            or any(_STRUCTURE.match(t) or is_question_like(t) for t in texts)):
+            or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) or is_question_like(t) for t in texts)):
         return
     for i in region:
         state.drop(i, "end_matter")

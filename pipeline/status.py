@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 from .model import Card
-from .text import LEAD_IN, REFERENCE_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
+from .text import LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
@@ -25,9 +25,6 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
-
-
-_ANSWER_LABELS = {"解析", "答案", "参考答案", "答", "a"}  # labels REFERENCE_LABEL knows that open an answer, not references
 
 
 def only_asks(answer: str) -> bool:
@@ -48,9 +45,9 @@ def has_real_answer(answer: str) -> bool:
     for line in link_free("\n".join(lines)).split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
-        if (label := REFERENCE_LABEL.match(line)) and label.group(1).lower() not in _ANSWER_LABELS:
-            break  # what follows a reference label ("**REFERENCES:**") is a list of references
-        if label or _CITATION.match(line) or LEAD_IN.match(line):
+        if REFERENCES_LABEL.match(line):
+            break  # what follows a references label ("**REFERENCES:**") is a list of references
+        if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference

@@ -51,8 +51,12 @@ def link_free(text: str) -> str:
 
 # possessive runs (*+): the spaces around the marks and colon could be split among several
 # \s* in every way, which took minutes on 答案 followed by a few thousand spaces
-REFERENCE_LABEL = re.compile(r"^[*_#>\s-]*+(参考(资料|文献|链接|博客|答案)?|相关(资料|链接)|references?|"
-                             r"see also|延伸阅读|更多|详见|详情见|解析|答案|答|a)\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$", re.I)
+_LABEL_LINE = r"^[*_#>\s-]*+(?:{})\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$"
+_REFERENCE_WORDS = r"参考(?:资料|文献|链接|博客)?|相关(?:资料|链接)|references?|bibliography|see also|延伸阅读|更多|详见|详情见"
+# a label that opens a list of references ("**参考资料**", "REFERENCES:"): what follows answers nothing
+REFERENCES_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS), re.I)
+# ... or any label a line may hold alone, answer labels included ("答案：", "解析")
+REFERENCE_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS + r"|参考答案|解析|答案|答|a"), re.I)
 # a short label that only introduces what follows ("…博客:", "Links to refer:")
 LEAD_IN = re.compile(r"^[^。！？?!\n]{0,30}?[:：]\s*+$")
 

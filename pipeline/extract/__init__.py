@@ -8,10 +8,8 @@ document may use different layouts and a list inside an answer never becomes a c
 Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
-import re
-
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import is_blank, markdown_links, quiz_section, unbold
+from ..text import is_blank, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -164,10 +162,6 @@ def _item_end(item: Line, body: list[Line]) -> int:
     return len(body)
 
 
-# the marker of a list item or numbered line, and the space after it: its content column
-_ITEM_MARKER = re.compile(r"^\s*+(?:[-*+•]|\d{1,3}[.)、．]|[(（]\d{1,3}[)）])\s++")
-
-
 def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     """The answer's Markdown; inside a blockquote that also holds the question, without
     the quote markers. Lines nested in the question's list item lose the item's content
@@ -267,7 +261,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         before = marks[k - 1] if k else None
         if (before is not None and before.role == "topic" and before.text and before.level == mark.level
                 and not quiz_section(before.text)
-                and before.index + 1 + sum(ln.blank for ln in lines[before.index + 1:mark.index]) == mark.index):
+                and all(ln.blank for ln in lines[before.index + 1:mark.index])):
             topic = before.text  # "## Softmax" right above "## Softmax 如何用于多分类？": its title
         if not mark.continues:
             unclaimed(body, "section_text")
@@ -275,8 +269,8 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         item_end = _item_end(lines[mark.index], body)
         unclaimed(body[item_end:], "section_text")
         body = body[:item_end]
-        item = _ITEM_MARKER.match(lines[mark.index].text)
-        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0, item.end() if item else 0)]
+        text = lines[mark.index].text  # a list item's marker and the space after it: its content column
+        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0, len(text) - len(strip_list_marker(text)))]
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)

@@ -8,12 +8,12 @@ from .lines import Line
 NAME = "bold"
 
 
-def _labels(lines: list[Line]) -> list[Line]:
-    return [ln for ln in lines if ln.bold and not ln.heading and ln.indent <= 1]
+def _label(ln: Line) -> bool:
+    return bool(ln.bold) and not ln.heading and ln.indent <= 1
 
 
 def _asking(ln: Line) -> bool:
-    return bool(ln.bold) and not ln.heading and ln.indent <= 1 and is_question_like(question_text(ln.bold))
+    return _label(ln) and is_question_like(question_text(ln.bold))
 
 
 def detect(lines: list[Line]) -> list[Mark]:
@@ -36,5 +36,5 @@ def asking_share(lines: list[Line]) -> float:
     """The share of a container's bold labels that ask (1.0 when it has none): under a
     heading question, "**有向图**", "**图的优点**", "**如何用于深度学习**" are the sub-titles of
     its answer, not a list of questions."""
-    labels = _labels(lines)
-    return sum(is_question_like(question_text(ln.bold)) for ln in labels) / len(labels) if labels else 1.0
+    labels = [ln for ln in lines if _label(ln)]
+    return sum(map(_asking, labels)) / len(labels) if labels else 1.0
