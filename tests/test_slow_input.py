@@ -53,6 +53,8 @@ HOSTILE_SOURCES = [
     ("extract: Q: question with spaces inside", ".txt", "Q: 什么" + " " * 3_000 + "是批归一化？\n它规范每层的输入。\n"),
     ("extract: inline answer and spaces", ".txt", "Q: 什么是批归一化？" + SPACES + "x\n"),
     ("extract: list prompt of [", ".md", "- " + "[" * 80_000 + "\n"),
+    ("heading: a page of sibling headings", ".md", "".join(f"### 小节{k}\n" for k in range(6_000))),
+    ("heading: sibling headings rated and numbered", ".md", "".join(f"### {k}. 题{k}***\n" for k in range(1, 6_000))),
 ]
 # deck fields on which Python-Markdown ran for minutes
 HOSTILE_FIELDS = ["[" * 80_000, "![" * 40_000, "[a](" * 20_000, "[a][" * 20_000, "`" * 3_000,

@@ -10,15 +10,15 @@ and asking line are the question's text."""
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from ..text import blank_marks, ends_with_question_mark, fold, is_question_like
+from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, is_question_like
 from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
 NAME = "heading"
 _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|总结|小结|目录|contents|前言|附录|"
                            r"说明|注意|备注|answer|答案|解析|示例|例子|代码|code)$", re.I)
-_REFERENCES = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|bibliography|附录)$", re.I)
 _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _PLAIN_NUMBERING = {"dot", "dun"}
 # a heading that says the list under it is one of questions ("面试题", "常见问题", "Interview Questions")
@@ -69,10 +69,10 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     return pairs
 
 
-def _answer_labelled(lines: list[Line], heads: list[Line], ln: Line) -> bool:
-    """Whether the heading's first sub-heading, with nothing but blank lines before it, labels
-    an answer ("## GAN 的思想" / "### 参考回答："): the heading is its question."""
-    following = next((h for h in heads if h.index > ln.index), None)
+def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> bool:
+    """Whether the heading's first sub-heading (`following`, the next heading), with nothing
+    but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："): the
+    heading is its question."""
     return (following is not None and following.heading > ln.heading
             and _ANSWERING_HEADING.match(_fold_label(following.body)) is not None
             and all(x.blank for x in lines[ln.index + 1:following.index]))
@@ -83,13 +83,12 @@ _EXPANDER = re.compile(r"^(?:(?:click\s+(?:here\s+)?to\s+)?(?:expand|show|view|s
                        r"details?|more|output|输出|日志|logs?)$", re.I)
 
 
-def _summary(lines: list[Line], label_at: set[int], ln: Line) -> bool:
+def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
     """Whether the heading is a <details> summary (cleaning writes it as a level-6 heading and
-    the block's </details> as an empty one, the next heading after it) that is no mere
-    offer to unfold ("Click to expand", "代码")."""
+    the block's </details> as an empty one: `following`, the next heading line) that is no
+    mere offer to unfold ("Click to expand", "代码")."""
     if ln.heading != 6:
         return False
-    following = next((x for x in lines[ln.index + 1:] if x.heading), None)
     text = question_text(ln.body)
     return (following is not None and following.index in label_at and following.heading == 6
             and not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text)))
@@ -177,15 +176,32 @@ def detect(lines: list[Line]) -> list[Mark]:
         groups.setdefault(key, []).append(ln)
     # a heading whose answer is labelled under it ("### 参考回答：") asks, worded so or not; so
     # does a <details> summary: a prompt whose answer the reader unfolds
-    asks = {ln.index: _asks(ln) or _answer_labelled(lines, heads, ln) or _summary(lines, label_at, ln) for ln in heads}
+    next_head = {a.index: b for a, b in zip(heads, heads[1:], strict=False)}
+    heading_lines = [ln for ln in lines if ln.heading]  # labels too: a </details> closes its summary
+    next_line = {a.index: b for a, b in zip(heading_lines, heading_lines[1:], strict=False)}
+    asks = {ln.index: _asks(ln) or _answer_labelled(lines, ln, next_head.get(ln.index))
+            or _summary(ln, next_line.get(ln.index), label_at) for ln in heads}
     asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
     by_level: dict[int, list[Line]] = {}
     for ln in heads:
         by_level.setdefault(ln.heading, []).append(ln)
+    level_asking = {level: sum(asks[g.index] for g in group) for level, group in by_level.items()}
+
+    @cache
+    def facts(key: tuple[int, int]) -> tuple[int, frozenset[int], int, frozenset[int], int]:
+        """Of a sibling group, once (asked per heading, they made a page of headings
+        quadratic): its asking headings, its rated ones and how many of those ask, its
+        numbered question list and how many of those ask."""
+        group = groups.get(key, [])
+        rated_ones = frozenset(g.index for g in group if rated(g.body))
+        listed = frozenset(g.index for g in _question_list(group))
+        return (sum(asks[g.index] for g in group), rated_ones, sum(asks[i] for i in rated_ones), listed,
+                sum(asks[i] for i in listed))
 
     def by_siblings(ln: Line) -> bool:
-        group = groups.get((parent[ln.index], ln.heading), [])
-        asking = sum(asks[g.index] for g in group)
+        key = (parent[ln.index], ln.heading)
+        size = len(groups.get(key, []))
+        asking, rated_ones, rated_asking, listed, listed_asking = facts(key)
         text = question_text(ln.body)
         # a section number (3.1, 三、) marks a title; a question number (Q3:, 问题3：) or the plain
         # number of a list of questions ("### 3. …" among asking "### N. …") marks a question
@@ -196,27 +212,26 @@ def detect(lines: list[Line]) -> list[Mark]:
         # several rated siblings ask
         # (and an unrated sibling where most of the group is rated is an item whose rating was
         # left off: "# …的基本设计模式" among rated "# …***")
-        ratings = [g for g in group if rated(g.body)]
-        rated_list = len(ratings) >= 3 and sum(asks[g.index] for g in ratings) >= 2
-        if rated_list and (rated(ln.body) or len(ratings) > len(group) / 2):
+        rated_list = len(rated_ones) >= 3 and rated_asking >= 2
+        if rated_list and (ln.index in rated_ones or len(rated_ones) > size / 2):
             return True
         # so are siblings numbered 1, 2, 3 … in one run ("### 4. 常见推理框架介绍" among
         # "### 12. 现有的一些移动端开源框架？") when several of them ask, or when their parent
         # heading says it holds questions ("### 面试题" over "#### 3. wide and deep")
         # ("### 1. …的背景" … "### 6. …的局限" under a question heading outline its answer)
-        listed = _question_list(group) if not asks.get(parent[ln.index], False) else []
-        # (unless they hold asking headings of their own: then they are its parts, "### 1. 理论篇")
-        declared = (parent[ln.index] >= 0 and bool(_QUESTIONS_TITLE.search(fold(lines[parent[ln.index]].body)))
-                    and not any(g.index in asking_parents for g in listed))
-        if ln in listed and (sum(asks[g.index] for g in listed) >= 2 or declared):
-            return True
-        if len(group) >= 3:
-            return asking >= _SIBLINGS_ASKING * len(group)
+        if not asks.get(parent[ln.index], False) and ln.index in listed:
+            # (unless they hold asking headings of their own: then they are its parts, "### 1. 理论篇")
+            declared = (parent[ln.index] >= 0 and bool(_QUESTIONS_TITLE.search(fold(lines[parent[ln.index]].body)))
+                        and not listed & asking_parents)
+            if listed_asking >= 2 or declared:
+                return True
+        if size >= 3:
+            return asking >= _SIBLINGS_ASKING * size
         # too few siblings to tell ("## 学习率" over "### 学习率的作用" alone): the headings of its
         # level across the document, when they are mostly questions, make it one too, unless it
         # holds asking headings of its own
-        cousins = by_level[ln.heading]
-        return (len(cousins) >= _COUSINS and sum(asks[g.index] for g in cousins) >= _SIBLINGS_ASKING * len(cousins)
+        cousins = len(by_level[ln.heading])
+        return (cousins >= _COUSINS and level_asking[ln.heading] >= _SIBLINGS_ASKING * cousins
                 and ln.index not in asking_parents)
 
     marks: list[Mark] = []
@@ -251,7 +266,7 @@ def detect(lines: list[Line]) -> list[Mark]:
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
         if (question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]
-                and not _REFERENCES.match(fold(question_text(ln.body)))):
+                and not REFERENCES_LABEL.match(ln.body)):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
             # (but "## Reference" there closes the list: the page's end matter; "### 总结" may
             # still sum up the answer)
@@ -262,8 +277,8 @@ def detect(lines: list[Line]) -> list[Mark]:
             outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
             # so is one of a run of plain-numbered sub-headings that mostly do not ask ("#### 3.
             # When to Use Each" after "#### 1. Key Advantages")
-            listed = _question_list(groups.get((parent[ln.index], ln.heading), []))
-            outlined = outlined or (ln in listed and sum(asks[g.index] for g in listed) < ASKING_SHARE * len(listed))
+            _, _, _, listed, listed_asking = facts((parent[ln.index], ln.heading))
+            outlined = outlined or (ln.index in listed and listed_asking < ASKING_SHARE * len(listed))
             # a sub-heading ending in a colon introduces a part of the answer, whatever it says
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
             colon = ln.body.rstrip("*_ ").endswith((":", "："))
