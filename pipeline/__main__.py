@@ -99,8 +99,14 @@ def read_sources(jobs: list[tuple[Path, str, str]], cache: SourceCache, quiet: b
     missing = [i for i, o in enumerate(outcomes) if o is None]
     workers = max(1, min(os.cpu_count() or 1, len(missing) // PER_WORKER))
     seconds = source_seconds()
-    bar = tqdm(total=len(missing), desc="reading sources", unit="source", leave=False,
-               disable=quiet or not sys.stderr.isatty() or len(missing) < PER_WORKER)
+    # a stop that lands inside tqdm's constructor leaves its monitor thread made but not
+    # started, and tqdm's __del__ then prints a traceback: the stop waits until the bar is whole
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        bar = tqdm(total=len(missing), desc="reading sources", unit="source", leave=False,
+                   disable=quiet or not sys.stderr.isatty() or len(missing) < PER_WORKER)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     for k, outcome in run_jobs(_read_or_error, [jobs[i] for i in missing], workers, seconds, die_with_parent):
         i = missing[k]
         if isinstance(outcome, Stopped):
