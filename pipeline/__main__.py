@@ -26,7 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import choices, dedup, edits, report, review, status
-from .cache import SourceCache, code_version
+from .cache import Fragments, SourceCache, code_version
 from .clean import clean
 from .export.anki import write_deck
 from .export.sheets import start_sheets
@@ -46,6 +46,7 @@ CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back f
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
 OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from, its stamps
 SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
+REVIEW_SECTIONS = "review-sections.pkl"  # in build/cache/ (not *.pickle: the sources' cache prunes those)
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 # a scraped page takes well under a second; a source still running after this has hit a
 # pathological case in some stage and is reported by name instead of hanging the build
@@ -194,6 +195,12 @@ class Outputs:
         """What was kept under `key` when `name` was written (None if nothing was)."""
         return self.entries.get(name, {}).get(key)
 
+    def kept(self, name: str, key: str) -> object:
+        """What was kept under `key` when `name` was written, if `name` is still as it was
+        then (else None)."""
+        entry = self.entries.get(name, {})
+        return entry.get(key) if entry.get("stamp") == stamp(str(self.build_dir / name)) else None
+
     def _save(self) -> None:
         write_atomic(self.build_dir / OUTPUTS, json.dumps(self.entries, ensure_ascii=False))
 
@@ -218,11 +225,20 @@ def _media(source_dir: Path, record: object) -> Media | None:
 
 
 def write_review(page: review.Review, build_dir: Path, outputs: Outputs) -> None:
-    """The review page, unless the one in the build folder shows the same content."""
+    """The review page, unless the one in the build folder shows the same content; the
+    sections of the sources kept in build/cache are not rendered again."""
     if outputs.stale(review.INDEX) or outputs.about(review.INDEX, "content") != page.digest:
         outputs.forget([review.INDEX])
-        review.write(page, build_dir)
+        sections = Fragments(build_dir / "cache" / REVIEW_SECTIONS, "review page sections")
+        review.write(page, build_dir, sections)
+        warn(sections.warning)
+        sections.save()
         outputs.done(review.INDEX, content=page.digest)
+
+
+def warn(warning: str) -> None:
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
@@ -284,33 +300,35 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     accounts = [report.account(r.doc, r.extraction, spans) for r in results]
     deck_stale = outputs.stale("deck.apkg")
     sheets_stale = outputs.stale("study.md", *SHEETS)
+    joined = {name: outputs.kept(name, "joined") for name in SHEETS}  # a sheet whose parts are the same is not joined again
     if deck_stale or sheets_stale:
         # the three sheets are written together
         outputs.forget(deck_stale + (["study.md", *SHEETS] if sheets_stale else []))
-        with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
-            pdfs = {}
-            if pool is not None:
-                pdfs = dict(zip(SHEETS, start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool,
-                                                     source_dir), strict=True))
-                outputs.done("study.md")
-            if deck_stale:
-                fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
-                bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
-                                     manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time),
-                                     fields)
-                if fields.warning:
-                    print(f"warning: {fields.warning}", file=sys.stderr)
-                outputs.done("deck.apkg", media=_media_record(bundled))
-            for name, job in pdfs.items():
-                written = job.result()
-                outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts])
+    with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
+        pdfs = {}
+        if pool is not None:
+            jobs, warning = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool, source_dir, joined)
+            pdfs = dict(zip(SHEETS, jobs, strict=True))
+            warn(warning)
+            outputs.done("study.md")
+        if deck_stale:
+            fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
+            bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
+                                 manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time),
+                                 fields)
+            warn(fields.warning)
+            outputs.done("deck.apkg", media=_media_record(bundled))
+        # while the PDFs are laid out
+        write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
+        for name, job in pdfs.items():
+            written = job.result()
+            outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts], joined=written.joined)
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,
                                                        errors + listing.skipped, generated, media, formulas,
                                                        edit_notes, registry.warnings,
                                                        report.suspect_spans(cards, {r.doc.name: r.doc for r in results})))
-    write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at, build_dir)
         stamps.again(registry_at)

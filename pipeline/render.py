@@ -12,7 +12,6 @@ import hashlib
 import html
 import multiprocessing
 import os
-import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -26,11 +25,10 @@ import nh3
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from .cache import code_version
+from .cache import KeptFile, code_version
 from .inert import defang_tex, too_deep
 from .markup import MATH_TOKENS, MathKind, images, parse, parser
 from .stamps import stamp
-from .yamlio import write_atomic
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "hr",
                 "table", "thead", "tbody", "tr", "th", "td", "a", "img", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -110,8 +108,11 @@ class FieldCache:
     cache: `warning` says so, and every field is rendered again."""
 
     def __init__(self, path: Path):
-        self.path = path
-        self.warning = ""
+        self.file = KeptFile(path, "deck fields", _field)
+
+    @property
+    def warning(self) -> str:
+        return self.file.warning
 
     @staticmethod
     def _version(media: Media) -> tuple[str, str]:
@@ -120,21 +121,9 @@ class FieldCache:
     def fill(self, texts: list[str], media: Media) -> None:
         """Put into `media.rendered` the kept HTML of those of `texts` whose images are as
         they were, recording their images in `media` as rendering them would."""
-        try:
-            with self.path.open("rb") as handle:
-                version, entries = pickle.load(handle)
-            if version != self._version(media):
-                return  # other code or another source folder: a normal miss
-            kept = {t: entries[t] for t in texts if t in entries and t not in media.rendered}
-            if not all(isinstance(out, str) and isinstance(shown, tuple) for out, shown in kept.values()):
-                raise TypeError("an entry is not (HTML, images)")
-            # whole or not at all: a damaged entry leaves no field of the file in use
-            media.rendered.update({text: out for text, (out, shown) in kept.items() if self._as_they_were(shown, media)})
-        except FileNotFoundError:
-            return
-        except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises, it only means no cache
-            self.warning = (f"{self.path}: not a cache of deck fields ({type(exc).__name__}: {exc}); "
-                            "every field was rendered again")
+        entries = self.file.load(self._version(media))
+        kept = {t: entries[t] for t in texts if t in entries and t not in media.rendered}
+        media.rendered.update({text: out for text, (out, shown) in kept.items() if self._as_they_were(shown, media)})
 
     @staticmethod
     def _as_they_were(images: _Images, media: Media) -> bool:
@@ -147,8 +136,17 @@ class FieldCache:
     def save(self, media: Media) -> None:
         """Keep every field of `media.rendered` for the next build. Raises PipelineError
         (from write_atomic) when the build folder does not take the file."""
-        entries = {text: (out, _images_of(text, media)) for text, out in media.rendered.items()}
-        write_atomic(self.path, pickle.dumps((self._version(media), entries), protocol=pickle.HIGHEST_PROTOCOL))
+        self.file.save(self._version(media), {text: (out, _images_of(text, media)) for text, out in media.rendered.items()})
+
+
+def _field(entry: object) -> bool:
+    """An entry of the field cache: (HTML, images as `_images_of` gives them)."""
+    return (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) and isinstance(entry[1], tuple)
+            and all(isinstance(image, tuple) and len(image) == 4 and isinstance(image[0], str)
+                    and image[1] in _KINDS and isinstance(image[3], list) for image in entry[1]))
+
+
+_KINDS = {kind.value for kind in ImageKind}
 
 
 def _images_of(text: str, media: Media) -> _Images:
@@ -167,7 +165,7 @@ MAX_LINKS = 1_000  # each one copies the rest of the text once more
 MAX_BACKTICKS, MAX_BACKTICK_RUN = 2_000, 64
 
 
-def image_digests(texts: list[str], source_dir: Path) -> dict[str, str]:
+def image_digests(texts: list[str], source_dir: Path | None) -> dict[str, str]:
     """For each local image the fields in `texts` show (a file inside `source_dir`), the
     digest of its bytes: an image replaced at the same path changes what the deck and the
     sheets must hold."""

@@ -13,7 +13,6 @@ Line fates come from what the build already recorded: the drops of cleaning and 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable
 from bisect import bisect_left
@@ -24,6 +23,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .cache import Fragments
 from .edits import EditNote, new_card_stub, stub
 from .model import Card, SourceResult
 from .output import card_record
@@ -112,6 +112,7 @@ class SourceView:
     items: list[CardView | RunView]  # in line order
     counts: dict[str, int]
     page: str = ""  # set when the source has a page of its own
+    digest: str = ""  # of all the above but `page`: with `page`, it names the source's section in the cache
 
 
 @dataclass
@@ -216,16 +217,15 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
         counts["cards"] = len(home)
         rows = _rows(result, spans)
         counts.update(f"fate_{r.fate}" for r in rows)
-        sources.append(SourceView(keys[name], name, result.doc.kind, rows, items, dict(counts)))
+        view = SourceView(keys[name], name, result.doc.kind, rows, items, dict(counts))
+        view.digest = Fragments.key(view)
+        sources.append(view)
     status = Counter(c.status for c in cards)
     runs = [r for a in accounts for r in a.unclaimed]
     counts = {"cards": len(cards), **{s: status[s] for s in STATUSES},
               "dropped_lines": sum(a.dropped_lines for a in accounts),
               "runs": len(runs), "run_chars": sum(r.chars for r in runs), "sources": len(results)}
-    review = Review(sources, counts)
-    review.digest = hashlib.blake2b(json.dumps([review, _template_text()], ensure_ascii=False, sort_keys=True,
-                                               default=vars).encode("utf-8"), digest_size=16).hexdigest()
-    return review
+    return Review(sources, counts, Fragments.key(([s.digest for s in sources], counts, _template_text())))
 
 
 def _topic_near(spans: list[tuple[int, int, Card]]) -> Callable[[int], str]:
@@ -263,11 +263,12 @@ def _size(src: SourceView) -> int:
     return sum(len(r.text) + 80 for r in src.rows) + cards + 400 * len(src.items)
 
 
-def write(review: Review, build_dir: Path) -> Path:
+def write(review: Review, build_dir: Path, fragments: Fragments | None = None) -> Path:
     """Write build/review/index.html, with the sources in it or, when their sections would
     make it larger than INLINE_BYTES, on one page each beside it (pages of earlier builds
-    that no source has now are removed). Returns the index's path. Raises PipelineError
-    (from write_atomic) when the build folder does not take a file."""
+    that no source has now are removed). A source's section that `fragments` holds as it
+    is is not rendered again. Returns the index's path. Raises PipelineError (from
+    write_atomic) when the build folder does not take a file."""
     env = _environment()
     keys = {s.name: s.key for s in review.sources}
     split = sum(_size(s) for s in review.sources) > INLINE_BYTES
@@ -287,13 +288,24 @@ def write(review: Review, build_dir: Path) -> Path:
               "card_entry": lambda c: stub(c.record), "run_entry": run_entry, "split": split}
     section = env.get_template("review_source.html.j2")
     page = env.get_template("review_page.html.j2")
+
+    def body(src: SourceView) -> Markup:
+        """The source's section: it shows the source alone (its `page` says whether the
+        sources are split, which its links follow)."""
+        key = Fragments.key((src.digest, src.page))
+        kept = fragments.get(key) if fragments is not None else None
+        if kept is not None:
+            return Markup(kept[0])
+        text = section.render(src=src, **shared)
+        if fragments is not None:
+            fragments.put(key, text)
+        return Markup(text)
     folder = (build_dir / INDEX).parent
     where = {c.id: s.page for s in review.sources for c in s.items if isinstance(c, CardView) and c.home}
     for s in review.sources if split else []:
         echoes = {c.id: where[c.id] for c in s.items if isinstance(c, CardView) and not c.home}
-        write_atomic(folder / s.page, page.render(sections=[Markup(section.render(src=s, **shared))],
-                                                  single=s, where=echoes, **shared))
-    bodies = [] if split else [Markup(section.render(src=s, **shared)) for s in review.sources]
+        write_atomic(folder / s.page, page.render(sections=[body(s)], single=s, where=echoes, **shared))
+    bodies = [] if split else [body(s) for s in review.sources]
     index = folder / "index.html"
     write_atomic(index, page.render(sections=bodies, single=None, where=where if split else {}, **shared))
     for old in folder.glob("s*.html"):

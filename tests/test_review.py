@@ -224,7 +224,7 @@ def test_a_build_killed_while_writing_the_page_is_repaired_by_the_next(tmp_path,
     build(src, out, registry_file=ids, quiet=True)
     (src / "notes.md").write_text(NOTES.replace("这份笔记", "这一份笔记"), encoding="utf-8")
 
-    def killed(page, build_dir):
+    def killed(page, build_dir, sections=None):
         (build_dir / review.INDEX).write_text("half a page", encoding="utf-8")
         raise KeyboardInterrupt
     with monkeypatch.context() as patched:

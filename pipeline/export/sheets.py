@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -37,10 +37,10 @@ from ..choices import INFERRED_KEY, KEYS_JOINED, cloze_explanation
 from ..inert import MATH, defang_tex, inert_markdown, too_deep
 from ..markup import MATH_TOKENS, formulas, parse, parse_inline
 from .commonmark import ImageLink, inline_commonmark, missing_image, to_commonmark
-from ..cache import code_version
+from ..cache import Fragments, code_version
 from ..model import OTHER_SOURCE, Card, PipelineError
 from ..output import by_topic, provenance
-from ..render import Media, markdown_would_stall
+from ..render import Media, image_digests, markdown_would_stall
 from ..stamps import CACHE
 from ..yamlio import write_atomic
 
@@ -424,42 +424,106 @@ class Sheet:
         """The contents: the topics, then the answer key (the level-1 headings, in order)."""
         return [*dict.fromkeys(self.topics), *([KEY_TITLE] if self.quiz and self.cards else [])]
 
+    def source(self, part: Part, page: int, contents: list[int]) -> PartSource:
+        """What `part` shows, its pages numbered from `page`; for the first part, the title
+        page too, whose contents give `contents[k]` as the page of `entries()[k]`."""
+        items = []
+        for item in range(part.start, part.stop):
+            k, key = item % len(self.cards), item >= len(self.cards)
+            if key:
+                heading = KEY_TITLE if k == 0 else None
+            else:
+                heading = self.topics[k] if k == 0 or self.topics[k] != self.topics[k - 1] else None
+            shown = _KEY_SHOWS if key else _QUESTION_SHOWS if self.quiz else _STUDY_SHOWS
+            items.append(Item(k + 1, _shown(self.cards[k], shown), key, heading))
+        opening = None
+        if part.start == 0:
+            kind = "自测卷" if self.quiz else "复习讲义"
+            counts = f"{self.date} · {len(self.cards)} 张卡片 · {len(set(self.topics))} 个主题 · {kind}"
+            opening = (counts, tuple(self.entries()), tuple(contents))
+        cited = {span.file for item in items for span in item.card.sources}
+        return PartSource(self.title, self.quiz, page, opening, tuple(items),
+                          tuple(sorted((f, t) for f, t in self.titles.items() if f in cited)), self.source_dir)
 
-def part_document(sheet: Sheet, part: Part, page: int, contents: list[int], fallback: set[str],
-                  plain: set[str]) -> TypstWriter:
-    """The Typst source of one part of the study sheet (each card with its answer and
-    sources) or of the quiz (questions with room to write, then an answer key citing each
-    question by number and first words, from a new page), cards numbered in study order,
-    pages numbered from `page`. The sheet's first part opens with the title page, whose
-    contents give `contents[k]` as the page of `sheet.entries()[k]`."""
-    w = TypstWriter(fallback, plain, sheet.source_dir)
-    for line in _setup(sheet.title, page):
+
+# the fields of a card that a part reads, by what it shows of the card: a quiz's question
+# part is not laid out again when an answer changes (the part of the key is)
+_QUESTION_SHOWS = {"id", "type", "question", "choices"}
+_KEY_SHOWS = {"id", "type", "question", "choices", "correct", "blanks", "answer", "notes"}
+_STUDY_SHOWS = _KEY_SHOWS | {"sources"}
+
+
+def _shown(card: Card, names: set[str]) -> Card:
+    """`card` with only the fields in `names`, the others empty: a part is written from, and
+    keyed by, what it shows of the card, and no more."""
+    return replace(card, **{f.name: type(getattr(card, f.name))() for f in fields(Card) if f.name not in names})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a part: a card (its question, and on the study sheet its answer), or its
+    entry in the quiz's answer key; `heading` is the level-1 heading above it (the topic
+    that starts at it, or the answer key's title), None when there is none."""
+
+    number: int  # the card's number in study order
+    card: Card
+    key: bool
+    heading: str | None
+
+
+@dataclass(frozen=True)
+class PartSource:
+    """All that the Typst source of one part is written from (part_document reads nothing
+    else): its `repr`, with the bytes of the images its cards draw, names the part in the
+    cache (PartCache), so that a part is found without writing its source."""
+
+    title: str
+    quiz: bool
+    page: int  # the number of its first page
+    opening: tuple[str, tuple[str, ...], tuple[int, ...]] | None  # first part: counts line, contents, their pages
+    items: tuple[Item, ...]
+    titles: tuple[tuple[str, str], ...]  # (file, title) of the documents its cards cite
+    source_dir: Path | None
+
+    def texts(self) -> list[str]:
+        """Every text of its cards that it shows (where the images it draws are named)."""
+        return [text for item in self.items for text in (item.card.question, item.card.answer,
+                                                         *(c.text for c in item.card.choices), *quiz_key(item.card))]
+
+
+def part_document(source: PartSource, fallback: set[str], plain: set[str]) -> TypstWriter:
+    """The Typst source of one part (`Sheet.source`) of the study sheet (each card with its
+    answer and sources) or of the quiz (questions with room to write, then an answer key
+    citing each question by number and first words, from a new page), pages numbered from
+    `source.page`; the sheet's first part opens with the title page and its contents.
+    Written from `source` alone, so that its digest stands for the text."""
+    w = TypstWriter(fallback, plain, source.source_dir)
+    for line in _setup(source.title, source.page):
         w.raw(line)
-    if part.start == 0:
-        kind = "自测卷" if sheet.quiz else "复习讲义"
-        counts = f"{sheet.date} · {len(sheet.cards)} 张卡片 · {len(set(sheet.topics))} 个主题 · {kind}"
-        for line in _title_page(sheet.title, counts, sheet.entries(), contents):
+    if source.opening is not None:
+        counts, entries, contents = source.opening
+        for line in _title_page(source.title, counts, list(entries), list(contents)):
             w.raw(line)
-    for item in range(part.start, part.stop):
-        k = item % len(sheet.cards)
-        card = sheet.cards[k]
-        if item >= len(sheet.cards):  # the quiz's answer key
-            if k == 0:
+    titles = dict(source.titles)
+    for item in source.items:
+        card = item.card
+        if item.key:  # the quiz's answer key
+            if item.heading is not None:
                 w.raw("#pagebreak(weak: true)")
-                w.heading(1, KEY_TITLE)
+                w.heading(1, item.heading)
                 w.raw("")
             w.card = card.id
-            w.raw(f"#strong[{k + 1}.] " + w.inline(first_words(card.question)).replace("\n", " ") + " \\")
+            w.raw(f"#strong[{item.number}.] " + w.inline(first_words(card.question)).replace("\n", " ") + " \\")
             _answer(w, card)
         else:
-            if k == 0 or sheet.topics[k] != sheet.topics[k - 1]:
-                w.heading(1, escape(sheet.topics[k]))
+            if item.heading is not None:
+                w.heading(1, escape(item.heading))
                 w.raw("")
             w.card = card.id
-            _question(w, card, k + 1, sheet.quiz)
-            if not sheet.quiz:
+            _question(w, card, item.number, source.quiz)
+            if not source.quiz:
                 _answer(w, card)
-                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(provenance(card, sheet.titles))}]")
+                w.raw(f"#text(size: 7.5pt, fill: gray)[{escape(provenance(card, titles))}]")
         w.raw("")
         w.card = None
     return w
@@ -571,24 +635,28 @@ def _read_part(pdf: bytes, bookmarks: int) -> tuple[int, list[int]]:
 
 class PartCache:
     """The parts of one sheet laid out by earlier builds, in `folder`, each under the digest
-    of what it shows: its Typst source (its cards' rendered content, its first page
-    number, the title page's page numbers), the bytes of the images it draws, the code
-    and Typst's version. `<key>.pdf`, then `<key>.json` (pages, topics' pages, formulas), each
-    written whole: a part is in the cache once its `.json` is."""
+    of what it shows: its PartSource (its cards, their numbers and headings, its first page
+    number, the title page), the bytes of the images its cards name, the code and Typst's
+    version; found without writing its Typst source. `<key>.pdf`, then `<key>.json` (pages,
+    topics' pages, formulas), each written whole: a part is in the cache once its `.json` is."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.used: set[str] = set()
         self.compiled = 0  # parts this build laid out
 
-    def lay_out(self, make: Callable[[set[str], set[str]], TypstWriter], root: Path) -> Laid:
-        """The part `make(fallback, plain)` writes, from the cache or compiled (see _compile)."""
-        writer = make(set(), set())
-        key = hashlib.blake2b(f"{code_version()}\0{typst.__version__}\0".encode(), digest_size=16)
-        key.update("\n".join(writer.lines).encode("utf-8"))
-        for name, image in sorted(writer.images.items()):
-            key.update(f"\0{name}\0".encode() + hashlib.blake2b(image.read_bytes()).digest())
-        name = key.hexdigest()
+    @staticmethod
+    def key(source: PartSource) -> str:
+        """The name of the part `source` shows in the cache."""
+        key = hashlib.blake2b(f"{code_version()}\0{typst.__version__}\0{source!r}".encode("utf-8", "surrogatepass"),
+                              digest_size=16)
+        for image, digest in sorted(image_digests(source.texts(), source.source_dir).items()):
+            key.update(f"\0{image}\0{digest}".encode("utf-8", "surrogatepass"))
+        return key.hexdigest()
+
+    def lay_out(self, source: PartSource, root: Path) -> Laid:
+        """The part `source` shows, from the cache or compiled (see _compile)."""
+        name = self.key(source)
         self.used.add(name)
         pdf_path = self.folder / f"{name}.pdf"
         try:
@@ -597,7 +665,8 @@ class PartCache:
                 return Laid(pdf_path, about["pages"], about["starts"], about["formulas"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        pdf, writer = _compile(make, root, self.folder / f"{name}.failed.typ")
+        pdf, writer = _compile(lambda fallback, plain: part_document(source, fallback, plain), root,
+                               self.folder / f"{name}.failed.typ")
         self.compiled += 1
         laid = Laid(pdf_path, *_read_part(pdf, writer.bookmarks), sorted(set(writer.failed) | writer.fallback))
         write_atomic(pdf_path, pdf)
@@ -619,20 +688,16 @@ def lay_out(sheet: Sheet, parts: PartCache, root: Path) -> list[Laid]:
     numbers (its pages and headings then; the numbers sit in boxes of a fixed width, so
     they cannot move anything), last with the real ones."""
     sections = sheet.parts()
-    entries = sheet.entries()
-
-    def make(part: Part, page: int, contents: list[int]) -> Callable[[set[str], set[str]], TypstWriter]:
-        return lambda fallback, plain: part_document(sheet, part, page, contents, fallback, plain)
-    blank = parts.lay_out(make(sections[0], 1, [0] * len(entries)), root)
+    blank = parts.lay_out(sheet.source(sections[0], 1, [0] * len(sheet.entries())), root)
     laid, first = [blank], 1 + blank.pages
     for part in sections[1:]:
-        laid.append(parts.lay_out(make(part, first, []), root))
+        laid.append(parts.lay_out(sheet.source(part, first, []), root))
         first += laid[-1].pages
     pages, first = [], 1
     for done in laid:
         pages += [first + page for page in done.starts]
         first += done.pages
-    laid[0] = parts.lay_out(make(sections[0], 1, pages), root)
+    laid[0] = parts.lay_out(sheet.source(sections[0], 1, pages), root)
     if (laid[0].pages, laid[0].starts) != (blank.pages, blank.starts):
         raise RuntimeError("the contents' page numbers moved the first part's layout")
     return laid
@@ -662,20 +727,22 @@ def join(laid: list[Laid], title: str, entries: list[str], path: Path) -> None:
 class Written:
     """What laying out a sheet did: the formulas it prints as LaTeX source, the Typst
     documents this build compiled (its parts, and the first one's layout with blank page
-    numbers) and the parts the sheet has."""
+    numbers), the parts the sheet has and the digest of what the joined sheet holds."""
 
     formulas: list[str]
     laid_out: int
     parts: int
+    joined: str
 
 
 def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
               titles: dict[str, str] | None = None, source_dir: Path | None = None,
-              parts_dir: Path | None = None) -> Written:
+              parts_dir: Path | None = None, joined: str | None = None) -> Written:
     """Lay out the study sheet or the quiz in parts (those `parts_dir` holds from an
-    earlier build are not laid out again; None: no cache) and join them into `path`.
-    Raises PipelineError for a Typst error outside every card (a bug in the escaping),
-    naming the part's source and line; the sheet at `path` is then left as it was."""
+    earlier build are not laid out again; None: no cache) and join them into `path`,
+    unless `joined` is the digest (`Written.joined`) of the sheet at `path` and the parts
+    are the same. Raises PipelineError for a Typst error outside every card (a bug in the
+    escaping), naming the part's source and line; the sheet at `path` is then left as it was."""
     sheet = Sheet.of(cards, title, date, quiz, titles, source_dir)
     with tempfile.TemporaryDirectory(prefix="typst-root-") as root, \
             tempfile.TemporaryDirectory(prefix="typst-parts-") as scratch:
@@ -683,17 +750,21 @@ def write_pdf(cards: list[Card], title: str, date: str, quiz: bool, path: Path,
         folder.mkdir(parents=True, exist_ok=True)
         parts = PartCache(folder)
         laid = lay_out(sheet, parts, Path(root))
-        join(laid, title, sheet.entries(), path)
+        digest = hashlib.blake2b(json.dumps([title, sheet.entries(), [done.pdf.name for done in laid]],
+                                            ensure_ascii=False).encode("utf-8", "surrogatepass"),
+                                 digest_size=16).hexdigest()
+        if digest != joined or not path.exists():
+            join(laid, title, sheet.entries(), path)
         parts.prune()
-    return Written(sorted({tex for done in laid for tex in done.formulas}), parts.compiled, len(laid))
+    return Written(sorted({tex for done in laid for tex in done.formulas}), parts.compiled, len(laid), digest)
 
 
 def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, str] | None = None,
-                   image_link: ImageLink | None = None) -> str:
+                   image_link: ImageLink | None = None, fragments: Fragments | None = None) -> str:
     """study.md: CommonMark, each card's text written from its tokens (normalized, `$`
     escaped where it is not math) and made inert (inert.inert_markdown); `titles` names
     the documents in the sources lines; `image_link` gives the link of a local image
-    (None: the image is missing)."""
+    (None: the image is missing). A card `fragments` holds as it is is not written again."""
     groups = by_topic(cards)
     anchors = {topic: f"topic-{k}" for k, topic in enumerate(groups, start=1)}
     out = [f"# {title}", "", f"{date} · {len(cards)} 张卡片 · {len(groups)} 个主题", "", "## 目录", ""]
@@ -704,21 +775,46 @@ def markdown_sheet(cards: list[Card], title: str, date: str, titles: dict[str, s
         out += [f'<a id="{anchors[topic]}"></a>', "", f"## {_md_inline(topic)}", ""]
         for card in group:
             number += 1
-            first, _, rest = card.question.partition("\n")
-            out += [f"### {number}. {_md_inline(first, image_link)}", ""]
-            if rest.strip():
-                out += [_md_block(rest, image_link), ""]
-            choices = [f"- **{choice.label}.** {choice.text}" + (" ✅" if choice.label in card.correct else "")
-                       for choice in card.choices]
-            if choices:
-                out += [_md_block("\n".join(choices), image_link), ""]
-            key, explanation = quiz_key(card)
-            if key:
-                out += [f"**答案：{_md_inline(key)}{INFERRED if INFERRED_KEY in card.notes else ''}**", ""]
-            if explanation.strip():
-                out += [_md_block(explanation, image_link), ""]
-            out += [f"<sub>{_md_inline(provenance(card, titles or {}))}</sub>", ""]
+            out.append(f"### {number}. " + _card_markdown(card, titles or {}, image_link, fragments))
     return "\n".join(out)
+
+
+def _card_markdown(card: Card, titles: dict[str, str], image_link: ImageLink | None,
+                   fragments: Fragments | None) -> str:
+    """A card of study.md, after its number: kept in `fragments` under the card and the
+    titles of the documents it cites, used again when each image it links still resolves
+    to the same link."""
+    def resolve(src: str) -> str | None:
+        return image_link(src) if image_link else None
+    key = ""
+    if fragments is not None:
+        key = fragments.key((card, [(s.file, titles.get(s.file)) for s in card.sources]))
+        kept = fragments.get(key)
+        if kept is not None and all(resolve(src) == was for src, was in kept[1]):
+            return kept[0]
+    links: dict[str, str | None] = {}
+
+    def link(src: str) -> str | None:
+        links[src] = resolve(src)
+        return links[src]
+    first, _, rest = card.question.partition("\n")
+    out = [_md_inline(first, link), ""]
+    if rest.strip():
+        out += [_md_block(rest, link), ""]
+    choices = [f"- **{choice.label}.** {choice.text}" + (" ✅" if choice.label in card.correct else "")
+               for choice in card.choices]
+    if choices:
+        out += [_md_block("\n".join(choices), link), ""]
+    key_text, explanation = quiz_key(card)
+    if key_text:
+        out += [f"**答案：{_md_inline(key_text)}{INFERRED if INFERRED_KEY in card.notes else ''}**", ""]
+    if explanation.strip():
+        out += [_md_block(explanation, link), ""]
+    out += [f"<sub>{_md_inline(provenance(card, titles))}</sub>", ""]
+    text = "\n".join(out)
+    if fragments is not None:
+        fragments.put(key, text, tuple(links.items()))
+    return text
 
 
 def _md_block(text: str, image_link: ImageLink | None = None) -> str:
@@ -742,17 +838,25 @@ def _image_links(source_dir: Path | None, build_dir: Path) -> ImageLink:
     return link
 
 
+STUDY_MD = "study-md.pkl"  # study.md's cards, in build/cache/ (not *.pickle: the sources' cache prunes those)
+
+
 def start_sheets(cards: list[Card], title: str, titles: dict[str, str], build_dir: Path, pool: Executor,
-                 source_dir: Path | None = None) -> list[Future]:
-    """Write study.md, and lay out study.pdf and quiz.pdf on the pool (Typst holds the
-    interpreter while it works, so the PDFs go to their own processes), their parts cached
-    in build/cache/sheets. Images are read from inside `source_dir`. Each future gives what
-    its sheet's writer did (`Written`)."""
+                 source_dir: Path | None = None, joined: dict[str, str] | None = None) -> tuple[list[Future], str]:
+    """Lay out study.pdf and quiz.pdf on the pool (Typst holds the interpreter while it
+    works, so the PDFs go to their own processes), their parts cached in build/cache/sheets,
+    each joined again unless `joined` gives the digest its sheet still has (`Written.joined`);
+    meanwhile write study.md, its cards kept in build/cache. Images are read from inside
+    `source_dir`. Returns a future per PDF, giving what its writer did (`Written`), and the
+    warning of a damaged cache of study.md (else "")."""
     ok = [c for c in cards if c.status == "ok"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     # the PDFs first: their processes work while this one writes study.md
     jobs = [pool.submit(write_pdf, ok, title, date, quiz, build_dir / name, titles, source_dir,
-                        build_dir / CACHE / "sheets" / Path(name).stem)
+                        build_dir / CACHE / "sheets" / Path(name).stem, (joined or {}).get(name))
             for quiz, name in ((False, "study.pdf"), (True, "quiz.pdf"))]
-    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir)))
-    return jobs
+    fragments = Fragments(build_dir / CACHE / STUDY_MD, "study.md cards")
+    write_atomic(build_dir / "study.md", markdown_sheet(ok, title, date, titles, _image_links(source_dir, build_dir),
+                                                        fragments))
+    fragments.save()
+    return jobs, fragments.warning

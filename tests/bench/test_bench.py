@@ -221,7 +221,7 @@ def typst_sources(cards: list[Card]) -> None:
     """The Typst source of every part of the study sheet, as the build writes it."""
     sheet = Sheet.of(cards, "bench", "today", False)
     for part in sheet.parts():
-        part_document(sheet, part, 1, [0] * len(sheet.entries()) if part.start == 0 else [], set(), set())
+        part_document(sheet.source(part, 1, [0] * len(sheet.entries()) if part.start == 0 else []), set(), set())
 
 
 def sheet_rows(ok: list[Card], tmp: Path, n: int) -> list[Row]:
