@@ -17,8 +17,7 @@ import ctypes
 import os
 import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +28,7 @@ from . import choices, dedup, edits, report, review, status
 from .cache import Fragments, SourceCache, code_version
 from .clean import clean
 from .export.anki import write_deck
-from .export.sheets import start_sheets
+from .export.sheets import start_sheets, warm_up
 from .extract import extract
 from .ids import Registry, assign_ids
 from .ingest import SOURCE_SUFFIXES, NotASource, check_source, ingest, printable
@@ -241,8 +240,25 @@ def warn(warning: str) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _sheet_worker() -> None:
+    """A process of the sheets' pool: it ends with the build, and finds the fonts and loads
+    the PDF library while the build makes the cards (0.1 s the sheets would wait for)."""
+    die_with_parent()
+    warm_up()
+
+
 def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_file: str | None = None,
           quiet: bool = False) -> int:
+    """Build the outputs of the sources in `source_dir` into `build_dir` (see the module).
+    Raises PipelineError for bad input, naming the file (and line)."""
+    with ProcessPoolExecutor(len(SHEETS), initializer=_sheet_worker) as pool:
+        # a pool of forked processes starts them at its first job: now, to warm up meanwhile
+        pool.submit(os.getpid)
+        return _build(source_dir, build_dir, keep_going, registry_file, quiet, pool)
+
+
+def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: str | None, quiet: bool,
+           pool: Executor) -> int:
     started = time.perf_counter()
     build_time = time.time()
     generated = datetime.fromtimestamp(build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -304,25 +320,24 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     if deck_stale or sheets_stale:
         # the three sheets are written together
         outputs.forget(deck_stale + (["study.md", *SHEETS] if sheets_stale else []))
-    with ProcessPoolExecutor(2, initializer=die_with_parent) if sheets_stale else nullcontext() as pool:
-        pdfs = {}
-        if pool is not None:
-            jobs, warning = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool, source_dir, joined)
-            pdfs = dict(zip(SHEETS, jobs, strict=True))
-            warn(warning)
-            outputs.done("study.md")
-        if deck_stale:
-            fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
-            bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
-                                 manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time),
-                                 fields)
-            warn(fields.warning)
-            outputs.done("deck.apkg", media=_media_record(bundled))
-        # while the PDFs are laid out
-        write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
-        for name, job in pdfs.items():
-            written = job.result()
-            outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts], joined=written.joined)
+    pdfs = {}
+    if sheets_stale:
+        jobs, warning = start_sheets(cards, manifest.deck_root, manifest.titles, build_dir, pool, source_dir, joined)
+        pdfs = dict(zip(SHEETS, jobs, strict=True))
+        warn(warning)
+        outputs.done("study.md")
+    if deck_stale:
+        fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
+        bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
+                             manifest.titles, lambda cid, content: registry.note_time(cid, content, build_time),
+                             fields)
+        warn(fields.warning)
+        outputs.done("deck.apkg", media=_media_record(bundled))
+    # while the PDFs are laid out
+    write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
+    for name, job in pdfs.items():
+        written = job.result()
+        outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts], joined=written.joined)
     media = _media(source_dir, outputs.about("deck.apkg", "media"))
     formulas = sorted({tex for name in SHEETS for tex in outputs.about(name, "formulas") or []})
     write_atomic(build_dir / "report.md", report.render(accounts, cards, merges, gone, diff,

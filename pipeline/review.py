@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from .cache import Fragments
@@ -29,6 +30,7 @@ from .model import Card, SourceResult
 from .output import card_record
 from .render import Media, to_html
 from .report import REVIEW_PAGE, UNCLAIMED_RULES, SourceAccount
+from .stamps import CACHE
 from .text import is_blank
 from .yamlio import write_atomic
 
@@ -244,10 +246,27 @@ def _template_text() -> str:
     return "".join(p.read_text(encoding="utf-8") for p in sorted(TEMPLATES.glob("review*")))
 
 
-def _environment() -> Environment:
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """The templates as an earlier build compiled them (jinja2's own cache, which checks
+    them against the templates' text; compiling them takes 20 ms a build): a file that
+    does not load is compiled again, not trusted."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - whatever a damaged file raises, it only means no cache
+            bucket.reset()
+
+
+def _environment(compiled: Path | None = None) -> Environment:
+    """The templates' environment; `compiled`: a folder where compiled templates are kept."""
+    cache = None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
+        cache = _CompiledTemplates(str(compiled))
     # autoescape on everything: source text reaches the page only as escaped text
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, bytecode_cache=cache)
     media = Media(None)  # the page bundles nothing: local images show as the deck's note
 
     def card_html(text: str) -> Markup:
@@ -269,7 +288,7 @@ def write(review: Review, build_dir: Path, fragments: Fragments | None = None) -
     that no source has now are removed). A source's section that `fragments` holds as it
     is is not rendered again. Returns the index's path. Raises PipelineError (from
     write_atomic) when the build folder does not take a file."""
-    env = _environment()
+    env = _environment(build_dir / CACHE / "templates")
     keys = {s.name: s.key for s in review.sources}
     split = sum(_size(s) for s in review.sources) > INLINE_BYTES
     for s in review.sources:

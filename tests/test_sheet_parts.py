@@ -5,6 +5,7 @@ across them, and the quiz's answer key has parts of its own."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 
 import pytest
@@ -140,7 +141,16 @@ def sheet_cards(answer: str) -> list[Card]:
             for k, (topic, questions) in enumerate(TOPICS.items()) for n, question in enumerate(questions, start=1)]
 
 
-def test_parts_laid_out_before_an_interruption_are_kept_and_the_sheet_is_whole(tmp_path, small_parts, monkeypatch):
+def test_parts_laid_out_before_an_interruption_are_kept_and_the_sheet_is_whole(tmp_path, small_parts):
+    # Typst's thread pool, once started in a process, is missing from the processes later
+    # forked from it, where laying out a sheet then waits for it forever: the sheets are
+    # laid out here in a process of their own, so that the builds of the tests that follow
+    # in this process still fork clean sheet processes
+    with multiprocessing.get_context("fork").Pool(1) as apart:
+        apart.apply(interrupted_and_resumed, (tmp_path,))
+
+
+def interrupted_and_resumed(tmp_path) -> None:
     path, folder = tmp_path / "study.pdf", tmp_path / "parts"
     sheets.write_pdf(sheet_cards("的答案。"), "笔记", "今天", False, path, parts_dir=folder)
     old = path.read_bytes()
@@ -152,15 +162,15 @@ def test_parts_laid_out_before_an_interruption_are_kept_and_the_sheet_is_whole(t
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C, in the middle of the parts
         return compile_(*args)
-    monkeypatch.setattr(sheets, "_compile", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        sheets.write_pdf(sheet_cards("的新答案。"), "笔记", "今天", False, path, parts_dir=folder)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(sheets, "_compile", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            sheets.write_pdf(sheet_cards("的新答案。"), "笔记", "今天", False, path, parts_dir=folder)
     assert path.read_bytes() == old
     assert not list(tmp_path.rglob(".*.tmp"))
     # each part written is whole: a .json only beside its .pdf
     assert {p.stem for p in folder.glob("*.json")} <= {p.stem for p in folder.glob("*.pdf")}
 
-    monkeypatch.setattr(sheets, "_compile", compile_)
     written = sheets.write_pdf(sheet_cards("的新答案。"), "笔记", "今天", False, path, parts_dir=folder)
     assert (written.laid_out, written.parts) == (5 - 2, 4)  # the two laid out before Ctrl-C are kept
     sheets.write_pdf(sheet_cards("的新答案。"), "笔记", "今天", False, tmp_path / "fresh.pdf")

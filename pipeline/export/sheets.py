@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -456,7 +456,8 @@ _STUDY_SHOWS = _KEY_SHOWS | {"sources"}
 def _shown(card: Card, names: set[str]) -> Card:
     """`card` with only the fields in `names`, the others empty: a part is written from, and
     keyed by, what it shows of the card, and no more."""
-    return replace(card, **{f.name: type(getattr(card, f.name))() for f in fields(Card) if f.name not in names})
+    return Card(**({"question": "", "answer": "", "topic": "", "sources": [], "layout": ""}  # those without a default
+                   | {name: getattr(card, name) for name in names}))
 
 
 @dataclass(frozen=True)
@@ -570,6 +571,13 @@ def _fonts() -> typst.Fonts:
     milliseconds less than 70 (the search), which a sheet of hundreds of parts would pay
     for each part."""
     return typst.Fonts()
+
+
+def warm_up() -> None:
+    """What laying out a sheet needs first, done ahead (in a process of the sheets' pool,
+    while the build makes the cards): the fonts found, pypdf loaded."""
+    _fonts()
+    import pypdf  # noqa: F401 - loaded, for _read_part and join
 
 
 def _compile(make: Callable[[set[str], set[str]], TypstWriter], root: Path, failed_at: Path) -> tuple[bytes, TypstWriter]:
