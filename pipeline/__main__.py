@@ -283,8 +283,11 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
     if errors and not keep_going:
         raise PipelineError(str(source_dir), "bad sources (nothing was written; --keep-going builds the rest):\n  "
                             + "\n  ".join(errors))
-    cards, merges = dedup.deduplicate([c for r in results for c in r.cards])
-    cards = [status.assess(c) for c in cards]
+    read = [c for r in results for c in r.cards]
+    assessed = {id(c) for c in read}
+    cards, merges = dedup.deduplicate(read)
+    # a card that dedup hands back as it was is assessed already (read_source): only merged ones again
+    cards = [c if id(c) in assessed else status.assess(c) for c in cards]
     registry_before = digest(registry.ids)
     cards, gone = assign_ids(cards, registry)
     cards = [replace(c, fingerprint=edits.fingerprint(c)) for c in cards]
@@ -335,6 +338,9 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
         outputs.done("deck.apkg", media=_media_record(bundled))
     # while the PDFs are laid out
     write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
+    if digest(registry.ids) != registry_before or not registry_at.exists():
+        registry.write(registry_at, build_dir)
+        stamps.again(registry_at)
     for name, job in pdfs.items():
         written = job.result()
         outputs.done(name, formulas=written.formulas, parts=[written.laid_out, written.parts], joined=written.joined)
@@ -344,9 +350,6 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
                                                        errors + listing.skipped, generated, media, formulas,
                                                        edit_notes, registry.warnings,
                                                        report.suspect_spans(cards, {r.doc.name: r.doc for r in results})))
-    if digest(registry.ids) != registry_before or not registry_at.exists():
-        registry.write(registry_at, build_dir)
-        stamps.again(registry_at)
     ok = sum(c.status == "ok" for c in cards)
     write_atomic(build_dir / RECORD, stamps.record(len(cards), ok, len(results), errors + listing.skipped,
                                                   registry.warnings))
