@@ -45,7 +45,9 @@ CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back f
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
 OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from, its stamps
 SHEETS = ("study.pdf", "quiz.pdf")  # what start_sheets' futures write, in their order
-REVIEW_SECTIONS = "review-sections.pkl"  # in build/cache/ (not *.pickle: the sources' cache prunes those)
+# in build/cache/ (not *.pickle: the sources' cache prunes those)
+REVIEW_SECTIONS = "review-sections.pkl"
+CARDS_YAML_RUNS = "cards-yaml.pkl"
 PER_WORKER = 8  # sources a worker process must have to be worth starting
 # a scraped page takes well under a second; a source still running after this has hit a
 # pathological case in some stage and is reported by name instead of hanging the build
@@ -310,7 +312,10 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
     if outputs.stale("cards.yaml"):
         outputs.forget(["cards.yaml"])
         keep_previous(build_dir, records)
-        write_atomic(build_dir / "cards.yaml", cards_yaml(records, manifest.deck_root, generated))
+        runs = Fragments(build_dir / "cache" / CARDS_YAML_RUNS, "cards.yaml runs")
+        write_atomic(build_dir / "cards.yaml", cards_yaml(records, manifest.deck_root, generated, runs))
+        warn(runs.warning)
+        runs.save()
         write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
         outputs.done("cards.yaml")
     before = read_cards(build_dir / PREVIOUS)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from .cache import Fragments
 from .model import CARD_KEYS, OPTIONAL_KEYS, PIPELINE_VERSION, Card
 from .yamlio import FastLoader, dump
 
@@ -84,10 +85,27 @@ def card_record(card: Card) -> dict:
     return {key: record[key] for key in CARD_KEYS if key not in OPTIONAL_KEYS or record[key]}
 
 
-def cards_yaml(records: list[dict], deck_root: str, generated: str) -> str:
-    """The text of cards.yaml (yamlio.dump: multi-line text in block style)."""
-    return dump({"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root,
-                 "cards": records})
+YAML_RUN = 100  # records cards.yaml writes, and keeps in build/cache, at a time
+
+
+def cards_yaml(records: list[dict], deck_root: str, generated: str, kept: Fragments | None = None) -> str:
+    """The text of cards.yaml (yamlio.dump: multi-line text in block style), its records
+    written in runs of YAML_RUN: a run that `kept` holds (by the digest of its records) is
+    not written again."""
+    head = {"pipeline_version": PIPELINE_VERSION, "generated": generated, "deck_root": deck_root}
+    runs = []
+    for start in range(0, len(records), YAML_RUN):
+        run = records[start:start + YAML_RUN]
+        key = Fragments.key(run)
+        found = kept.get(key) if kept is not None else None
+        runs.append(found[0] if found is not None else dump(run))
+        if kept is not None and found is None:
+            kept.put(key, runs[-1])
+    # a run is the list's text as the whole file holds it, unless it is empty or ends with the
+    # document end marker (after a block scalar that keeps its last line breaks)
+    if not runs or any(run.endswith("...\n") for run in runs):
+        return dump({**head, "cards": records})
+    return dump(head) + "cards:\n" + "".join(runs)
 
 
 def read_cards(path: Path) -> list[dict] | None:
