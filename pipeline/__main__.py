@@ -268,7 +268,7 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
     # what this build reads, stamped before it reads it: a file changed meanwhile differs next time
     forget(build_dir)
     stamps = Stamps.take(Options.of(source_dir, build_dir, registry_at, keep_going))
-    manifest = read_manifest(source_dir)
+    manifest = read_manifest(source_dir, build_dir)
     results: list[SourceResult] = []
     listing = source_files(source_dir)
     errors = list(listing.refused)
@@ -278,7 +278,7 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
     registry = Registry.read(registry_at, build_dir)
     for warning in registry.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    wanted, edits_file = edits.read_edits(source_dir)
+    wanted, edits_file = edits.read_edits(source_dir, build_dir)
     cache = SourceCache(build_dir / "cache")
     for outcome in read_sources(jobs, cache, quiet):
         (errors if isinstance(outcome, str) else results).append(outcome)

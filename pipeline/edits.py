@@ -24,6 +24,7 @@ from .choices import INFERRED_KEY
 from .dedup import combine
 from .ids import Registry
 from .model import Card, Choice, PipelineError, SourceSpan, shorten
+from .stamps import CACHE
 from .status import TEMPLATE_BLANK, assess
 from .text import fold
 from .yamlio import dump, line_of, load
@@ -78,11 +79,14 @@ def fingerprint(card: Card) -> str:
     return hashlib.blake2b(fold(card.question + "\n" + card.answer).encode("utf-8"), digest_size=4).hexdigest()
 
 
-def read_edits(source_dir: Path) -> tuple[dict, Path]:
+def read_edits(source_dir: Path, build_dir: Path | None = None) -> tuple[dict, Path]:
+    """The entries of `source_dir`/edits.yaml (none when there is none) and its path; with
+    `build_dir`, an unchanged file is taken from the copy its last read left in the build's
+    cache (yamlio.load). PipelineError with file and line for bad YAML or a bad entry."""
     path = source_dir / EDITS
     if not path.exists():
         return {}, path
-    return load(path, SCHEMA, shown=str(path)) or {}, path
+    return load(path, SCHEMA, shown=str(path), kept=build_dir / CACHE if build_dir else None) or {}, path
 
 
 def _patched(card: Card, edit: dict) -> Card:

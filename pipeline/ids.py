@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from itertools import count
 from pathlib import Path
 
-import jsonschema
-
-from .cache import code_version
 from .dedup import SHORT, candidate_pairs, why_same
 from .model import CARD_TYPES, Card, PipelineError, shorten
 from .output import read_cards
 from .text import fold
-from .yamlio import REGISTRY_LIMIT, dump, line_in, parse, read_text, write_atomic
+from .stamps import CACHE
+from .yamlio import REGISTRY_LIMIT, dump, keep_parsed, kept_parsed, line_in, parse, read_text, write_atomic
 
 REGISTRY_SCHEMA = {
     "type": "object",
@@ -65,6 +62,13 @@ _RECOVERABLE = {"type": "array", "items": {  # what recovery reads of those card
     "type": "object", "required": ["id", "question"],
     "properties": {"id": {"type": "string"}, "question": {"type": "string"}, "aliases": _STRINGS, "alias_ids": _STRINGS,
                    "topic": {"type": "string"}, "type": {"enum": list(CARD_TYPES)}}}}
+REGISTRY = "registry"  # the name of its parsed copy in build/cache (yamlio.keep_parsed)
+
+
+def _recoverable(cards: list) -> bool:
+    import jsonschema  # here: only a build whose registry is missing needs it (50 ms of imports)
+
+    return jsonschema.Draft202012Validator(_RECOVERABLE).is_valid(cards)
 
 Key = tuple[str, str, str]  # card type, folded question, folded topic of a short question
 
@@ -119,17 +123,14 @@ class Registry:
         if not path.exists():
             return cls._recovered(path, build_dir) if build_dir is not None else cls()
         text = read_text(path, REGISTRY_LIMIT)
-        cached = _cache_file(build_dir, text) if build_dir is not None else None
-        try:
-            if cached is not None and cached.exists():
-                return cls(json.loads(cached.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            pass  # a damaged copy: the file itself is read
+        # a damaged copy is no copy: the file itself is read
+        if build_dir is not None and isinstance(ids := kept_parsed(build_dir / CACHE, REGISTRY, text), dict):
+            return cls(ids)
         data = parse(text, str(path), REGISTRY_SCHEMA) or {}
         registry = cls(dict(data.get("ids") or {}))
         registry._check(text, str(path))
         if build_dir is not None:
-            _keep(build_dir, text, registry.ids)
+            keep_parsed(build_dir / CACHE, REGISTRY, text, registry.ids)
         return registry
 
     @classmethod
@@ -138,7 +139,7 @@ class Registry:
         and the ids merged into it."""
         for name in LAST_BUILD:
             cards = read_cards(build_dir / name)
-            if cards and jsonschema.Draft202012Validator(_RECOVERABLE).is_valid(cards):
+            if cards and _recoverable(cards):
                 break
         else:
             return cls()
@@ -207,7 +208,7 @@ class Registry:
                 Registry(ids)._check(text, str(path))
             except PipelineError:
                 return  # the next build reads the file, and says what is wrong with it
-            _keep(build_dir, text, ids)
+            keep_parsed(build_dir / CACHE, REGISTRY, text, ids)
 
     def note_time(self, card_id: str, content: str, now: float) -> int:
         """The modification time of the note of `card_id` whose content has the fingerprint
@@ -231,18 +232,6 @@ class Registry:
         _carry(entry, piece)
         entry["split_of"] = parent
         return piece_id
-
-
-def _cache_file(build_dir: Path, text: str) -> Path:
-    """Where the build keeps the registry read from `text` (JSON), by text and code."""
-    digest = hashlib.blake2b(code_version().encode() + text.encode("utf-8"), digest_size=16).hexdigest()
-    return build_dir / "cache" / f"registry-{digest}.json"
-
-
-def _keep(build_dir: Path, text: str, ids: dict[str, dict]) -> None:
-    for old in (build_dir / "cache").glob("registry-*.json"):
-        old.unlink(missing_ok=True)
-    write_atomic(_cache_file(build_dir, text), json.dumps(ids, ensure_ascii=False))
 
 
 def new_id(question: str, taken: set[str]) -> str:

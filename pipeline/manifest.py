@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .extract import LAYOUTS
 from .model import PipelineError, shorten
+from .stamps import CACHE
 from .yamlio import line_of, load
 
 MANIFEST = "sources.yaml"
@@ -48,15 +49,16 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def read_manifest(source_dir: Path) -> Manifest:
+def read_manifest(source_dir: Path, build_dir: Path | None = None) -> Manifest:
     """The manifest of `source_dir` (defaults when it has none: the deck is named after the
     folder); PipelineError with file and line for bad YAML, a schema violation or a
-    document that does not exist."""
+    document that does not exist. With `build_dir`, an unchanged file is taken from the
+    copy its last read left in the build's cache (yamlio.load)."""
     path = source_dir / MANIFEST
     folder = source_dir.resolve().name or "deck"  # "/" has no name
     if not path.exists():
         return Manifest(folder)
-    data = load(path, SCHEMA, shown=str(path)) or {}
+    data = load(path, SCHEMA, shown=str(path), kept=build_dir / CACHE if build_dir else None) or {}
     manifest = Manifest(data.get("deck_root", folder))
     for k, doc in enumerate(data.get("documents") or []):
         if not _is_file(source_dir / doc["file"]):

@@ -4,13 +4,14 @@ writing that is atomic, readable in a diff (multi-line text in block style `|`, 
 lines) and never uses anchors."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.events import (DocumentEndEvent, DocumentStartEvent, Event, MappingEndEvent, MappingStartEvent,
@@ -128,6 +129,8 @@ def parse(text: str, name: str, schema: dict | None = None) -> Any:
     except yaml.YAMLError as exc:
         raise PipelineError(name, f"YAML error: {shorten(str(exc), 2 * QUOTE)}") from None
     if schema is not None:
+        import jsonschema  # here: 50 ms of imports that a build whose human files did not change is spared
+
         errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             err = errors[0]
@@ -138,11 +141,48 @@ def parse(text: str, name: str, schema: dict | None = None) -> Any:
     return data
 
 
-def load(path: Path, schema: dict | None = None, shown: str | None = None, limit: int = HUMAN_FILE_LIMIT) -> Any:
+def load(path: Path, schema: dict | None = None, shown: str | None = None, limit: int = HUMAN_FILE_LIMIT,
+         kept: Path | None = None) -> Any:
     """Load a YAML file of at most `limit` bytes, checked against `schema` (JSON Schema);
-    on any problem raise PipelineError naming the file and line (see parse)."""
+    on any problem raise PipelineError naming the file and line (see parse). With `kept`
+    (a folder), a file read before with the same text and code is not parsed again: what
+    it gave is kept there (`keep_parsed`)."""
     name = shown or str(path)
-    return parse(read_text(path, limit, name), name, schema)
+    text = read_text(path, limit, name)
+    if kept is not None and (data := kept_parsed(kept, path.name, text)) is not None:
+        return data
+    data = parse(text, name, schema)
+    if kept is not None:
+        keep_parsed(kept, path.name, text, data)
+    return data
+
+
+def _parsed_copy(folder: Path, name: str, text: str) -> Path:
+    from .cache import code_version  # the cache's module writes through this one
+
+    digest = hashlib.blake2b(code_version().encode() + text.encode("utf-8"), digest_size=16).hexdigest()
+    return folder / f"{Path(name).stem}-{digest}.json"
+
+
+def kept_parsed(folder: Path, name: str, text: str) -> Any | None:
+    """What reading the file `name` with this `text` gave, as `keep_parsed` kept it in
+    `folder` for this code; None when it is not there or does not read."""
+    try:
+        return json.loads(_parsed_copy(folder, name, text).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def keep_parsed(folder: Path, name: str, text: str, data: Any) -> None:
+    """Keep in `folder`, as JSON, what reading the file `name` with this `text` gave (for
+    `kept_parsed`), in place of what an earlier text gave; nothing when JSON would not
+    give back the same data."""
+    dumped = json.dumps(data, ensure_ascii=False)
+    if json.loads(dumped) != data:
+        return
+    for old in folder.glob(f"{Path(name).stem}-*.json"):
+        old.unlink(missing_ok=True)
+    write_atomic(_parsed_copy(folder, name, text), dumped)
 
 
 def _compose(text: str) -> yaml.Node | None:
