@@ -342,7 +342,7 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
         warn(fields.warning)
         outputs.done("deck.apkg", media=_media_record(bundled))
     # while the PDFs are laid out
-    write_review(review.collect(results, cards, accounts, edit_notes), build_dir, outputs)
+    write_review(review.collect(results, cards, accounts, edit_notes, records), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at, build_dir)
         stamps.again(registry_at)

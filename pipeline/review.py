@@ -174,10 +174,11 @@ def _rows(result: SourceResult, spans: list[tuple[int, int, Card]]) -> list[Row]
 
 
 def collect(results: list[SourceResult], cards: list[Card], accounts: list[SourceAccount],
-            edit_notes: list[EditNote]) -> Review:
+            edit_notes: list[EditNote], records: list[dict] | None = None) -> Review:
     """The page's content, before any HTML: per source its lines with their fates, its cards
     and its runs of text outside every card (from `accounts`, as report.md lists them).
-    `cards` are the build's final cards (ids assigned, edits applied, placed)."""
+    `cards` are the build's final cards (ids assigned, edits applied, placed); `records`
+    their records in cards.yaml, when the caller has them (else they are made here)."""
     noted: dict[str, list[tuple[str, str]]] = {}
     for note in edit_notes:
         noted.setdefault(note.card_id, []).append((note.what, note.detail))
@@ -187,12 +188,12 @@ def collect(results: list[SourceResult], cards: list[Card], accounts: list[Sourc
         for span in card.sources:
             by_file.setdefault(span.file, []).append((span.first, span.last, card))
     views: dict[str, CardView] = {}
-    for card in cards:
+    for card, record in zip(cards, records or map(card_record, cards), strict=True):
         views[card.id] = CardView(
             card.id, card.type, card.status, card.topic, card.question, card.answer,
             [(c.label, c.text) for c in card.choices], list(card.correct), list(card.blanks), list(card.aliases),
             [Place(s.file, s.first, s.last) for s in card.sources], noted.get(card.id, []), list(card.notes),
-            card_record(card), 0, True)
+            record, 0, True)
     sources = []
     for result, acc in zip(results, accounts, strict=True):
         name = result.doc.name

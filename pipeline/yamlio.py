@@ -153,7 +153,7 @@ def load(path: Path, schema: dict | None = None, shown: str | None = None, limit
         return data
     data = parse(text, name, schema)
     if kept is not None:
-        keep_parsed(kept, path.name, text, data)
+        keep_parsed(kept, path.name, text, data, exact=True)
     return data
 
 
@@ -173,12 +173,12 @@ def kept_parsed(folder: Path, name: str, text: str) -> Any | None:
         return None
 
 
-def keep_parsed(folder: Path, name: str, text: str, data: Any) -> None:
+def keep_parsed(folder: Path, name: str, text: str, data: Any, exact: bool = False) -> None:
     """Keep in `folder`, as JSON, what reading the file `name` with this `text` gave (for
-    `kept_parsed`), in place of what an earlier text gave; nothing when JSON would not
-    give back the same data."""
-    dumped = json.dumps(data, ensure_ascii=False)
-    if json.loads(dumped) != data:
+    `kept_parsed`), in place of what an earlier text gave. `exact`: nothing is kept when
+    JSON would not give back the same data (YAML may hold integer keys, dates)."""
+    dumped = json.dumps(data, ensure_ascii=False, default=str)
+    if exact and json.loads(dumped) != data:
         return
     for old in folder.glob(f"{Path(name).stem}-*.json"):
         old.unlink(missing_ok=True)

@@ -573,21 +573,12 @@ def _fonts() -> typst.Fonts:
     return typst.Fonts()
 
 
-# a page in the faces and kinds of text a part sets (headings, bold, code, math): Typst
-# loads a font's data the first time it sets text in it
-_SAMPLE = ["#heading(level: 1)[主题 Topic]", "#heading(level: 2)[1\\. 问题 *粗体* _emph_]",
-           "答案 `code` $x^2 + sum_i a_i$", '#raw(block: true, lang: "python", "y = 1")']
-
-
 def warm_up() -> None:
     """What laying out a sheet needs first, done ahead (in a process of the sheets' pool,
-    while the build makes the cards): the fonts found and loaded (a page set in each face:
-    0.04 s less for the first part), pypdf loaded."""
-    try:
-        typst.compile("\n".join([*_setup("", 1), *_SAMPLE]).encode("utf-8"), format="pdf", font_paths=_fonts())
-        import pypdf  # noqa: F401 - loaded, for _read_part and join
-    except Exception:  # noqa: BLE001 - only a head start: what fails here fails again, reported, in a part
-        pass
+    while the build makes the cards): the fonts found, pypdf loaded. (Setting a sample page
+    to load the fonts' data too gained no time: it costs as much CPU as it saves.)"""
+    _fonts()
+    import pypdf  # noqa: F401 - loaded, for _read_part and join
 
 
 def _compile(make: Callable[[set[str], set[str]], TypstWriter], root: Path, failed_at: Path) -> tuple[bytes, TypstWriter]:
