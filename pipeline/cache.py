@@ -120,8 +120,8 @@ class Fragments:
         return hashlib.blake2b(repr(made_from).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
     def get(self, key: str) -> tuple[str, Needs] | None:
-        """The fragment kept under `key` and what it needed, or None."""
-        entry = self.kept.get(key)
+        """The fragment kept or made under `key` and what it needed, or None."""
+        entry = self.used.get(key) or self.kept.get(key)
         if entry is not None:
             self.used[key] = entry
         return entry

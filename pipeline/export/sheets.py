@@ -577,8 +577,11 @@ def warm_up() -> None:
     """What laying out a sheet needs first, done ahead (in a process of the sheets' pool,
     while the build makes the cards): the fonts found, pypdf loaded. (Setting a sample page
     to load the fonts' data too gained no time: it costs as much CPU as it saves.)"""
-    _fonts()
-    import pypdf  # noqa: F401 - loaded, for _read_part and join
+    try:
+        _fonts()
+        import pypdf  # noqa: F401 - loaded, for _read_part and join
+    except Exception:  # noqa: BLE001 - only a head start: what fails here fails again, reported, in a part
+        pass
 
 
 def _compile(make: Callable[[set[str], set[str]], TypstWriter], root: Path, failed_at: Path) -> tuple[bytes, TypstWriter]:
@@ -683,32 +686,52 @@ class PartCache:
                                                                "formulas": laid.formulas}, ensure_ascii=False))
         return laid
 
+    def contents(self, entries: int) -> list[int]:
+        """The page numbers of the contents' `entries` lines in the last build (`keep_contents`),
+        blank when there were not as many or none is kept."""
+        try:
+            pages = json.loads((self.folder / _CONTENTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pages = None
+        valid = isinstance(pages, list) and len(pages) == entries and all(type(p) is int for p in pages)
+        return pages if valid else [0] * entries
+
+    def keep_contents(self, pages: list[int]) -> None:
+        write_atomic(self.folder / _CONTENTS, json.dumps(pages))
+
     def prune(self) -> None:
         """Forget the parts this sheet no longer shows."""
         for entry in self.folder.iterdir():
-            if entry.name.split(".")[0] not in self.used:
+            if entry.name.split(".")[0] not in self.used and entry.name != _CONTENTS:
                 entry.unlink(missing_ok=True)
+
+
+_CONTENTS = "page-numbers"  # in a sheet's folder of parts: the contents' page numbers (JSON)
 
 
 def lay_out(sheet: Sheet, parts: PartCache, root: Path) -> list[Laid]:
     """Every part of the sheet, from the cache or compiled, one after the other: each part's
     pages are numbered on from those before it. The first part's contents give the page of
-    each topic, known once every part is laid out: it is laid out first with blank page
-    numbers (its pages and headings then; the numbers sit in boxes of a fixed width, so
-    they cannot move anything), last with the real ones."""
+    each topic, known once every part is laid out: it is laid out first with the page
+    numbers of the last build (blank in a first build), which gives its pages and headings
+    whatever the numbers (they sit in boxes of a fixed width, so they cannot move
+    anything), and again only when the real numbers differ."""
     sections = sheet.parts()
-    blank = parts.lay_out(sheet.source(sections[0], 1, [0] * len(sheet.entries())), root)
-    laid, first = [blank], 1 + blank.pages
+    guess = parts.contents(len(sheet.entries()))
+    first = parts.lay_out(sheet.source(sections[0], 1, guess), root)
+    laid, page = [first], 1 + first.pages
     for part in sections[1:]:
-        laid.append(parts.lay_out(sheet.source(part, first, []), root))
-        first += laid[-1].pages
-    pages, first = [], 1
+        laid.append(parts.lay_out(sheet.source(part, page, []), root))
+        page += laid[-1].pages
+    pages, page = [], 1
     for done in laid:
-        pages += [first + page for page in done.starts]
-        first += done.pages
-    laid[0] = parts.lay_out(sheet.source(sections[0], 1, pages), root)
-    if (laid[0].pages, laid[0].starts) != (blank.pages, blank.starts):
-        raise RuntimeError("the contents' page numbers moved the first part's layout")
+        pages += [page + start for start in done.starts]
+        page += done.pages
+    if pages != guess:
+        laid[0] = parts.lay_out(sheet.source(sections[0], 1, pages), root)
+        if (laid[0].pages, laid[0].starts) != (first.pages, first.starts):
+            raise RuntimeError("the contents' page numbers moved the first part's layout")
+    parts.keep_contents(pages)
     return laid
 
 
