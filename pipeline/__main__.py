@@ -309,19 +309,13 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
                     [r for r in records if r["status"] == "ok"], image_digests(shown_texts, source_dir)])
     outputs = Outputs(build_dir, {"cards.yaml": every, review.INDEX: every,
                                   **dict.fromkeys(["deck.apkg", "study.md", *SHEETS], shown)})
-    if outputs.stale("cards.yaml"):
+    cards_stale = outputs.stale("cards.yaml")
+    if cards_stale:
         outputs.forget(["cards.yaml"])
-        keep_previous(build_dir, records)
         runs = Fragments(build_dir / "cache" / CARDS_YAML_RUNS, "cards.yaml runs")
         write_atomic(build_dir / "cards.yaml", cards_yaml(records, manifest.deck_root, generated, runs))
         warn(runs.warning)
         runs.save()
-        write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
-        outputs.done("cards.yaml")
-    before = read_cards(build_dir / PREVIOUS)
-    diff = report.diff_cards(before, records) if before is not None else None
-    spans = report.spans_by_file(cards)
-    accounts = [report.account(r.doc, r.extraction, spans) for r in results]
     deck_stale = outputs.stale("deck.apkg")
     sheets_stale = outputs.stale("study.md", *SHEETS)
     joined = {name: outputs.kept(name, "joined") for name in SHEETS}  # a sheet whose parts are the same is not joined again
@@ -334,6 +328,15 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
         pdfs = dict(zip(SHEETS, jobs, strict=True))
         warn(warning)
         outputs.done("study.md")
+    # while the PDFs are laid out: cards.yaml's JSON copy, and the last build's become the previous
+    if cards_stale:
+        keep_previous(build_dir, records)
+        write_atomic(build_dir / CURRENT, json.dumps(records, ensure_ascii=False))
+        outputs.done("cards.yaml")
+    before = read_cards(build_dir / PREVIOUS)
+    diff = report.diff_cards(before, records) if before is not None else None
+    spans = report.spans_by_file(cards)
+    accounts = [report.account(r.doc, r.extraction, spans) for r in results]
     if deck_stale:
         fields = FieldCache(build_dir / "cache" / FIELD_CACHE)
         bundled = write_deck(cards, manifest.deck_root, source_dir, build_dir / "deck.apkg", build_time,
@@ -341,7 +344,6 @@ def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: s
                              fields)
         warn(fields.warning)
         outputs.done("deck.apkg", media=_media_record(bundled))
-    # while the PDFs are laid out
     write_review(review.collect(results, cards, accounts, edit_notes, records), build_dir, outputs)
     if digest(registry.ids) != registry_before or not registry_at.exists():
         registry.write(registry_at, build_dir)

@@ -104,7 +104,7 @@ def test_a_full_disk_stops_the_build_with_a_clear_error_and_whole_files(tmp_path
     result = subprocess.run([sys.executable, "-m", "pipeline", "build", "--source", str(src), "--build", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"error: {out / '.previous-cards.json'}: cannot write: File too large" in result.stderr
+    assert f"error: {out / 'cards.yaml'}: cannot write: File too large" in result.stderr  # the first file written
     assert not (out / ".previous-cards.json").exists(), "no half-written copy of the cards"
     assert {name: (out / name).read_bytes() for name in kept} == kept
     assert not list(out.glob(".*.tmp"))
