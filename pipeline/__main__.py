@@ -37,7 +37,7 @@ from .model import PipelineError, SourceResult
 from .output import card_record, cards_yaml, place, read_cards
 from .render import FIELD_CACHE, FieldCache, Media, image_digests
 from .stamps import RECORD, Options, Stamps, forget, parser, registry_path, stamp, summary
-from .workers import Stopped, run_jobs
+from .workers import Stopped, release_stops, run_jobs, stops_held
 from .yamlio import write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
@@ -103,12 +103,9 @@ def read_sources(jobs: list[tuple[Path, str, str]], cache: SourceCache, quiet: b
     seconds = source_seconds()
     # a stop that lands inside tqdm's constructor leaves its monitor thread made but not
     # started, and tqdm's __del__ then prints a traceback: the stop waits until the bar is whole
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    try:
+    with stops_held():
         bar = tqdm(total=len(missing), desc="reading sources", unit="source", leave=False,
                    disable=quiet or not sys.stderr.isatty() or len(missing) < PER_WORKER)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     for k, outcome in run_jobs(_read_or_error, [jobs[i] for i in missing], workers, seconds, die_with_parent):
         i = missing[k]
         if isinstance(outcome, Stopped):
@@ -245,6 +242,7 @@ def warn(warning: str) -> None:
 def _sheet_worker() -> None:
     """A process of the sheets' pool: it ends with the build, and finds the fonts and loads
     the PDF library while the build makes the cards (0.1 s the sheets would wait for)."""
+    release_stops()
     die_with_parent()
     warm_up()
 
@@ -255,7 +253,8 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
     Raises PipelineError for bad input, naming the file (and line)."""
     with ProcessPoolExecutor(len(SHEETS), initializer=_sheet_worker) as pool:
         # a pool of forked processes starts them at its first job: now, to warm up meanwhile
-        pool.submit(os.getpid)
+        with stops_held():
+            pool.submit(os.getpid)
         return _build(source_dir, build_dir, keep_going, registry_file, quiet, pool)
 
 

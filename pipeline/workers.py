@@ -8,9 +8,31 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done: a stop that lands in a fork's
+    handlers is lost (Python ignores the exception they raise, and the build goes on), one
+    that lands in tqdm's constructor leaves a half-made bar that prints a traceback. A
+    process forked inside the block starts with them held: `release_stops` there."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def release_stops() -> None:
+    """In a process forked inside `stops_held`: Ctrl-C and SIGTERM reach it again."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+
+
+_STOPS = {signal.SIGTERM, signal.SIGINT}
 
 
 @dataclass(frozen=True)
@@ -21,6 +43,7 @@ class Stopped:
 
 
 def _serve(conn: Connection, work: Callable[[Any], Any], initializer: Callable[[], None]) -> None:
+    release_stops()
     initializer()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the workers
     while (message := conn.recv()) is not None:  # a job comes as (job,), so that a job may be None
@@ -57,7 +80,8 @@ def run_jobs(work: Callable[[Any], Any], jobs: list[Any], processes: int, second
     def start() -> _Worker:
         parent, child = multiprocessing.Pipe()
         process = multiprocessing.Process(target=_serve, args=(child, work, initializer), daemon=True)
-        process.start()
+        with stops_held():
+            process.start()
         child.close()
         workers.append(_Worker(process, parent))
         return workers[-1]

@@ -6,8 +6,10 @@ trusted."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,7 @@ from pipeline.cache import Fragments
 from pipeline.export import sheets
 from pipeline.model import Card, Choice, SourceSpan
 from pipeline.output import cards_yaml
+from pipeline.workers import release_stops, stops_held
 from test_field_cache import png
 from test_noop import comparable
 from test_sheet_parts import pages
@@ -260,3 +263,25 @@ def test_the_contents_follow_a_topic_whose_first_page_moved(tmp_path, monkeypatc
     assert pages(out / "study.pdf") == pages(fresh / "study.pdf")
     contents = pages(out / "study.pdf")[0]
     assert re.search(r"^train [. ]+?([3-9]|\d\d)$", contents, re.M), contents  # the second topic, pages on
+
+
+def test_a_stop_that_comes_while_processes_are_forked_is_not_lost(tmp_path):
+    # a SIGTERM that landed in a fork's handlers was swallowed, and the build went on
+    previous = signal.signal(signal.SIGTERM, cli._stop)
+    reached = []
+    try:
+        with pytest.raises(SystemExit):
+            with stops_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                reached.append("the end of the block")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert reached == ["the end of the block"]
+    # a process forked inside the block starts with stops held, and gets them again once it releases them
+    with stops_held():
+        child = os.fork()
+        if child == 0:
+            held = signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+            release_stops()
+            os._exit(0 if held and signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, set()) else 1)
+    assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
