@@ -111,6 +111,35 @@ def undecorated(text: str) -> str:
     return text[start:]
 
 
+# An editor's hard wrap breaks lines at 72 or 80 columns (pandoc, Emacs, Vim's textwidth);
+# a line this wide that stops inside a sentence was broken there
+_WRAP_COLUMNS = 60
+_MID_SENTENCE = re.compile(r"[\w，,、（(]$")
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospaced editor: two for a wide or full-width character
+    (Unicode's East Asian Width W and F), one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def hard_wrapped(line: str) -> bool:
+    """Whether an editor's hard wrap broke `line` (as written, markers included): at least
+    `_WRAP_COLUMNS` wide and ending inside a sentence (a word, a comma, an open bracket)."""
+    line = line.rstrip()
+    return bool(_MID_SENTENCE.search(line)) and display_width(line) >= _WRAP_COLUMNS
+
+
+def join_wrapped(lines: list[str]) -> str:
+    """The lines of a hard-wrapped paragraph as one: joined with a space between two Latin
+    words or numbers (as a browser shows a soft break), with nothing where CJK text was broken."""
+    out = lines[0].rstrip()
+    for line in lines[1:]:
+        line = line.strip()
+        out += (" " if out[-1:].isascii() and line[:1].isascii() else "") + line
+    return out
+
+
 def fold(text: str) -> str:
     """Fold for matching: NFKC, lower case, no spaces, punctuation, symbols or markup
     (the folding the gold scorer uses)."""

@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..text import link_text, unbold, undecorated
-from .lines import parse_numbering
+from ..text import hard_wrapped, link_text, unbold, undecorated
+from .lines import Line, parse_numbering
 
 
 # a boundary ends the answer above it and titles nothing: an item of a list of questions that
@@ -100,3 +100,24 @@ _ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
 
 def strip_answer_label(text: str) -> str:
     return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")
+
+
+_MAX_WRAPPED = 4  # lines a wrapped question runs on over: a question, not a paragraph of prose
+
+
+def wrapped_lines(lines: list[Line], position: int) -> list[Line]:
+    """The lines an item's first paragraph runs on over when an editor's hard wrap broke
+    it ("1. 为什么交叉熵…的性能，而使" / "   用均方误差…？"): each broken line wide and
+    stopping mid-sentence (`text.hard_wrapped`), the next one indented into the item, in
+    the same paragraph and no structure of its own; [] for an item of one line. `lines`
+    are a document's, `position` the item's place in them."""
+    item = lines[position]
+    out: list[Line] = []
+    while hard_wrapped((out or [item])[-1].source) and len(out) < _MAX_WRAPPED:
+        position += 1
+        ln = lines[position] if position < len(lines) else None
+        if (ln is None or ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold
+                or ln.quote != item.quote or ln.indent <= item.indent):
+            break
+        out.append(ln)
+    return out

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ..text import is_question_like, link_free
-from .base import TASK_BOX, Mark, question_text
+from ..text import ends_with_question_mark, is_question_like, join_wrapped, link_free
+from .base import TASK_BOX, Mark, question_text, wrapped_lines
 from .lines import Line
 
 NAME = "bullet"
@@ -35,11 +35,11 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
 _WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*+)?(\*\*|__)(.+?)\1\s*+([:：]?)\s*+$")
 
 
-def _continued(lines: list[Line], position: int) -> bool:
-    """Does the item at `position` hold more than its first line: continuation lines or
-    paragraphs indented under its marker (after blank lines, as CommonMark allows)?"""
+def _continued(lines: list[Line], position: int, span: int = 1) -> bool:
+    """Does the item at `position` hold more than its first `span` lines: continuation lines
+    or paragraphs indented under its marker (after blank lines, as CommonMark allows)?"""
     marker = lines[position]
-    for ln in lines[position + 1:]:
+    for ln in lines[position + span:]:
         if ln.blank:
             continue
         return ln.indent > marker.indent and not (ln.bullet and ln.indent <= marker.indent + 1)
@@ -55,6 +55,11 @@ def detect(lines: list[Line]) -> list[Mark]:
         # an item bold as a whole ("- **为什么…？**") is a prompt: a mark inside the bold splits nothing
         whole = _WHOLE_BOLD.match(ln.body)
         split = (whole.group(2), whole.group(3), "") if whole else split_prompt(ln.body)
+        # a question an editor's hard wrap broke over lines is the item's whole paragraph
+        more = wrapped_lines(lines, k)
+        span = 1
+        if more and ends_with_question_mark(joined := join_wrapped([ln.body] + [w.text for w in more])):
+            whole, split, span = None, (joined, "", ""), 1 + len(more)
         if split is None:
             continue
         prompt, sep, answer = split
@@ -68,7 +73,7 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
             Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
-                 asks, answer=answer, continues=bool(sep) or _continued(lines, k)))
+                 asks, answer=answer, continues=bool(sep) or _continued(lines, k, span), span=span))
     if not by_indent:
         return []
     # prompts sit at the depths of the list where most items ask; the others are sections or points

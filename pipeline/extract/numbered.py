@@ -10,10 +10,11 @@ section label (`二、判断题`, `三、填空题`) every numbered statement is
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from ..text import ends_with_question_mark, is_question_like, is_section_title, quiz_section
-from .base import ASKING_SHARE, Mark, question_text, split_inline_answer, strip_answer_label, topic_text
-from .lines import Line
+from ..text import ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
+from .base import ASKING_SHARE, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
+from .lines import Line, parse_numbering
 
 NAME = "numbered"
 _MAX_QUESTION = 600  # characters: quiz questions with their premises can be long
@@ -70,9 +71,17 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     return []
 
 
+def _unwrapped(item: Line, more: list[Line]) -> Line:
+    text = join_wrapped([item.text] + [ln.text for ln in more])
+    return replace(item, text=text, numbering=parse_numbering(text))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     position = {ln.index: k for k, ln in enumerate(lines)}
     numbered = [ln for ln in lines if _candidate(ln)]
+    wraps = {ln.index: more for ln in numbered if (more := wrapped_lines(lines, position[ln.index]))}
+    # a wrapped item reads as its whole paragraph, on one line
+    numbered = [_unwrapped(ln, wraps[ln.index]) if ln.index in wraps else ln for ln in numbered]
     asks = {ln.index: _asks(ln) for ln in numbered}
     asks.update(dict.fromkeys(_quiz_items(numbered), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
@@ -94,7 +103,9 @@ def detect(lines: list[Line]) -> list[Mark]:
     chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
     marks = _runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
     for m in marks:
-        if m.index in stems:
+        if m.index in wraps:
+            m.span = 1 + len(wraps[m.index])
+        elif m.index in stems:
             m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
             m.span = len(stems[m.index])
     return sorted(marks, key=lambda m: m.index)
