@@ -94,6 +94,9 @@ def protect_code(state: CleanState) -> None:
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
+# a line that opens with an invisible character is a paragraph in Markdown however many
+# tabs follow it ("\u200b\t\t在前馈网络中…"): with the character gone, they would make it code
+_SHIELDED_INDENT = re.compile(r"^[\u200b\u200c\u200d\u2060\ufeff]+[ \t\u3000]*+")
 _SPACE_ENTITY = re.compile(r"&(nbsp|ensp|emsp|thinsp|#x0*20|#0*32|#x0*a0|#0*160);", re.I)
 _RADICAL = re.compile(r"[\u2e80-\u2ef3\u2f00-\u2fd5]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -104,9 +107,12 @@ _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u200
 def invisible_chars(state: CleanState) -> None:
     """Zero-width characters, NUL and soft hyphens go; NBSP, wide spaces and whitespace
     entities (`&#x20;`, `&nbsp;`) become spaces; Kangxi radicals that look like ideographs
-    (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`."""
+    (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`.
+    The spaces after an invisible character that opens a line outside code go with it: they
+    were no indentation."""
     for i, ln in enumerate(state.lines):
-        text = _CONTROL.sub("", ln.text.translate(_INVISIBLE).translate(_SPACE_LIKE))
+        text = ln.text if i in state.protected else _SHIELDED_INDENT.sub("", ln.text)
+        text = _CONTROL.sub("", text.translate(_INVISIBLE).translate(_SPACE_LIKE))
         text = _SPACE_ENTITY.sub(" ", text)
         if _RADICAL.search(text):
             text = _RADICAL.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)

@@ -17,6 +17,12 @@ def test_nbsp_only_lines_are_dropped_and_nbsp_becomes_space():
     assert drops == {2: "nbsp_only"}
 
 
+def test_tabs_after_an_invisible_character_are_no_indentation_outside_code():
+    text = "**1. 循环网络解决什么问题**\n\n\u200b\t\t普通前馈网络的输入彼此独立。\n\n```\n\u200b\tx = 1\n```"
+    kept, _ = run(text, "markdown")
+    assert kept == ["**1. 循环网络解决什么问题**", "普通前馈网络的输入彼此独立。", "```", "    x = 1", "```"]
+
+
 def test_look_alike_radicals_and_space_entities():
     kept, _ = run("⾸先⼀条就是使⽤(Q, K, V)&#x20;\n甲&nbsp;乙")
     assert kept == ["首先一条就是使用(Q, K, V) ", "甲 乙"]

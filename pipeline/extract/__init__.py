@@ -52,6 +52,8 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     return name, found[name]
 
 
+# the layouts whose questions that do not ask are items of a numbered run
+_NUMBERED_RUNS = {numbered.NAME, bold.NAME}
 # a table inside an answer stays in it, however much its rows ask
 _PARTS_OF_ANSWERS = {table_row.NAME}
 
@@ -118,7 +120,10 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
         if owner is not None and owner.role == "question":
             # a few asking bold lines among the answer's bold sub-titles are sub-titles too
             sub_titles = name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
-            if sub_titles or _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
+            # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
+            # under a heading that asks numbers the parts of its answer
+            parts = owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner)
+            if sub_titles or parts or _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
                 answers.update(range(start, end))
                 continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,

@@ -1,9 +1,12 @@
 """A line that is bold as a whole and asks something: `**为什么要做归一化？**`."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..text import is_question_like
+from . import numbered
 from .base import Mark, question_text
-from .lines import Line
+from .lines import Line, parse_numbering
 
 NAME = "bold"
 
@@ -28,8 +31,21 @@ def detect(lines: list[Line]) -> list[Mark]:
             opener = ln if _asking(ln) else None
         elif opener is not None:
             answered_by_quote.add(k)
-    return [Mark(ln.index, "question", question_text(ln.bold), NAME, True)
-            for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote]
+    marks = {ln.index: Mark(ln.index, "question", question_text(ln.bold), NAME, True)
+             for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote}
+    for m in _numbered_run_marks(lines):
+        marks.setdefault(m.index, m)
+    return [marks[i] for i in sorted(marks)]
+
+
+def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
+    """Numbered bold labels ("**1.循环网络解决什么问题**", "**2.循环网络的结构**") read as a
+    numbered list is read (`numbered.run_marks`): in a run most of whose items ask, the others are
+    questions too; in a run where two or more ask, the others end their siblings' answers."""
+    labels = [replace(ln, numbering=n) for ln in lines if _label(ln) and (n := parse_numbering(ln.bold))]
+    position = {ln.index: k for k, ln in enumerate(lines)}
+    asks = {ln.index: _asking(ln) for ln in labels}
+    return [replace(m, layout=NAME) for m in numbered.run_marks(labels, asks, lines, position)]
 
 
 def asking_share(lines: list[Line]) -> float:

@@ -132,7 +132,7 @@ def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: 
     """Asking lines, and the lines that continue their numbering run, depth by depth."""
     marks: list[Mark] = []
     for depth in depths:
-        marks += _run([ln for ln in numbered if ln.indent == depth], asks, lines, position)
+        marks += run_marks([ln for ln in numbered if ln.indent == depth], asks, lines, position)
     return marks
 
 
@@ -153,7 +153,7 @@ def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int])
     return after_blank == len(run) or under >= ASKING_SHARE * len(run)
 
 
-def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
+def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
     """Split one depth into numbering runs (each number one or two above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
