@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from .blocks import code_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import CHROME_MARKER, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
+from .text import CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
 
 
 @dataclass
@@ -396,7 +396,6 @@ def page_footer(state: CleanState) -> None:
             state.drop(i, "page_footer")
 
 
-_THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _END_MATTER_CHARS = 300
 _STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")  # list items: _LIST_ITEM
@@ -409,7 +408,7 @@ def end_matter(state: CleanState) -> None:
     code or bold label. Found by position, not by words: an answer's own text never stands
     alone after the last rule of the page."""
     live = state.live()
-    breaks = [pos for pos, i in enumerate(live) if _THEMATIC_BREAK.match(state.lines[i].text)]
+    breaks = [pos for pos, i in enumerate(live) if THEMATIC_BREAK.match(state.lines[i].text)]
     if not breaks or breaks[-1] == 0:
         return
     region = live[breaks[-1] + 1:]
@@ -691,9 +690,12 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
     drops = list(doc.markup_drops)
     kept: list[SourceLine] = []
     code: set[int] = set()
+    breaks: set[int] = set()
     for i, ln in enumerate(state.lines):
         if i in state.dropped:
             drops.append(Drop(state.dropped[i], doc.name, ln.number, doc.lines[i].text.strip()[:200]))
+            if i not in state.protected and THEMATIC_BREAK.match(ln.text):
+                breaks.add(len(kept))  # gone as text, kept as structure: it may separate sections
         else:
             if i in state.protected:
                 code.add(len(kept))
@@ -701,4 +703,4 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
     nonblank = {ln.number for ln in doc.lines if not is_blank(ln.text)} | {d.line for d in doc.markup_drops}
     return CleanDocument(doc.name, doc.kind, kept, drops, dict(state.rewrites), doc.raw_line_count,
                          nonblank, doc.encoding, state.warnings,
-                         frozenset(code), state.title)
+                         frozenset(code), state.title, frozenset(breaks))

@@ -16,6 +16,7 @@ CHROME_MARKER = re.compile(
     r"二维码|公众号|登录|注册|站点地图|联系我们|关于我们|©|copyright|all rights reserved|powered by|"
     r"previous post|next post|leave a (comment|reply)|subscribe|👍|⭐", re.I)
 
+THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•·▪●○◦]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
 
 
@@ -158,7 +159,8 @@ _EN_IMPERATIVES = r"explain|describe|define|compare|list|name|give|derive|discus
 EN_IMPERATIVE = re.compile(rf"^(?:{_EN_IMPERATIVES})\b", re.I)
 EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                     rf"would|will|{_EN_IMPERATIVES})\b", re.I)
-_ASK_END = re.compile(r"[?？]\s*$")
+# a question mark may be followed by a short aside in brackets ("…怎么做？（高频）", "…? (hard)")
+_ASK_END = re.compile(r"[?？]\s*+(?:[(（][^()（）\n]{1,20}[)）]\s*+)?$")
 # a quiz blank: a run of underscores that is no __dunder__, or empty brackets
 BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")
 # __bold__ as CommonMark reads it: the marks not inside a word (和__两部分__组成 has two blanks)

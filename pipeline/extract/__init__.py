@@ -40,7 +40,8 @@ _INNER_QUESTIONS = {True: 3, False: 1}
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
     """(name, questions and boundaries) of the rule in `rules` whose questions ask the most
     (the earlier rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
-    found = {name: [m for m in detect(lines) if m.role != "topic"] for name, detect in rules}
+    # heading topics are the containers themselves; a body rule's topic titles its questions
+    found = {name: [m for m in detect(lines) if m.role != "topic" or m.layout != heading.NAME] for name, detect in rules}
     if hint:
         return hint, found[hint]
     questions = {name: [m for m in marks if m.role == "question"] for name, marks in found.items()}
@@ -77,6 +78,34 @@ def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, in
     return [(m, start, end) for (m, start), end in zip(starts, ends, strict=True) if start <= end]
 
 
+def _separators(lines: list[Line], breaks: frozenset[int]) -> frozenset[int]:
+    """`breaks` when the page separates its heading sections with them: most of its breaks,
+    and at least `_SEPARATING` of them, stand right above a heading."""
+    above = 0
+    for k in breaks:
+        following = next((ln for ln in lines[k:] if not ln.blank), None)
+        above += following is not None and following.heading > 0
+    return breaks if above >= _SEPARATING and above * 2 > len(breaks) else frozenset()
+
+
+_SEPARATING = 3
+
+
+def _cut(lines: list[Line], start: int, end: int, separators: frozenset[int]) -> tuple[int, list[Mark]] | None:
+    """Where a heading question's section ends before its next heading: at a separating
+    break (`_separators`) followed by text under no heading of its own that holds asking
+    questions (a list of questions after `---`); with those questions. None when the text
+    after every break asks nothing or opens with a sub-heading: then it is more of the answer."""
+    for k in sorted(separators):
+        following = next((ln for ln in lines[k:end] if not ln.blank), None)
+        # a sub-heading after the break ("### 英文回答") goes on with the answer's own parts
+        if start < k < end and following is not None and not following.heading:
+            _, inner = choose_layout(lines[k:end], BODY_RULES)
+            if any(m.role == "question" and m.asks for m in inner):
+                return k, inner
+    return None
+
+
 def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     """In an outline whose questions are list items, an item no deeper than the questions
     that is not one of them, under the same heading, is a section of the outline ("- 二、经典关系
@@ -97,15 +126,17 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
             and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held]
 
 
-def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
+def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = frozenset()) -> list[Mark]:
     """Questions and topics, container by container.
 
     Headings make the containers. A heading that asks (see `heading`) is a question and
     everything under it, lists of follow-up questions included, is its answer, unless that
     body holds a layout of its own with several answered questions, which makes the heading
     a section. In every other container the body rules compete on their own, so the
-    sections of one document may use different layouts. A layout named in `sources.yaml`
-    (`hint`) reads the whole document instead."""
+    sections of one document may use different layouts. On a page that separates its
+    sections with thematic breaks (`breaks`: the positions in `lines` right after one), the
+    questions after a break inside a heading question's section are the page's, not its
+    answer's. A layout named in `sources.yaml` (`hint`) reads the whole document instead."""
     if hint:
         _, questions = choose_layout(lines, QUESTION_RULES, hint)
         claimed = {q.index for q in questions}
@@ -115,8 +146,14 @@ def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
     heads = heading.detect(lines)
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
+    separators = _separators(lines, breaks)
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         name, inner = choose_layout(lines[start:end], BODY_RULES)
+        if owner is not None and owner.role == "question" and (cut := _cut(lines, start, end, separators)):
+            # the questions after a separating break are the page's, not the answer's
+            questions += [Mark(cut[0], "boundary", "", heading.NAME, False)] + cut[1]
+            name, inner = choose_layout(lines[start:cut[0]], BODY_RULES)
+            end = cut[0]
         if owner is not None and owner.role == "question":
             # a few asking bold lines among the answer's bold sub-titles are sub-titles too
             sub_titles = name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
@@ -214,7 +251,7 @@ def _titles_a_question(marks: list[Mark], k: int) -> bool:
 
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines, doc.code_lines, doc.kind == "markdown")
-    marks = find_marks(lines, layout_hint)
+    marks = find_marks(lines, layout_hint, doc.breaks)
     cards: list[Card] = []
     drops: list[Drop] = []
     topic_lines: list[int] = []
