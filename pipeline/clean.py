@@ -192,7 +192,7 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
 _ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
-                             r"(?:show |view |see )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+                             r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole

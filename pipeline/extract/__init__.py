@@ -123,7 +123,8 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     qset = {m.index for m in questions}
     return [Mark(ln.index, "topic", topic_text(ln.body), "outline", False) for ln in lines
             if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.heading and not ln.in_code
-            and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held]
+            and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held
+            and strip_answer_label(ln.text) == ln.text]  # "- **A：** …" under "- **Q：** …" answers it
 
 
 def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = frozenset()) -> list[Mark]:
