@@ -9,7 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import is_blank, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -59,14 +59,15 @@ _NUMBERED_RUNS = {numbered.NAME, bold.NAME}
 _PARTS_OF_ANSWERS = {table_row.NAME}
 
 
-def _answered(lines: list[Line], questions: list[Mark], end: int) -> int:
-    """How many of `questions` (sorted) ask, have answer text before the next one or `end`,
-    and are not table rows."""
+def _answered(lines: list[Line], questions: list[Mark], end: int, outright: bool = False) -> int:
+    """How many of `questions` (sorted) ask (`outright`: with a question mark or an opening
+    interrogative, see `text.asks_outright`), have answer text before the next one or
+    `end`, and are not table rows."""
     count = 0
     for k, m in enumerate(questions):
         stop = questions[k + 1].index if k + 1 < len(questions) else end
-        count += m.asks and m.layout not in _PARTS_OF_ANSWERS and (bool(m.answer.strip()) or (m.continues and any(
-            not ln.blank for ln in lines[m.index + m.span:stop])))
+        count += (m.asks and m.layout not in _PARTS_OF_ANSWERS and (not outright or asks_outright(m.text))
+                  and (bool(m.answer.strip()) or (m.continues and any(not ln.blank for ln in lines[m.index + m.span:stop]))))
     return count
 
 
@@ -81,14 +82,21 @@ def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, in
 def _separators(lines: list[Line], breaks: frozenset[int]) -> frozenset[int]:
     """`breaks` when the page separates its heading sections with them: most of its breaks,
     and at least `_SEPARATING` of them, stand right above a heading."""
-    above = 0
-    for k in breaks:
-        following = next((ln for ln in lines[k:] if not ln.blank), None)
-        above += following is not None and following.heading > 0
+    above = len(_headings_after(lines, breaks))
     return breaks if above >= _SEPARATING and above * 2 > len(breaks) else frozenset()
 
 
 _SEPARATING = 3
+
+
+def _headings_after(lines: list[Line], separators: frozenset[int]) -> frozenset[int]:
+    """The headings that a separating break stands right above."""
+    found = set()
+    for k in separators:
+        following = next((ln for ln in lines[k:] if not ln.blank), None)
+        if following is not None and following.heading:
+            found.add(following.index)
+    return frozenset(found)
 
 
 def _cut(lines: list[Line], start: int, end: int, separators: frozenset[int]) -> tuple[int, list[Mark]] | None:
@@ -144,10 +152,10 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
         heads = [m for m in heading.detect(lines) if m.index not in claimed]
         heads = [Mark(m.index, "topic", m.text, heading.NAME, False, level=m.level) for m in heads]
         return _with_topics(lines, questions, heads, set())
-    heads = heading.detect(lines)
+    separators = _separators(lines, breaks)
+    heads = heading.detect(lines, _headings_after(lines, separators))
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
-    separators = _separators(lines, breaks)
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         name, inner = choose_layout(lines[start:end], BODY_RULES)
         if owner is not None and owner.role == "question" and (cut := _cut(lines, start, end, separators)):
@@ -161,7 +169,9 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
             # under a heading that asks numbers the parts of its answer
             parts = owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner)
-            if sub_titles or parts or _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
+            # a heading that asks yields only to questions that ask outright, not to its answer's
+            # labels ("- **How They Work**: …", "- Compare: …")
+            if sub_titles or parts or _answered(lines, inner, end, owner.asks) < _INNER_QUESTIONS[owner.asks]:
                 answers.update(range(start, end))
                 continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,

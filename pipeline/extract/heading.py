@@ -148,7 +148,9 @@ def _question_list(group: list[Line]) -> list[Line]:
     return numbered if len(numbered) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) else []
 
 
-def detect(lines: list[Line]) -> list[Mark]:
+def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[Mark]:
+    """Question and topic marks of the headings of `lines`; `separated` holds the headings
+    a page's separating thematic break stands above (a section of the page's own)."""
     stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
     # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
     # closes the answer above it
@@ -234,6 +236,13 @@ def detect(lines: list[Line]) -> list[Mark]:
         return (cousins >= _COUSINS and level_asking[ln.heading] >= _SIBLINGS_ASKING * cousins
                 and ln.index not in asking_parents)
 
+    numbered_after: set[int] = set()  # headings with a numbered heading of their level after them
+    levels_numbered: set[int] = set()
+    for ln in reversed(heads):
+        if ln.heading in levels_numbered:
+            numbered_after.add(ln.index)
+        if ln.numbering is not None:
+            levels_numbered.add(ln.heading)
     marks: list[Mark] = []
     paired = _label_pairs(lines, heads)
     open_question = 0  # level of the question heading whose answer we are in, or 0
@@ -269,7 +278,11 @@ def detect(lines: list[Line]) -> list[Mark]:
                 and not REFERENCES_LABEL.match(ln.body)):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
             # (but "## Reference" there closes the list: the page's end matter; "### 总结" may
-            # still sum up the answer)
+            # still sum up the answer; so does one after the list's last question that a page's
+            # separating break sets apart: "## Notes")
+            if ln.index in separated and ln.index not in numbered_after:
+                marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
+                open_question = question_number = 0
             continue
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
