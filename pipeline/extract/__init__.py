@@ -9,9 +9,9 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
-from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
+from .base import ASKING_SHARE, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -164,8 +164,10 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             name, inner = choose_layout(lines[start:cut[0]], BODY_RULES)
             end = cut[0]
         if owner is not None and owner.role == "question":
-            # a few asking bold lines among the answer's bold sub-titles are sub-titles too
-            sub_titles = name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
+            # a few asking bold lines among the answer's bold sub-titles are sub-titles too (but
+            # bold list items that ask, each answered under it, are follow-up questions)
+            sub_titles = (name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
+                          and not all(lines[m.index].bullet for m in inner))
             # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
             # under a heading that asks numbers the parts of its answer
             parts = owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner)
@@ -174,12 +176,38 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             if sub_titles or parts or _answered(lines, inner, end, owner.asks) < _INNER_QUESTIONS[owner.asks]:
                 answers.update(range(start, end))
                 continue
+            first = next(m.index for m in inner if m.role == "question")
+            lead = lines[start:first]
+            label = next((ln for ln in reversed(lead) if not ln.blank), None)
+            label = label if label is not None and not _content(label) else None
+            if (owner.asks and any(map(_content, lead))
+                    and not any(ln.heading and ln is not label for ln in lead)):
+                # its own answer, then its follow-up questions under their label ("**常见追问：**" /
+                # "- **追问 1：…？**"); a heading above them would make it a section of sections
+                answers.update(range(start, first))
+                if label is not None:
+                    questions.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False))
+                questions += inner
+                continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
                                 level=owner.level)
+            # its sub-headings that title some of its questions are topics, parts of an answer no more
+            # (those that title none stay in the answer above them: "## 稀疏连接" under "**为什么用卷积？**")
+            asked = {m.index for m in inner if m.role == "question"}
+            subs = [ln.index for ln in lines[start:end] if ln.heading] + [end]
+            questions += [Mark(a, "topic", topic_text(lines[a].body), heading.NAME, False, level=lines[a].heading)
+                          for a, b in zip(subs, subs[1:], strict=False)
+                          if question_text(lines[a].body) and any(a < i < b for i in asked)]
         questions += inner
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
     return _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+
+
+def _content(ln: Line) -> bool:
+    """Whether a line says something, not only titles what follows: no heading, bold label
+    or lead-in ending in a colon."""
+    return not (ln.blank or ln.heading or ln.bold or LEAD_IN.match(ln.text.strip()))
 
 
 def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], answers: set[int]) -> list[Mark]:
@@ -188,7 +216,7 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     qset = {m.index for m in questions}  # boundary marks included: no numbered topic there
     asking = [m for m in questions if m.role == "question"]
     topics = topics + [m for m in numbered.topics(lines, qset) if m.index not in answers]
-    topics += outline_items(lines, asking)
+    topics += [m for m in outline_items(lines, asking) if m.index not in answers]
     boundaries = qset | {m.index for m in topics}
     waiting = {m.index for m in asking if m.continues and not m.answer}
     extra = [m for m in bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting) if m.index not in answers]

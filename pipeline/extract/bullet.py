@@ -15,7 +15,8 @@ from .lines import Line
 NAME = "bullet"
 _MAX_PROMPT = 50
 _MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
-_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)")  # a link stops at "["
+# links (a link stops at "["), math, code and titles in 《》 or quotes: no separator inside them
+_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)|《[^《》\n]*+》|“[^“”\n]*+”")
 _SEPARATOR = re.compile(r"[:：?？]")
 
 
