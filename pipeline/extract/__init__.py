@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
-from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
+from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
@@ -201,7 +201,15 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
         questions += inner
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
-    return _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    by_index = {m.index: m for m in marks}
+    by_index.update({m.index: m for m in deferred.detect(lines, marks)})  # answers given later, by number
+    out: list[Mark] = []
+    for i in sorted(by_index):
+        # an answer's list items are no outline's sections
+        if not (by_index[i].layout == "outline" and out and out[-1].role == "answer"):
+            out.append(by_index[i])
+    return out
 
 
 def _content(ln: Line) -> bool:
@@ -277,6 +285,17 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     return text
 
 
+def _answer_later(card: Card, mark: Mark, lines: list[Line], body: list[Line]) -> None:
+    """Give `card` the answer that an answer mark (`deferred`) opens further down: the text on
+    the mark's line after its number and `body`; what the card held was only a label
+    ("- **对应参考答案：**"). Its source span grows to take the answer's lines in."""
+    answer = "\n\n".join(p for p in (mark.answer, _answer_text(body, False)) if p.strip())
+    card.answer = strip_answer_label(answer)
+    numbers = [ln.number for ln in lines if not ln.blank]
+    span = card.sources[0]
+    card.sources = [SourceSpan(span.file, span.first, max([span.last, *numbers]))]
+
+
 def _titles_a_question(marks: list[Mark], k: int) -> bool:
     """Whether a question follows topic mark `k` before the next heading: a topic line inside
     a section ("(1) 增大感受野", an outline item) that titles no question is no title."""
@@ -303,6 +322,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
                 drops.append(Drop("link_only" if ln.link_only else rule, doc.name, ln.number,
                                   (ln.text.strip() or ln.source.strip())[:200]))
 
+    asked: dict[int, Card] = {}  # the card of each question mark, by its line index
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level. A
@@ -321,6 +341,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             continue
         if mark.role == "boundary":
             unclaimed([lines[mark.index]] + body, "section_text")  # an item that ends its sibling's answer
+            continue
+        if mark.role == "answer":
+            _answer_later(asked[mark.target], mark, lines[mark.index:end], body)
             continue
         if mark.level:
             container = mark.level
@@ -366,6 +389,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         cards.append(Card(question=mark.text, answer=answer, topic=topic,
                           sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout,
                           section=section))
+        asked[mark.index] = cards[-1]
         layouts[mark.layout] = layouts.get(mark.layout, 0) + 1
     return Extraction(doc.name, cards, topic_lines, drops, layouts)
 

@@ -11,7 +11,8 @@ from .lines import Line, parse_numbering
 
 # a boundary ends the answer above it and titles nothing: an item of a list of questions that
 # does not ask is never part of its sibling's answer
-Role = Literal["question", "topic", "boundary"]
+# an answer mark opens the answer of a question further up (`Mark.target`), given by its number
+Role = Literal["question", "topic", "boundary", "answer"]
 
 # a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
 # "- 什么样的数据集不适合…？"), not one asking line among notes
@@ -32,6 +33,7 @@ class Mark:
     continues: bool = True  # the answer runs on over the following lines
     level: int = 0  # heading level, for heading marks
     span: int = 1  # lines the question takes: a stem's premise lines before its asking line
+    target: int = -1  # of an answer mark: the line index of the question it answers
 
 
 # Possessive space runs (*+) where plain ones side by side were tried in every split; link
