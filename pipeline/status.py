@@ -12,6 +12,7 @@ from .text import LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, bla
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
+LABEL_FRONT = "the question repeats word for word over other answers of its source: a label, not the question"
 # what is left of a line beside its page references when it only names them: a short
 # label without clause punctuation ("AdaGrad：", "多任务学习")
 _REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
@@ -57,12 +58,13 @@ def has_real_answer(answer: str) -> bool:
 
 def assess(card: Card) -> Card:
     """The card with its status: `dropped` stays; a basic card is `ok` with a real answer,
-    else `needs_answer`; a choice or true/false card is `ok` with a key, a cloze card with
+    else `needs_answer`, and `needs_review` when its front is a label (LABEL_FRONT); a choice or true/false card is `ok` with a key, a cloze card with
     one non-empty key per blank of its question, else `needs_review`."""
     if card.status == "dropped":
         return card
     if card.type == "basic":
         status = "ok" if has_real_answer(card.answer) and TEMPLATE_BLANK not in card.notes else "needs_answer"
+        status = "needs_review" if LABEL_FRONT in card.notes else status
     elif card.type == "cloze":
         keyed = len(card.blanks) == len(blank_marks(card.question)) and all(fold(b) or b.strip() for b in card.blanks)
         status = "ok" if keyed else "needs_review"
@@ -79,9 +81,21 @@ def assess_document(cards: list[Card]) -> list[Card]:
     """The cards of one document, each assessed; a short answer that repeats word for word
     under three or more questions ("Your answer here.", "待补充") is the blank of a template,
     no answer: those cards get the TEMPLATE_BLANK note and are `needs_answer` (an edit of
-    the answer takes the note away)."""
+    the answer takes the note away). Mirrored, a front that repeats word for word over three
+    or more different answers under one topic ("Click to reveal", "解析") is a label the page puts before
+    each answer: those cards get the LABEL_FRONT note and are `needs_review` (an edit of the
+    question takes it away), and dedup keeps them apart."""
     # under different questions: one question repeated with its answer is a duplicate, no template
-    counts = Counter(a for a, _ in {(fold(c.answer), fold(c.question)) for c in cards if c.type == "basic" and fold(c.answer)})
+    pairs = {(fold(c.answer), fold(c.question)) for c in cards if c.type == "basic" and fold(c.answer)}
+    counts = Counter(a for a, _ in pairs)
     blanks = {a for a, n in counts.items() if n >= _TEMPLATE_REPEATS and len(a) <= _TEMPLATE_ANSWER}
-    return [assess(replace(c, notes=[*c.notes, TEMPLATE_BLANK]) if c.type == "basic" and fold(c.answer) in blanks
-                   else c) for c in cards]
+    # under one topic: "基本原理" under each of "逻辑回归", "决策树" … is a question in its section
+    fronts = Counter((q, t) for _, q, t in {(fold(c.answer), fold(c.question), fold(c.topic)) for c in cards
+                                            if c.type == "basic" and fold(c.answer)})
+    labels = {key for key, n in fronts.items() if n >= _TEMPLATE_REPEATS}
+    out = []
+    for c in cards:
+        notes = [*c.notes, *([TEMPLATE_BLANK] if c.type == "basic" and fold(c.answer) in blanks else []),
+                 *([LABEL_FRONT] if c.type == "basic" and (fold(c.question), fold(c.topic)) in labels else [])]
+        out.append(assess(replace(c, notes=notes) if notes != c.notes else c))
+    return out
