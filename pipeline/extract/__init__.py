@@ -188,6 +188,12 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
                 if label is not None:
                     questions.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False))
                 questions += inner
+                # what follows the follow-ups, back at the answer's depth ("**项目联系：**"), is its again
+                last = inner[-1]
+                body = lines[last.index + last.span:end]
+                rest = _item_end(lines[last.index], body)
+                if rest < len(body) and any(map(_content, body[rest:])):
+                    questions.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
                 continue
             heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
                                 level=owner.level)
@@ -285,13 +291,16 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     return text
 
 
-def _answer_later(card: Card, mark: Mark, lines: list[Line], body: list[Line]) -> None:
-    """Give `card` the answer that an answer mark (`deferred`) opens further down: the text on
-    the mark's line after its number and `body`; what the card held was only a label
-    ("- **对应参考答案：**"). Its source span grows to take the answer's lines in."""
-    answer = "\n\n".join(p for p in (mark.answer, _answer_text(body, False)) if p.strip())
-    card.answer = strip_answer_label(answer)
-    numbers = [ln.number for ln in lines if not ln.blank]
+def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
+    """Give `card` the answer, or the rest of its answer, that an answer mark opens further
+    down on `line` (`deferred`, or the text after a heading question's follow-ups, whose
+    mark spans no line so that `body` starts with it): the text on the mark's line after
+    its number, then `body`. An answer the card holds goes first, unless it is only a label
+    ("- **对应参考答案：**"). The card's source span grows to take the new lines in."""
+    later = strip_answer_label("\n\n".join(p for p in (mark.answer, _answer_text(body, False)) if p.strip()))
+    held = card.answer if card.answer.strip() and not LEAD_IN.match(unbold(strip_list_marker(card.answer)).strip()) else ""
+    card.answer = "\n\n".join(p for p in (held, later) if p)
+    numbers = [line.number] + [ln.number for ln in body if not ln.blank]
     span = card.sources[0]
     card.sources = [SourceSpan(span.file, span.first, max([span.last, *numbers]))]
 
@@ -343,7 +352,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             unclaimed([lines[mark.index]] + body, "section_text")  # an item that ends its sibling's answer
             continue
         if mark.role == "answer":
-            _answer_later(asked[mark.target], mark, lines[mark.index:end], body)
+            _answer_later(asked[mark.target], mark, body, lines[mark.index])
             continue
         if mark.level:
             container = mark.level

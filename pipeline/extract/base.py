@@ -32,7 +32,9 @@ class Mark:
     carry: str = ""  # text before the question on its line that closes the previous answer
     continues: bool = True  # the answer runs on over the following lines
     level: int = 0  # heading level, for heading marks
-    span: int = 1  # lines the question takes: a stem's premise lines before its asking line
+    # lines the question takes: a stem's premise lines before its asking line; 0 for an answer
+    # mark whose answer starts on its own line
+    span: int = 1
     target: int = -1  # of an answer mark: the line index of the question it answers
 
 
