@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
-from .blocks import code_lines
+from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
 from .text import CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
 
@@ -91,6 +91,14 @@ def protect_code(state: CleanState) -> None:
             state.protected.add(i)
             if ln.text.strip().startswith(inside):
                 inside = None
+
+
+def script_blocks(state: CleanState) -> None:
+    """In Markdown, a <script> or <style> block (a page's interactive quiz data, its styles)
+    is a program, not text: its lines are dropped as `script`."""
+    if state.kind == "markdown":
+        for i in script_lines([ln.text for ln in state.lines]):
+            state.drop(i, "script")
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
@@ -662,6 +670,7 @@ def latex_layout(state: CleanState) -> None:
 # Order matters: debris that hides structure goes first, inline repairs last.
 RULES: list[tuple[str, Rule]] = [
     ("protect_code", protect_code),
+    ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),
     ("html_comment", html_comment),

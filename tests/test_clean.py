@@ -201,3 +201,14 @@ def test_chrome_words_in_the_section_of_a_closing_heading_are_content():
             "- **分类**：主要关注 F1 和 AUC，阅读时先看混淆矩阵。")
     kept, drops = run(text, "markdown")
     assert "page_footer" not in drops.values() and kept[-1].startswith("- **分类**")
+
+
+def test_script_and_style_blocks_of_markdown_are_dropped_as_programs():
+    text = ("## 自测\n\n<script setup>\nconst quiz = [\n  { question: '为什么要归一化？' },\n]\n</script>\n\n"
+            "<style>\n.q { color: red }\n</style>\n\n为什么要归一化？让各层输入尺度相近。\n\n"
+            "文中写 <script> 标签的地方只是文字。")
+    kept, drops = run(text, "markdown")
+    assert kept[:2] == ["## 自测", "为什么要归一化？让各层输入尺度相近。"] and kept[2].endswith("标签的地方只是文字。")
+    assert set(drops.values()) == {"script"} and sorted(drops) == [3, 4, 5, 6, 7, 9, 10, 11]
+    # a text copy has no HTML blocks: its lines are text
+    assert "const quiz = [" in run(text, "text")[0]
