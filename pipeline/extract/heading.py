@@ -106,20 +106,30 @@ def _front(body: str) -> str:
 
 
 def _asks(line: Line) -> bool:
+    """Whether a heading asks: by its words, or by a question's number ("### Q3: 过拟合")."""
     text = question_text(line.body)
-    return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
+    numbered = line.numbering is not None and line.numbering.style == "question_no"
+    return (is_question_like(text) or numbered) and bool(text) and not _NOT_QUESTION.match(fold(text))
 
 
 # a field line about the item before its stem ("**来源：第 1 章**", "**Type**: true-false")
 _FIELD_LINE = re.compile(r"^\s*+(?:\*\*|__)[^*_\n:：]{1,20}(?:[:：][^*_\n]*+(?:\*\*|__)\s*+$|(?:\*\*|__)\s*+[:：])")
 
 
+# a question's number with a short kind after it ("### Q8: 实战问题", "## 第2题：概念理解")
+_KIND_LABEL = re.compile(r"^(?:第\s*+[\d一二三四五六七八九十]{1,3}\s*+题|(?:题目|问题|question|q)\s*+\d{1,3})\s*+[:：.．、]\s*+"
+                         r"[^\s?？。，,:：]{1,8}$", re.I)
+
+
 def _stem(lines: list[Line], head: Line) -> list[Line]:
     """The stem under a heading that only numbers its question ("## 第3题", "### Question
     4"): its plain lines up to the one that asks (a question mark or blanks), the field
     lines before it left out; else its first paragraph (a statement to judge); [] when
-    there is none."""
-    if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
+    there is none. Under a number with a kind ("### Q8: 实战问题") only a stem that asks is
+    one: the kind says nothing of the question."""
+    body = head.body.strip("*_ ")
+    kind = bool(_KIND_LABEL.match(body)) and not is_question_like(question_text(body))
+    if not _QUESTION_LABEL.match(body) and not kind:
         return []
     stem: list[Line] = []
     paragraph = 0  # lines of the first paragraph of the stem
@@ -133,9 +143,11 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
             break
         stem.append(ln)
         text = question_text(ln.text)
-        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)):
+        # (under a kind, an asking line may introduce what it asks about: "解释以下代码…的必要性：")
+        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)
+                                       or (kind and text.endswith((":", "：")))):
             return stem
-    return stem[:paragraph or len(stem)]
+    return [] if kind else stem[:paragraph or len(stem)]
 
 
 def _question_list(group: list[Line]) -> list[Line]:
