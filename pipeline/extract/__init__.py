@@ -35,6 +35,7 @@ BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != headi
 # heading that asks keeps a few sub-questions; one that is a question only by its asking
 # siblings ("## 快问快答" among "## …？") yields to a single answered one
 _INNER_QUESTIONS = {True: 3, False: 1}
+_LABELLED_QUESTIONS = 2
 
 
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
@@ -173,20 +174,25 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             parts = owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner)
             # a heading that asks yields only to questions that ask outright, not to its answer's
             # labels ("- **How They Work**: …", "- Compare: …")
-            if sub_titles or parts or _answered(lines, inner, end, owner.asks) < _INNER_QUESTIONS[owner.asks]:
+            # (questions labelled so, "- **Q：…？**", are declared: two make a list)
+            needed = min(_INNER_QUESTIONS[owner.asks], _LABELLED_QUESTIONS) if name == qa_marker.NAME else _INNER_QUESTIONS[owner.asks]
+            if sub_titles or parts or _answered(lines, inner, end, owner.asks) < needed:
                 answers.update(range(start, end))
                 continue
             first = next(m.index for m in inner if m.role == "question")
             lead = lines[start:first]
             label = next((ln for ln in reversed(lead) if not ln.blank), None)
             label = label if label is not None and not _content(label) else None
+            titled = [ln for ln in lead if ln.heading]
             if (owner.asks and any(map(_content, lead))
-                    and not any(ln.heading and ln is not label for ln in lead)):
-                # its own answer, then its follow-up questions under their label ("**常见追问：**" /
-                # "- **追问 1：…？**"); a heading above them would make it a section of sections
+                    and not (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
+                # its own answer, then its follow-up questions under their label ("**常见追问：**",
+                # "### 追问" / "- **追问 1：…？**"); a sub-heading with text of its own above them
+                # would make it a section of sections
                 answers.update(range(start, first))
                 if label is not None:
-                    questions.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False))
+                    questions.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False,
+                                          level=label.heading))
                 questions += inner
                 # what follows the follow-ups, back at the answer's depth ("**项目联系：**"), is its again
                 last = inner[-1]
