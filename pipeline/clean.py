@@ -63,6 +63,45 @@ def _outside_math(text: str, change: Callable[[str], str]) -> str:
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
+# Python-Markdown's admonition ("!!! note \"…\"") and pymdownx.details' collapsible block
+# ("??? question \"…\"", "???+ …"), as MkDocs sites write them: a type, an optional quoted title,
+# and a body indented by four spaces under it
+_ADMONITION = re.compile(r"^(?P<indent> {0,3})(?:!!!|\?\?\?\+?)(?:[ \t]++(?P<kind>[\w-]++))?"
+                         r"(?:[ \t]++\"(?P<title>[^\"\n]*+)\")?[ \t]*+$")
+
+
+_QUESTION_KINDS = {"question", "help", "faq"}  # Material for MkDocs' question type and its aliases
+
+
+def _indent(text: str) -> int:
+    return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip(" "))
+
+
+def admonitions(state: CleanState) -> None:
+    """In Markdown, an admonition or collapsible block (MkDocs: `??? question "Why …?"`, its
+    body indented by four spaces) is a titled section: the title of a question block becomes
+    a level-6 heading (what a reader sees over the block), any other's a bold label ("**Note**"),
+    and the body loses the four spaces that would make it code in CommonMark. A nested block
+    is met again, one level out, further down."""
+    if state.kind != "markdown":
+        return
+    for i, ln in enumerate(state.lines):
+        m = _ADMONITION.match(ln.text)
+        if m is None:
+            continue
+        title = m.group("title") if m.group("title") is not None else (m.group("kind") or "").capitalize()
+        # a question block's title is what it asks; a note's, a tip's… only label its text
+        line = f"###### {title}" if (m.group("kind") or "").lower() in _QUESTION_KINDS else f"**{title.strip()}**"
+        state.rewrite(i, m.group("indent") + line if title.strip() else "", "admonitions")
+        body = len(m.group("indent")) + 4
+        for k in range(i + 1, len(state.lines)):
+            text = state.lines[k].text
+            if text.strip() and _indent(text) < body:
+                break
+            if text.strip():
+                state.rewrite(k, text.expandtabs(4)[4:], "admonitions")
+
+
 def protect_code(state: CleanState) -> None:
     """Mark code blocks and display math over several lines ($$ … $$) so that no other rule
     touches them: in Markdown as markdown-it-py parses them (fenced and indented code; a
@@ -669,6 +708,7 @@ def latex_layout(state: CleanState) -> None:
 
 # Order matters: debris that hides structure goes first, inline repairs last.
 RULES: list[tuple[str, Rule]] = [
+    ("admonitions", admonitions),
     ("protect_code", protect_code),
     ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),

@@ -155,7 +155,7 @@ _ZH_ASK = re.compile(
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")
-_EN_IMPERATIVES = r"explain|describe|define|compare|list|name|give|derive|discuss|state"
+_EN_IMPERATIVES = r"explain|describe|define|compare|contrast|list|name|give|derive|prove|calculate|compute|write|implement|discuss|state|summarize|justify"
 EN_IMPERATIVE = re.compile(rf"^(?:{_EN_IMPERATIVES})\b", re.I)
 EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                     rf"would|will|{_EN_IMPERATIVES})\b", re.I)

@@ -250,11 +250,16 @@ def _item_end(item: Line, body: list[Line]) -> int:
     """Where the answer of a list item ends when it is nested under the item: at the first
     line after a blank one that is back at the item's depth and no list item (a bold
     section label, a paragraph of the page), as CommonMark ends the item there; the whole
-    body when the item is no list item or its answer is not nested."""
+    body when the item is no list item or its answer is not nested. Text that stands left of
+    an indented item after a blank line ("(b) 注意力的变体" under "    • …？") never is in it."""
     if not item.bullet:
         return len(body)
-    first = next((ln for ln in body if not ln.blank), None)
-    if first is None or first.indent <= item.indent:
+    first = next((k for k, ln in enumerate(body) if not ln.blank), None)
+    if first is None:
+        return len(body)
+    if body[first].indent < item.indent and (first == 0 or body[first - 1].blank):
+        return first
+    if body[first].indent <= item.indent:
         return len(body)
     for k, ln in enumerate(body[1:], start=1):
         if (not ln.blank and body[k - 1].blank and ln.indent <= item.indent and not ln.bullet

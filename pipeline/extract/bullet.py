@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
-from ..text import ends_with_question_mark, is_question_like, join_wrapped, link_free
+from ..text import EN_ASK, asks_outright, ends_with_question_mark, is_question_like, join_wrapped, link_free
 from .base import TASK_BOX, Mark, question_text, wrapped_lines
 from .lines import Line
 
 NAME = "bullet"
 _MAX_PROMPT = 50
+_MAX_QUESTION = 200
 _MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
 # links (a link stops at "["), math, code and titles in 《》 or quotes: no separator inside them
 _PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)|《[^《》\n]*+》|“[^“”\n]*+”")
@@ -26,9 +27,15 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     m = _SEPARATOR.search(masked)
     if m is None:
         prompt = link_free(body).strip()
-        return (body, "", "") if 0 < len(prompt) <= _MAX_PROMPT else None
+        # a long item is a prompt only when it opens by asking ("Give a simple introduction to …"),
+        # not when an asking word stands inside its prose ("…最大的区别在于…")
+        opens = asks_outright(prompt) or bool(EN_ASK.match(prompt))
+        return (body, "", "") if 0 < len(prompt) <= (_MAX_QUESTION if opens else _MAX_PROMPT) else None
     prompt, answer = body[:m.start()].strip(), body[m.end():].strip()
-    if not prompt or len(prompt) > _MAX_PROMPT:
+    # an item that is one question to its end is a prompt however long ("Why are most modern
+    # LLMs decoder-only architectures?"); a long text before a colon is prose
+    whole = m.group(0) in "?？" and not answer
+    if not prompt or len(prompt) > (_MAX_QUESTION if whole else _MAX_PROMPT):
         return None
     return prompt, m.group(0), answer
 
