@@ -15,6 +15,7 @@ from .lines import Line
 NAME = "bullet"
 _MAX_PROMPT = 50
 _MAX_QUESTION = 200
+_MAX_PART = 30  # characters of a second question without its mark ("…的位置编码?有什么意义和优缺点")
 _MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
 # links (a link stops at "["), math, code and titles in 《》 or quotes: no separator inside them
 _PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)|《[^《》\n]*+》|“[^“”\n]*+”")
@@ -31,13 +32,17 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
         # not when an asking word stands inside its prose ("…最大的区别在于…")
         opens = asks_outright(prompt) or bool(EN_ASK.match(prompt))
         return (body, "", "") if 0 < len(prompt) <= (_MAX_QUESTION if opens else _MAX_PROMPT) else None
-    prompt, answer = body[:m.start()].strip(), body[m.end():].strip()
+    prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
+    if separator in "?？" and answer and (ends_with_question_mark(answer) or (is_question_like(answer)
+                                                                           and len(answer) <= _MAX_PART)):
+        # a question in parts ("…为何选择点乘而不是加法?两者有什么区别?"): the item asks to its end
+        prompt, separator, answer = body.strip(), "", ""
     # an item that is one question to its end is a prompt however long ("Why are most modern
     # LLMs decoder-only architectures?"); a long text before a colon is prose
-    whole = m.group(0) in "?？" and not answer
+    whole = separator in "?？" and not answer
     if not prompt or len(prompt) > (_MAX_QUESTION if whole else _MAX_PROMPT):
         return None
-    return prompt, m.group(0), answer
+    return prompt, separator, answer
 
 
 _WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*+)?(\*\*|__)(.+?)\1\s*+([:：]?)\s*+$")
