@@ -643,6 +643,27 @@ def lone_marker(state: CleanState) -> None:
 _RATED_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*[^*\s]\*++\s*+$")
 
 
+# Typora's, Obsidian's and markdown-it-mark's highlight ("==要点=="): a pair inside a line, or
+# one that opens a line and one that closes a later line; "a == b" and "x==y" are no marks
+_HIGHLIGHT = re.compile(r"(?<![=\w])==(?=[^\s=])([^\n]*?[^\s=])==(?![=\w])")
+_HIGHLIGHT_OPEN = re.compile(r"^(\s*+(?:[-*+]\s++)?)==(?=[^\s=])")
+_HIGHLIGHT_CLOSE = re.compile(r"(?<=[^\s=])==\s*+$")
+
+
+def highlight_marks(state: CleanState) -> None:
+    """The marks of highlighted text go, the text stays: `==…==` within a line, and a
+    highlight opened at the start of a line and closed at the end of a later one."""
+    open_at = None
+    for i in state.live():
+        text = _HIGHLIGHT.sub(r"\1", state.lines[i].text)
+        if open_at is None and _HIGHLIGHT_OPEN.match(text) and not _HIGHLIGHT_CLOSE.search(text):
+            open_at = i
+        elif open_at is not None and _HIGHLIGHT_CLOSE.search(text) and not _HIGHLIGHT_OPEN.match(text):
+            state.rewrite(open_at, _HIGHLIGHT_OPEN.sub(r"\1", state.lines[open_at].text), "highlight_marks")
+            text, open_at = _HIGHLIGHT_CLOSE.sub("", text), None
+        state.rewrite(i, text, "highlight_marks")
+
+
 def stray_bold(state: CleanState) -> None:
     """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay. Stars
     that end a heading stay: they rate its difficulty (`# …的利弊**`), and the question
@@ -726,6 +747,7 @@ RULES: list[tuple[str, Rule]] = [
     ("images", images),
     ("table_debris", table_debris),
     ("lone_marker", lone_marker),
+    ("highlight_marks", highlight_marks),
     ("stray_bold", stray_bold),
     ("latex_layout", latex_layout),
     ("markdown_escape", markdown_escape),

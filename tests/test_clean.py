@@ -212,3 +212,12 @@ def test_script_and_style_blocks_of_markdown_are_dropped_as_programs():
     assert set(drops.values()) == {"script"} and sorted(drops) == [3, 4, 5, 6, 7, 9, 10, 11]
     # a text copy has no HTML blocks: its lines are text
     assert "const quiz = [" in run(text, "text")[0]
+
+
+def test_highlight_marks_go_and_comparisons_stay():
+    text = ("==15. 为什么量化后精度下降？==\n==可能的原因有：\n校准数据太少。==\n"
+            "判断 a == b 时用 x==y，这里 ==  不是标记。")
+    kept, drops = run(text, "markdown")
+    assert kept == ["15. 为什么量化后精度下降？", "可能的原因有：", "校准数据太少。",
+                    "判断 a == b 时用 x==y，这里 ==  不是标记。"]
+    assert not drops
