@@ -445,6 +445,10 @@ def page_footer(state: CleanState) -> None:
 
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _END_MATTER_CHARS = 300
+_SIGNATURE_LINES = 8
+# a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
+_FIELD = re.compile(r"^(?:\*\*|__)?[^\s*_:：，。,]{1,8}[:：]\s*+[^\n。，；,;!?！？]{1,40}?(?:\*\*|__)?$")
+_BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
 _STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")  # list items: _LIST_ITEM
 
 
@@ -452,16 +456,23 @@ def end_matter(state: CleanState) -> None:
     """A closing remark after the page's last thematic break ("If this list helped you, star
     it …", a footer line under `<hr>`): at most three short lines of plain prose that follow
     the break to the end, none of them asking, none a heading, list item, table row, quote,
-    code or bold label. Found by position, not by words: an answer's own text never stands
-    alone after the last rule of the page."""
+    code or bold label; or a signature there, a few short field lines ("**作者：…**",
+    "**版本：v1.0**") and bold titles. Found by position, not by words: an answer's own text
+    never stands alone after the last rule of the page."""
     live = state.live()
     breaks = [pos for pos, i in enumerate(live) if THEMATIC_BREAK.match(state.lines[i].text)]
     if not breaks or breaks[-1] == 0:
         return
     region = live[breaks[-1] + 1:]
     texts = [state.lines[i].text.strip() for i in region]
-    if (not region or len(region) > _END_MATTER_LINES or sum(map(len, texts)) > _END_MATTER_CHARS
-            or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) or is_question_like(t) for t in texts)):
+    if not region or sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
+        return
+    # a signature: a title and fields ("**作者：…**", "**版本：v1.0**"), bold or not
+    fields = sum(bool(_FIELD.match(t)) for t in texts)
+    signature = (len(region) <= _SIGNATURE_LINES and fields >= 2 and fields * 2 >= len(region)
+                 and all(_FIELD.match(t) or _BOLD_TITLE.match(t) for t in texts))
+    if not signature and (len(region) > _END_MATTER_LINES
+                          or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) for t in texts)):
         return
     for i in region:
         state.drop(i, "end_matter")

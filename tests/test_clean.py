@@ -221,3 +221,11 @@ def test_highlight_marks_go_and_comparisons_stay():
     assert kept == ["15. 为什么量化后精度下降？", "可能的原因有：", "校准数据太少。",
                     "判断 a == b 时用 x==y，这里 ==  不是标记。"]
     assert not drops
+
+
+def test_a_signature_after_the_last_thematic_break_is_end_matter_a_closing_summary_is_not():
+    answer = "## 如何部署？\n\n用推理服务加载权重。\n\n---\n\n"
+    kept, drops = run(answer + "**系列教程**\n\n**更新：2026 年 1 月**\n**版本：v2.1**\n**作者：某人**", "markdown")
+    assert kept == ["## 如何部署？", "用推理服务加载权重。"] and set(drops.values()) == {"end_matter", "lone_marker"}
+    kept, drops = run(answer + "**总结**\n\n一句话：部署时先量化，再做批处理。\n**作者：某人**", "markdown")
+    assert "一句话：部署时先量化，再做批处理。" in kept and "end_matter" not in drops.values()
