@@ -115,8 +115,9 @@ def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     line = _unwrapped(whole.group(1).strip() if whole else line)
     starts = list(_OPTION_AT.finditer(line))
     if not starts or starts[0].start() != 0 or _label(starts[0]) != expected:
-        # a list item labelled by its letter alone ("- B Adam"); the letters must still run A, B, C
-        bare = _BARE_LABEL.match(line) if item else None
+        # a list item labelled by its letter alone ("- B Adam"), or a line by its capital letter
+        # alone ("B Bagging", a page's <br> lines); the letters must still run A, B, C
+        bare = _BARE_LABEL.match(line) if item or expected.isupper() else None
         if bare is None or bare.group(1) != expected:
             return None
         return [(expected.upper(), bare.group(2).strip(), bool(whole))]
