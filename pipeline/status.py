@@ -85,17 +85,18 @@ def assess_document(cards: list[Card]) -> list[Card]:
     or more different answers under one topic ("Click to reveal", "解析") is a label the page puts before
     each answer: those cards get the LABEL_FRONT note and are `needs_review` (an edit of the
     question takes it away), and dedup keeps them apart."""
+    # (answer, question, topic) of each basic card, folded once
+    folded = [(fold(c.answer), fold(c.question), fold(c.topic)) if c.type == "basic" else None for c in cards]
+    answered = {f for f in folded if f is not None and f[0]}
     # under different questions: one question repeated with its answer is a duplicate, no template
-    pairs = {(fold(c.answer), fold(c.question)) for c in cards if c.type == "basic" and fold(c.answer)}
-    counts = Counter(a for a, _ in pairs)
+    counts = Counter(a for a, _ in {(a, q) for a, q, _ in answered})
     blanks = {a for a, n in counts.items() if n >= _TEMPLATE_REPEATS and len(a) <= _TEMPLATE_ANSWER}
     # under one topic: "基本原理" under each of "逻辑回归", "决策树" … is a question in its section
-    fronts = Counter((q, t) for _, q, t in {(fold(c.answer), fold(c.question), fold(c.topic)) for c in cards
-                                            if c.type == "basic" and fold(c.answer)})
+    fronts = Counter((q, t) for _, q, t in answered)
     labels = {key for key, n in fronts.items() if n >= _TEMPLATE_REPEATS}
     out = []
-    for c in cards:
-        notes = [*c.notes, *([TEMPLATE_BLANK] if c.type == "basic" and fold(c.answer) in blanks else []),
-                 *([LABEL_FRONT] if c.type == "basic" and (fold(c.question), fold(c.topic)) in labels else [])]
+    for c, f in zip(cards, folded, strict=True):
+        notes = c.notes if f is None else [*c.notes, *([TEMPLATE_BLANK] if f[0] in blanks else []),
+                                           *([LABEL_FRONT] if f[1:] in labels else [])]
         out.append(assess(replace(c, notes=notes) if notes != c.notes else c))
     return out

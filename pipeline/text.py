@@ -128,7 +128,9 @@ def hard_wrapped(line: str) -> bool:
     """Whether an editor's hard wrap broke `line` (as written, markers included): at least
     `_WRAP_COLUMNS` wide and ending inside a sentence (a word, a comma, an open bracket)."""
     line = line.rstrip()
-    return bool(_MID_SENTENCE.search(line)) and display_width(line) >= _WRAP_COLUMNS
+    # a character takes one or two columns: the width is measured only between len and 2 len
+    return bool(_MID_SENTENCE.search(line)) and (len(line) >= _WRAP_COLUMNS or (
+        2 * len(line) >= _WRAP_COLUMNS and display_width(line) >= _WRAP_COLUMNS))
 
 
 def join_wrapped(lines: list[str]) -> str:
