@@ -157,8 +157,18 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     heads = heading.detect(lines, _headings_after(lines, separators))
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
+    waiting: Mark | None = None  # the question that ends the section above, its answer open
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         name, inner = choose_layout(lines[start:end], BODY_RULES)
+        first = next((m.index for m in inner if m.role == "question"), end)
+        if (waiting is not None and owner is not None and owner.role == "topic" and owner.level
+                and lines[owner.index].body.rstrip("*_ ").endswith((":", "：")) and any(map(_content, lines[start:first]))):
+            # a heading that only introduces what follows ("### 使用场景：") under a question of the
+            # section above ("1. Nsight Compute 和 Nsight System 的区别？") goes on with its answer
+            heads[k - 1] = Mark(owner.index, "answer", "", heading.NAME, False, target=waiting.index, span=0)
+            questions.append(heads[k - 1])
+        asked = [m for m in inner if m.role == "question"]
+        waiting = asked[-1] if asked and asked[-1] is inner[-1] and asked[-1].continues else None
         if owner is not None and owner.role == "question" and (cut := _cut(lines, start, end, separators)):
             # the questions after a separating break are the page's, not the answer's
             questions += [Mark(cut[0], "boundary", "", heading.NAME, False)] + cut[1]

@@ -48,6 +48,7 @@ def _quiz_items(numbered: list[Line]) -> set[int]:
     return items
 
 
+_AUTO_RUN = 3  # "1." items in a row that number a list by Markdown's auto-numbering
 _PROMPT_LENGTH = 40  # characters an item of a list of prompts has on average, at most
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
 _STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*+$")
@@ -165,7 +166,12 @@ def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], po
     for ln in numbered:
         last = runs[-1][-1].numbering.numbers if runs else None
         now = ln.numbering.numbers
-        if last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + 2:
+        auto = len(runs[-1]) >= _AUTO_RUN and all(r.numbering.numbers[-1] == 1 for r in runs[-1]) if runs else False
+        if auto and now[-1] == 2 and ln.index - runs[-1][-1].index <= 2:
+            # "1." items one after another (each its own list, Markdown's auto-numbering), then a
+            # "1." right above a "2.": those two open a list of their own inside an answer
+            runs.append([runs[-1].pop(), ln])
+        elif last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + 2:
             runs[-1].append(ln)
         else:
             runs.append([ln])
