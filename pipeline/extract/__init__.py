@@ -159,76 +159,118 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     answers: set[int] = set()  # lines inside the answer of a heading question
     waiting: Mark | None = None  # the question that ends the section above, its answer open
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
-        name, inner = choose_layout(lines[start:end], BODY_RULES)
-        first = next((m.index for m in inner if m.role == "question"), end)
-        if (waiting is not None and owner is not None and owner.role == "topic" and owner.level
-                and lines[owner.index].body.rstrip("*_ ").endswith((":", "：")) and any(map(_content, lines[start:first]))):
+        if owner is not None and owner.role == "question":
+            marks, inside, section = _under_question(lines, owner, start, end, separators)
+            questions += marks
+            answers.update(inside)
+            if section:
+                heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
+                                    level=owner.level)
+            waiting = None
+            continue
+        _, inner = choose_layout(lines[start:end], BODY_RULES)
+        if waiting is not None and owner is not None and _introduces(lines, owner, inner, start, end):
             # a heading that only introduces what follows ("### 使用场景：") under a question of the
             # section above ("1. Nsight Compute 和 Nsight System 的区别？") goes on with its answer
             heads[k - 1] = Mark(owner.index, "answer", "", heading.NAME, False, target=waiting.index, span=0)
             questions.append(heads[k - 1])
+        questions += inner
         asked = [m for m in inner if m.role == "question"]
         waiting = asked[-1] if asked and asked[-1] is inner[-1] and asked[-1].continues else None
-        if owner is not None and owner.role == "question" and (cut := _cut(lines, start, end, separators)):
-            # the questions after a separating break are the page's, not the answer's
-            questions += [Mark(cut[0], "boundary", "", heading.NAME, False)] + cut[1]
-            name, inner = choose_layout(lines[start:cut[0]], BODY_RULES)
-            end = cut[0]
-        if owner is not None and owner.role == "question":
-            # a few asking bold lines among the answer's bold sub-titles are sub-titles too (but
-            # bold list items that ask, each answered under it, are follow-up questions)
-            sub_titles = (name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
-                          and not all(lines[m.index].bullet for m in inner))
-            # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
-            # under a heading that asks numbers the parts of its answer
-            parts = owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner)
-            # a heading that asks yields only to questions that ask outright, not to its answer's
-            # labels ("- **How They Work**: …", "- Compare: …")
-            # (questions labelled so, "- **Q：…？**", are declared: two make a list)
-            needed = min(_INNER_QUESTIONS[owner.asks], _LABELLED_QUESTIONS) if name == qa_marker.NAME else _INNER_QUESTIONS[owner.asks]
-            if sub_titles or parts or _answered(lines, inner, end, owner.asks) < needed:
-                answers.update(range(start, end))
-                continue
-            first = next(m.index for m in inner if m.role == "question")
-            lead = lines[start:first]
-            label = next((ln for ln in reversed(lead) if not ln.blank), None)
-            label = label if label is not None and not _content(label) else None
-            titled = [ln for ln in lead if ln.heading]
-            if (owner.asks and any(map(_content, lead))
-                    and not (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
-                # its own answer, then its follow-up questions under their label ("**常见追问：**",
-                # "### 追问" / "- **追问 1：…？**"); a sub-heading with text of its own above them
-                # would make it a section of sections
-                answers.update(range(start, first))
-                if label is not None:
-                    questions.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False,
-                                          level=label.heading))
-                questions += inner
-                # what follows the follow-ups, back at the answer's depth ("**项目联系：**"), is its again
-                last = inner[-1]
-                body = lines[last.index + last.span:end]
-                rest = _item_end(lines[last.index], body)
-                if rest < len(body) and any(map(_content, body[rest:])):
-                    questions.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
-                continue
-            heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
-                                level=owner.level)
-            # its sub-headings that title some of its questions are topics, parts of an answer no more
-            # (those that title none stay in the answer above them: "## 稀疏连接" under "**为什么用卷积？**")
-            asked = {m.index for m in inner if m.role == "question"}
-            subs = [ln.index for ln in lines[start:end] if ln.heading] + [end]
-            questions += [Mark(a, "topic", topic_text(lines[a].body), heading.NAME, False, level=lines[a].heading)
-                          for a, b in zip(subs, subs[1:], strict=False)
-                          if question_text(lines[a].body) and any(a < i < b for i in asked)]
-        questions += inner
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
-    marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    return _with_later_answers(lines, _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers))
+
+
+def _introduces(lines: list[Line], owner: Mark, inner: list[Mark], start: int, end: int) -> bool:
+    """Whether a topic heading only introduces what follows it (it ends in a colon) and text
+    of its own comes before any question under it."""
+    first = next((m.index for m in inner if m.role == "question"), end)
+    return (owner.role == "topic" and bool(owner.level) and lines[owner.index].body.rstrip("*_ ").endswith((":", "："))
+            and any(map(_content, lines[start:first])))
+
+
+def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
+                    separators: frozenset[int]) -> tuple[list[Mark], range, bool]:
+    """What the section of heading question `owner` (lines `start`:`end`) holds: (the marks it
+    adds, the lines that are the heading's own answer, whether the heading is a section).
+
+    Its body is its answer, unless questions of another layout there win (`_yields`): then a
+    heading with an answer of its own above them keeps it and they are its follow-ups
+    (`_follow_ups`), and one without is a section whose sub-headings title those questions.
+    On a page that separates its sections with thematic breaks, the questions after a break
+    (`_cut`) are the page's either way."""
+    marks: list[Mark] = []
+    if cut := _cut(lines, start, end, separators):
+        # the questions after a separating break are the page's, not the answer's
+        marks += [Mark(cut[0], "boundary", "", heading.NAME, False)] + cut[1]
+        end = cut[0]
+    name, inner = choose_layout(lines[start:end], BODY_RULES)
+    if not _yields(lines, owner, name, inner, end):
+        return marks, range(start, end), False
+    first = next(m.index for m in inner if m.role == "question")
+    if (follow := _follow_ups(lines, owner, inner, start, first, end)) is not None:
+        return marks + follow, range(start, first), False
+    # its sub-headings that title some of its questions are topics, parts of an answer no more
+    # (those that title none stay in the answer above them: "## 稀疏连接" under "**为什么用卷积？**")
+    asked = {m.index for m in inner if m.role == "question"}
+    subs = [ln.index for ln in lines[start:end] if ln.heading] + [end]
+    titles = [Mark(a, "topic", topic_text(lines[a].body), heading.NAME, False, level=lines[a].heading)
+              for a, b in zip(subs, subs[1:], strict=False) if question_text(lines[a].body) and any(a < i < b for i in asked)]
+    return marks + inner + titles, range(0), True
+
+
+def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: int) -> bool:
+    """Whether the questions of layout `name` under heading question `owner` are questions of
+    their own rather than parts of its answer."""
+    # a few asking bold lines among the answer's bold sub-titles are sub-titles too (but
+    # bold list items that ask, each answered under it, are follow-up questions)
+    if name == bold.NAME and bold.asking_share(lines[owner.index + 1:end]) < ASKING_SHARE and not all(
+            lines[m.index].bullet for m in inner):
+        return False
+    # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
+    # under a heading that asks numbers the parts of its answer
+    if owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner):
+        return False
+    # a heading that asks yields only to questions that ask outright, not to its answer's
+    # labels ("- **How They Work**: …", "- Compare: …"); questions labelled so ("- **Q：…？**")
+    # are declared: two make a list
+    needed = _INNER_QUESTIONS[owner.asks]
+    if name == qa_marker.NAME:
+        needed = min(needed, _LABELLED_QUESTIONS)
+    return _answered(lines, inner, end, owner.asks) >= needed
+
+
+def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int) -> list[Mark] | None:
+    """The marks of a heading question's follow-ups: its questions from `first` on, under
+    their label ("**常见追问：**", "### 追问" / "- **追问 1：…？**"), and the text after them,
+    back at the answer's depth ("**项目联系：**"), as more of the heading's answer. None when
+    the heading has no answer of its own above them, or a sub-heading with text of its own
+    stands above them: then it is a section of sections."""
+    lead = lines[start:first]
+    titled = [ln for ln in lead if ln.heading]
+    if (not owner.asks or not any(map(_content, lead))
+            or (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
+        return None
+    marks = list(inner)
+    label = next((ln for ln in reversed(lead) if not ln.blank), None)
+    if label is not None and not _content(label):
+        marks.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False, level=label.heading))
+    last = inner[-1]
+    body = lines[last.index + last.span:end]
+    rest = _item_end(lines[last.index], body)
+    if rest < len(body) and any(map(_content, body[rest:])):
+        marks.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
+    return marks
+
+
+def _with_later_answers(lines: list[Line], marks: list[Mark]) -> list[Mark]:
+    """`marks` with the answers given further down by number (`deferred`); an answer's list
+    items are no outline's sections."""
     by_index = {m.index: m for m in marks}
-    by_index.update({m.index: m for m in deferred.detect(lines, marks)})  # answers given later, by number
+    by_index.update({m.index: m for m in deferred.detect(lines, marks)})
     out: list[Mark] = []
     for i in sorted(by_index):
-        # an answer's list items are no outline's sections
         if not (by_index[i].layout == "outline" and out and out[-1].role == "answer"):
             out.append(by_index[i])
     return out
