@@ -179,7 +179,22 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
         waiting = asked[-1] if asked and asked[-1] is inner[-1] and asked[-1].continues else None
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
-    return _with_later_answers(lines, _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers))
+    marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    return _with_later_answers(lines, _with_item_breaks(lines, marks, breaks))
+
+
+def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[int]) -> list[Mark]:
+    """`marks` with a boundary at each thematic break between two questions where breaks set
+    the page's items apart (between three or more pairs of neighbouring questions, and half of
+    them or more: "---" / "**11) Topic:** …" / "**Q:** …"): the break ends the answer above, and
+    what stands between it and the next question is no part of it."""
+    asked = [m.index for m in marks if m.role == "question" and not lines[m.index].heading]
+    gaps = [[k for k in breaks if a < k < b] for a, b in zip(asked, asked[1:], strict=False)]
+    if sum(map(bool, gaps)) < _SEPARATING or 2 * sum(map(bool, gaps)) < len(gaps):
+        return marks
+    taken = {m.index for m in marks}
+    ends = [Mark(k, "boundary", "", "break", False) for gap in gaps for k in gap if k not in taken]
+    return sorted(marks + ends, key=lambda m: m.index)
 
 
 def _introduces(lines: list[Line], owner: Mark, inner: list[Mark], start: int, end: int) -> bool:
