@@ -644,6 +644,26 @@ def table_debris(state: CleanState) -> None:
 _LONE_MARKER = re.compile(r"^\s*([-*+•]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
 
 
+_EMPTY_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s*$")
+
+
+def empty_items(state: CleanState) -> None:
+    """A list item whose marker stands alone on its line ("1." / "    **问题…？**") opens with
+    the first line indented under it, as CommonMark reads it: the marker moves onto that line
+    ("1. **问题…？**") and its own line goes."""
+    live = state.live()
+    for pos, i in enumerate(live[:-1]):
+        m = _EMPTY_ITEM.match(state.lines[i].text)
+        nxt = live[pos + 1]
+        if m is None or nxt in state.protected:
+            continue
+        text = state.lines[nxt].text
+        indent = len(text) - len(text.lstrip(" "))
+        if len(m.group(1)) + len(m.group(2)) < indent <= len(m.group(1)) + len(m.group(2)) + 4:
+            state.rewrite(nxt, f"{m.group(1)}{m.group(2)} {text.lstrip(' ')}", "empty_items")
+            state.drop(i, "empty_items")
+
+
 def lone_marker(state: CleanState) -> None:
     """Lines holding only a list marker, a rule (---) or a stray `**`."""
     for i in state.live():
@@ -757,6 +777,7 @@ RULES: list[tuple[str, Rule]] = [
     ("image_alt_text", image_alt_text),
     ("images", images),
     ("table_debris", table_debris),
+    ("empty_items", empty_items),
     ("lone_marker", lone_marker),
     ("highlight_marks", highlight_marks),
     ("stray_bold", stray_bold),

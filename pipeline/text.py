@@ -53,7 +53,8 @@ def link_free(text: str) -> str:
 # possessive runs (*+): the spaces around the marks and colon could be split among several
 # \s* in every way, which took minutes on 答案 followed by a few thousand spaces
 _LABEL_LINE = r"^[*_#>\s-]*+(?:{})\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$"
-_REFERENCE_WORDS = r"参考(?:资料|文献|链接|博客)?|相关(?:资料|链接)|references?|bibliography|see also|延伸阅读|更多|详见|详情见"
+_REFERENCE_WORDS = (r"参考(?:资料|文献|链接|博客|自)?|引自|转自|来源|出处|相关(?:资料|链接)|references?|sources?|bibliography|"
+                    r"see also|延伸阅读|更多|详见|详情见")
 # a label that opens a list of references ("**参考资料**", "REFERENCES:"): what follows answers nothing
 REFERENCES_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS), re.I)
 # ... or any label a line may hold alone, answer labels included ("答案：", "解析")

@@ -375,7 +375,9 @@ def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
     mark spans no line so that `body` starts with it): the text on the mark's line after
     its number, then `body`. An answer the card holds goes first, unless it is only a label
     ("- **对应参考答案：**"). The card's source span grows to take the new lines in."""
-    later = strip_answer_label("\n\n".join(p for p in (mark.answer, _answer_text(body, False)) if p.strip()))
+    # an answer in a numbered item ("1." / "    the answer") loses the item's indentation
+    column = (len(line.text) - len(strip_list_marker(line.text)) or len(line.text.rstrip()) + 1) if line.numbering else 0
+    later = strip_answer_label("\n\n".join(p for p in (mark.answer, _answer_text(body, False, column)) if p.strip()))
     held = card.answer if card.answer.strip() and not LEAD_IN.match(unbold(strip_list_marker(card.answer)).strip()) else ""
     card.answer = "\n\n".join(p for p in (held, later) if p)
     numbers = [line.number] + [ln.number for ln in body if not ln.blank]

@@ -16,8 +16,8 @@ NAME = "deferred"
 # a label with a question's number and nothing else ("**问题 1：**", "Q2.", "答案 3：")
 _NUMBER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:问题|题目|答案|解答|question|answer|q|a)\s*+(\d{1,3})"
                            r"\s*+(?:\*\*|__)?\s*+[:：.．]?\s*+(?:\*\*|__)?\s*+$", re.I)
-# a label that opens the answers of a list of questions ("参考答案：", "**Answers**")
-_ANSWERS_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:#{1,6}\s++)?(?:\*\*|__)?\s*+(?:(?:对应)?(?:参考)?(?:答案|解答)|answers?|solutions?)"
+# a label that opens the answers of a list of questions ("参考答案：", "## 参考回答", "**Answers**")
+_ANSWERS_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:#{1,6}\s++)?(?:\*\*|__)?\s*+(?:(?:对应)?(?:参考)?(?:答案|解答|回答)|answers?|solutions?)"
                             r"\s*+(?:\*\*|__)?\s*+[:：]?\s*+(?:\*\*|__)?\s*+$", re.I)
 
 
@@ -45,6 +45,7 @@ def detect(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     found: list[Mark] = []
     taken: set[int] = set()
     in_answers = False  # below an answer section's label
+    depth: int | None = None  # the indentation of the answer section's items: deeper ones are inside answers
     nxt = 0
     for ln in lines:
         while nxt < len(questions) and questions[nxt].index <= ln.index:
@@ -59,11 +60,13 @@ def detect(lines: list[Line], marks: list[Mark]) -> list[Mark]:
             waiting, in_answers = {}, False  # a new section: its numbers are its own
             continue
         if _ANSWERS_LABEL.match(ln.text):
-            in_answers = True
+            in_answers, depth = True, None
             continue
         label = _NUMBER_LABEL.match(ln.text)
-        number = int(label.group(1)) if label else (
-            ln.numbering.numbers[-1] if in_answers and ln.numbering is not None and ln.index not in position else 0)
+        item = in_answers and ln.numbering is not None and ln.index not in position and not ln.in_code
+        if item and depth is None:
+            depth = ln.indent
+        number = int(label.group(1)) if label else (ln.numbering.numbers[-1] if item and ln.indent == depth else 0)
         q = waiting.get(number)
         if q is not None and q.index not in taken:
             taken.add(q.index)
