@@ -10,9 +10,10 @@ and asking line are the question's text."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
-from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, is_question_like
+from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, is_question_like, join_wrapped
 from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
@@ -150,6 +151,22 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
     return [] if kind else stem[:paragraph or len(stem)]
 
 
+def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
+    """The lines of the paragraph a hard-wrapped heading runs on into ("### 4. When an
+    experienced engineer … from previous" / "" / "problems to train a good model …?"): the
+    heading wide and stopping inside a sentence (`text.hard_wrapped`), the paragraph, after at
+    most one blank line, plain text opening in lower case; [] for a whole heading."""
+    if not hard_wrapped(lines[k].source):
+        return []
+    j = k + 1 + (k + 1 < len(lines) and lines[k + 1].blank)
+    more: list[Line] = []
+    while j < len(lines) and not (lines[j].blank or lines[j].heading or lines[j].bullet or lines[j].numbering
+                                  or lines[j].in_code or lines[j].quote):
+        more.append(lines[j])
+        j += 1
+    return more if more and more[0].text.lstrip()[:1].islower() and more[0].text.lstrip()[:1].isascii() else []
+
+
 def _question_list(group: list[Line]) -> list[Line]:
     """The headings of a sibling group that carry plain numbers counting up by one (at least
     three of them; from 1, or on from an earlier part of a series: "## 6. …", "## 7. …"),
@@ -163,6 +180,12 @@ def _question_list(group: list[Line]) -> list[Line]:
 def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[Mark]:
     """Question and topic marks of the headings of `lines`; `separated` holds the headings
     a page's separating thematic break stands above (a section of the page's own)."""
+    # a heading an editor's hard wrap broke reads on into the paragraph under it
+    spans: dict[int, int] = {}
+    for k, ln in enumerate(lines):
+        if ln.heading and (more := _wrapped_heading(lines, k)):
+            lines = [*lines[:k], replace(ln, body=join_wrapped([ln.body] + [m.text for m in more])), *lines[k + 1:]]
+            spans[ln.index] = more[-1].index - ln.index + 1
     stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
     # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
     # closes the answer above it
@@ -308,11 +331,13 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
             colon = ln.body.rstrip("*_ ").endswith((":", "："))
             if asks[ln.index] and not short and not outlined and not colon:
-                marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading))
+                marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
+                                  span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
         if asks[ln.index] or by_siblings(ln):
-            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading))
+            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading,
+                              span=spans.get(ln.index, 1)))
             open_question = ln.heading
             question_number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
             outline_next = 1
