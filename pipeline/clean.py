@@ -110,9 +110,11 @@ def protect_code(state: CleanState) -> None:
     if state.kind == "markdown":
         state.protected.update(code_lines([ln.text for ln in state.lines]))
     inside = None
+    dollars = 0  # `$$` seen so far: after an odd count, a lone `$$` closes math opened in a paragraph
     for i, ln in enumerate(state.lines):
         stripped = ln.text.strip()
-        if inside is None and stripped.startswith("$$") and stripped.count("$$") == 1:
+        dollars += stripped.count("$$")
+        if inside is None and stripped.startswith("$$") and stripped.count("$$") == 1 and dollars % 2:
             inside = "$$"
             state.protected.add(i)
             continue
