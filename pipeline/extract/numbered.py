@@ -197,7 +197,21 @@ def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], po
                 # "5. 池化和池化作用" after "4. …怎么回事" and its answer: the next item of the list
                 # ends that answer, it is no part of it
                 marks.append(Mark(ln.index, "boundary", "", NAME, False))
+        if marks and marks[-1].index == run[-1].index and marks[-1].role == "question" and _unanswered_list(run, lines, position):
+            marks[-1].continues = False
     return marks
+
+
+def _unanswered_list(run: list[Line], lines: list[Line], position: dict[int, int]) -> bool:
+    """Whether `run` is a list of questions one per line with no answer under any (three or
+    more on consecutive lines) followed, after a blank line, by text no deeper than its items:
+    that text closes the page or opens a section ("Be prepared to answer…"); it answers none
+    of them, the last one included."""
+    if len(run) < 3 or any(b.index - a.index != 1 for a, b in zip(run, run[1:], strict=False)):
+        return False
+    after = position[run[-1].index] + 1
+    following = next((ln for ln in lines[after:] if not ln.blank), None)
+    return after < len(lines) and lines[after].blank and following is not None and following.indent <= run[-1].indent
 
 
 def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
