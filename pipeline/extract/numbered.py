@@ -154,8 +154,9 @@ def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int])
     return after_blank == len(run) or under >= ASKING_SHARE * len(run)
 
 
-def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
-    """Split one depth into numbering runs (each number one or two above the last, or the
+def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int],
+              step: int = 2) -> list[Mark]:
+    """Split one depth into numbering runs (each number one to `step` above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
     at least half of it asks, when it is a tight list of one-line items two of which ask,
@@ -171,7 +172,7 @@ def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], po
             # "1." items one after another (each its own list, Markdown's auto-numbering), then a
             # "1." right above a "2.": those two open a list of their own inside an answer
             runs.append([runs[-1].pop(), ln])
-        elif last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + 2:
+        elif last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + step:
             runs[-1].append(ln)
         else:
             runs.append([ln])
