@@ -8,6 +8,8 @@ document may use different layouts and a list inside an answer never becomes a c
 Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
+import re
+
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
@@ -343,8 +345,11 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     first = next((ln for ln in lines if not ln.blank), None)
     opening = len(first.source) - len(first.source.lstrip(" ")) if first is not None else 0
     # an answer that does not stand in the item keeps its indentation; one that does starts
-    # at its first line's (a paragraph's leading spaces mean nothing)
-    column = opening if column and opening >= column else 0
+    # at the least indented of its lines in the item (a paragraph's extra leading spaces mean
+    # nothing: a first line indented by five under lines indented by four made them code)
+    inside = [len(ln.source) - len(ln.source.lstrip(" ")) for ln in lines if not ln.blank]
+    inside = [i for i in inside if i >= column]
+    column = min(inside) if column and opening >= column and inside else 0
     for ln in lines:
         if ln.blank and ln.quote and not quoted and out and out[-1] != "":
             out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart
@@ -366,7 +371,8 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     indents = [len(t) - len(t.lstrip(" ")) for t in out if t.strip()]
     if indents and min(indents) > 0:
         text = "\n".join(t[min(indents):] for t in out)
-    return text
+    # up to three spaces before a paragraph mean nothing in Markdown (a list's items keep theirs)
+    return text if strip_list_marker(text) != text else re.sub(r"^ {1,3}(?=\S)", "", text)
 
 
 def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
