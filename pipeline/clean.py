@@ -717,12 +717,16 @@ _PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
 _ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
 
 
-_BRACKET_MATH = re.compile(r"^\s*+\\\[\s*+(.{1,2000}?)\s*+\\\]\s*+$")  # a line of display math \[ … \]
+# a line of display math \[ … \] (\\[ … \\] where the page escaped the backslash for kramdown)
+_BRACKET_MATH = re.compile(r"^\s*+\\{1,2}\[\s*+(.{1,2000}?)\s*+\\{1,2}\]\s*+$")
+_BRACKET_FENCE = re.compile(r"^\s*+\\{1,2}[\[\]]\s*+$")  # \[ or \] alone: display math over several lines
 
 
 def _paren_math(text: str) -> str:
     if display := _BRACKET_MATH.match(text):
         return f"$${display.group(1)}$$"
+    if _BRACKET_FENCE.match(text):
+        return "$$"
     label = _ESCAPED_LABEL.match(text)
     start = label.end() if label else 0
     return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])

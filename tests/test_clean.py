@@ -60,6 +60,13 @@ def test_latex_paren_math_is_math_not_an_escape():
     assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]
 
 
+def test_bracket_display_math_escaped_or_not_and_over_several_lines_is_dollar_math():
+    text = "范数记为\n\\\\[||x||_2\\\\]\n矩阵范数\n\\\\[\n\\sqrt{\\sum a^2}\n\\\\]\n\\[ y = Wx \\]\n文中的 \\[1\\] 是引用"
+    kept, _ = run(text)
+    assert kept == ["范数记为", "$$||x||_2$$", "矩阵范数", "$$", "\\sqrt{\\sum a^2}", "$$", "$$y = Wx$$",
+                    "文中的 \\[1\\] 是引用"]
+
+
 def test_kern_debris_is_removed_inside_math():
     kept, _ = run(r"$$\kern{8 em}f(z) = z$$")
     assert kept == ["$$f(z) = z$$"]
