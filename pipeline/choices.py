@@ -286,7 +286,7 @@ def _true_false(options: list[Choice]) -> bool:
     return len(options) == 2 and all(_tf_word(o.text) in _TRUE_FALSE for o in options)
 
 
-_CHECKBOX = re.compile(r"^\s*[-*+]\s+\[([ xX✓✔]?)\]\s+(.+)$")
+_CHECKBOX = re.compile(r"^\s*[-*+]\s+\\?\[([ xX✓✔]?)\\?\]\s+(.+)$")  # "\[x]": a page escaped the bracket
 # an option ticked by a check mark before it, the others left bare (a quiz page's answer copy:
 # "- :white_check_mark: Similar to electricity…", "- ✅ Bagging")
 _CHECK_MARKED = re.compile(r"^\s*[-*+]\s+((?:✅|✔️?|☑️?|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):)\s*)?(.+)$")

@@ -3,6 +3,7 @@ recorded with the rule's name, so the report can account for every line) or rewr
 debris inside a line (counted per rule). Code blocks are never touched."""
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from bisect import bisect_right
@@ -246,12 +247,13 @@ _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole
 # rest of the line from every "<img" of a line without ">"
-_IMG_TAG = re.compile(r"<img\b[^>]*+>", re.I)
-_IMG_SRC = re.compile(r"(?=\bsrc\s*+=\s*+[\"']?([^\"'\s>]++))", re.I)
+# (a quoted attribute may hold ">": a formula image's address, `…y^{<t>}`)
+_IMG_TAG = re.compile(r"<img\b(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>", re.I)
+_IMG_SRC = re.compile(r"\bsrc\s*+=\s*+(?:\"([^\"]*+)\"|'([^']*+)'|([^\"'\s>]++))", re.I)
 
 
 def _image_link(tag: re.Match) -> str:
-    sources = _IMG_SRC.findall(tag.group(0))
+    sources = ["".join(m.groups("")) for m in _IMG_SRC.finditer(tag.group(0))]
     return f"![]({sources[-1]})" if sources else tag.group(0)
 
 
@@ -609,6 +611,43 @@ def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
     return ""
 
 
+# CodeCogs' LaTeX renderer: a formula written as an image address (`…gif.latex?\inline&space;x^{(i)}`)
+_FORMULA_IMAGE = re.compile(r"^https?://latex\.codecogs\.com/(?:gif|png|svg|eps)(?:\.latex|\.image|\.download)?\?(.+)$", re.I)
+_RENDER_OPTIONS = re.compile(r"^(?:\\(?:inline|dpi\{\d+\}|bg_\w+|fn_\w+|fg_\w+|tiny|small|normalsize|large|Large|LARGE|huge|Huge)\s*+)+")
+
+
+# ... and a link to its equation editor around the formula's picture, `[![](公式.png)](…eqnedit.php?latex=…)`
+_FORMULA_LINK = re.compile(r"\[(?:!\[[^\[\]]*+\]\([^()\s]*+\))?\]\((https?://(?:www\.)?codecogs\.com/eqnedit\.php\?latex="
+                           r"(?:[^()\s]++|\([^()\s]*+\))*+)\)", re.I)
+
+
+def _latex(query: str) -> str:
+    r"""The LaTeX of a renderer's query: URL and HTML escapes undone (`&space;`, `&plus;`),
+    render options (`\inline`, `\dpi{120}`) left out."""
+    return _RENDER_OPTIONS.sub("", html.unescape(unquote(query).replace("&space;", " "))).strip()
+
+
+def _math(latex: str, written: str) -> str:
+    return f"${latex}$" if latex and "$" not in latex and "\n" not in latex else written
+
+
+def _formula(m: re.Match) -> str:
+    formula = _FORMULA_IMAGE.match(m.group(2).removeprefix("<").removesuffix(">"))
+    return m.group(0) if formula is None else _math(_latex(formula.group(1)), m.group(0))
+
+
+def formula_images(state: CleanState) -> None:
+    """A formula written as an image of an online LaTeX renderer (CodeCogs, as READMEs embed
+    it), or as a link to its equation editor around the formula's picture, is that LaTeX,
+    `$…$`: it renders offline in every output, where the image needed the network (or was
+    missing) and read as nothing in text."""
+    for i in state.live():
+        text = state.lines[i].text
+        if "codecogs" in text:
+            text = _FORMULA_LINK.sub(lambda m: _math(_latex(m.group(1).split("latex=", 1)[1]), m.group(0)), text)
+            state.rewrite(i, _MD_IMAGE.sub(_formula, text), "formula_images")
+
+
 def images(state: CleanState) -> None:
     """Empty image links `![]()` and local images that do not exist (or point outside the
     source directory) are removed; a line that held only such images is dropped."""
@@ -698,14 +737,26 @@ def highlight_marks(state: CleanState) -> None:
 
 
 def stray_bold(state: CleanState) -> None:
-    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay. Stars
-    that end a heading stay: they rate its difficulty (`# …的利弊**`), and the question
-    and topic text leave them out."""
-    for i in state.live():
+    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay, also a
+    pair over two lines of one paragraph (`**Q1. Suppose …` / `… example?**`), which CommonMark
+    reads as one bold span. Stars that end a heading stay: they rate its difficulty
+    (`# …的利弊**`), and the question and topic text leave them out."""
+    live = state.live()
+    opened = None  # the line of the paragraph whose odd `**` waits for its closing one
+    for pos, i in enumerate(live):
         text = state.lines[i].text
-        if text.count("**") % 2 == 1 and not _RATED_HEADING.match(text):
-            head, _, tail = text.rpartition("**")
-            state.rewrite(i, head + tail, "stray_bold")
+        if text.count("**") % 2 == 0 or _RATED_HEADING.match(text):
+            if opened is not None and (pos == 0 or live[pos - 1] != i - 1):
+                opened = None
+            continue
+        if opened is not None and live[pos - 1] == i - 1 and opened == live[pos - 1]:
+            opened = None  # it closes the bold the line above opened
+            continue
+        if pos + 1 < len(live) and live[pos + 1] == i + 1 and state.lines[live[pos + 1]].text.count("**") % 2 == 1:
+            opened = i  # the next line of the paragraph closes it
+            continue
+        head, _, tail = text.rpartition("**")
+        state.rewrite(i, head + tail, "stray_bold")
 
 
 _MD_ESCAPE = re.compile(r"\\([(){}])")
@@ -781,6 +832,7 @@ RULES: list[tuple[str, Rule]] = [
     ("end_matter", end_matter),
     ("advert", advert),
     ("image_alt_text", image_alt_text),
+    ("formula_images", formula_images),
     ("images", images),
     ("table_debris", table_debris),
     ("empty_items", empty_items),

@@ -236,3 +236,19 @@ def test_a_signature_after_the_last_thematic_break_is_end_matter_a_closing_summa
     assert kept == ["## 如何部署？", "用推理服务加载权重。"] and set(drops.values()) == {"end_matter", "lone_marker"}
     kept, drops = run(answer + "**总结**\n\n一句话：部署时先量化，再做批处理。\n**作者：某人**", "markdown")
     assert "一句话：部署时先量化，再做批处理。" in kept and "end_matter" not in drops.values()
+
+
+def test_formulas_written_as_renderer_images_or_editor_links_are_latex():
+    text = ('A1. <img src="https://latex.codecogs.com/gif.latex?\\inline&space;P(y^{<t>}|y^{<1>})" title="P" />\n'
+            "![](https://latex.codecogs.com/png.latex?\\dpi{120}&space;\\frac{a}{b})\n"
+            "[![](公式_01.png)](http://www.codecogs.com/eqnedit.php?latex=U(-\\sqrt{\\frac{6}{m&plus;n}},1))\n"
+            "![a chart](https://example.com/loss.png)")
+    kept, _ = run(text, "markdown")
+    assert kept == ["A1. $P(y^{<t>}|y^{<1>})$", "$\\frac{a}{b}$", "$U(-\\sqrt{\\frac{6}{m+n}},1)$",
+                    "![a chart](https://example.com/loss.png)"]
+
+
+def test_a_bold_span_over_two_lines_of_a_paragraph_stays_a_stray_one_goes():
+    text = "**Q1. Suppose the batch is tiny.\nWhich norm still works?**\n\n作用**在于稳定训练。\n\n下一段"
+    kept, drops = run(text, "markdown")
+    assert kept == ["**Q1. Suppose the batch is tiny.", "Which norm still works?**", "作用在于稳定训练。", "下一段"]

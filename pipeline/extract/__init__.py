@@ -307,7 +307,7 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     topics = topics + [m for m in numbered.topics(lines, qset) if m.index not in answers]
     topics += [m for m in outline_items(lines, asking) if m.index not in answers]
     boundaries = qset | {m.index for m in topics}
-    waiting = {m.index for m in asking if m.continues and not m.answer}
+    waiting = {m.index + max(m.span, 1) - 1 for m in asking if m.continues and not m.answer}  # their last lines
     extra = [m for m in bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting) if m.index not in answers]
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
