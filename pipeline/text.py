@@ -230,7 +230,8 @@ def quiz_section(text: str) -> str:
 
 
 def is_section_title(text: str) -> bool:
-    """Short, no sentence punctuation at the end, no label-colon inside: a title."""
+    """Short, no sentence punctuation at the end, no label-colon inside, no equation
+    (`P(A/X)=TP/(TP+FP)`): a title."""
     text = text.strip().strip("*_ ")
     return bool(text) and len(text) <= 40 and not _PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
-        and not _ASK_END.search(text)
+        and not _ASK_END.search(text) and "=" not in text

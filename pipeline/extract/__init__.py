@@ -160,6 +160,8 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
     waiting: Mark | None = None  # the question that ends the section above, its answer open
+    continued = 0  # the level of the sub-titles that go on with its answer
+    waiting_level = 0  # the level of the heading it stands under: a sub-title is deeper
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         if owner is not None and owner.role == "question":
             marks, inside, section = _under_question(lines, owner, start, end, separators)
@@ -171,14 +173,25 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             waiting = None
             continue
         _, inner = choose_layout(lines[start:end], BODY_RULES)
-        if waiting is not None and owner is not None and _introduces(lines, owner, inner, start, end):
-            # a heading that only introduces what follows ("### 使用场景：") under a question of the
-            # section above ("1. Nsight Compute 和 Nsight System 的区别？") goes on with its answer
+        asked = [m for m in inner if m.role == "question"]
+        # a sub-title right under a question of the section above, nothing between, with text of
+        # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),
+        # and its sibling sub-titles after it, go on with that question's answer
+        first = asked[0].index if asked else end
+        subtitle = (waiting is not None and owner is not None and owner.role == "topic" and owner.level > waiting_level
+                    and any(map(_content, lines[start:first]))
+                    and (owner.level == continued or all(ln.blank for ln in lines[waiting.index + waiting.span:owner.index])))
+        if subtitle or (waiting is not None and owner is not None and _introduces(lines, owner, inner, start, end)):
+            # ... as does a heading that only introduces what follows ("### 使用场景：")
             heads[k - 1] = Mark(owner.index, "answer", "", heading.NAME, False, target=waiting.index, span=0)
             questions.append(heads[k - 1])
+            if subtitle and not asked:
+                continued = owner.level
+                continue
+        continued = 0
         questions += inner
-        asked = [m for m in inner if m.role == "question"]
         waiting = asked[-1] if asked and asked[-1] is inner[-1] and asked[-1].continues else None
+        waiting_level = owner.level if owner is not None else 0
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
     marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
