@@ -23,6 +23,7 @@ def _asking(ln: Line) -> bool:
 def detect(lines: list[Line]) -> list[Mark]:
     """The asking bold lines, except those inside a blockquote that answers an asking bold
     line standing right above it outside the quote (`**何时用哪个？**` / `> **先看区别**` …)."""
+    position = {ln.index: k for k, ln in enumerate(lines)}
     answered_by_quote: set[int] = set()
     opener = None  # the asking bold line outside a quote that the current blockquote answers
     for k, ln in enumerate(lines):
@@ -36,6 +37,10 @@ def detect(lines: list[Line]) -> list[Mark]:
              for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote}
     for m in _numbered_run_marks(lines):
         marks.setdefault(m.index, m)
+    # where the questions are bold lines of their own, a bold list item that asks is a part of
+    # an answer ("**15. What is feature scaling …?**" / "* __What is normalization?__")
+    if any(not lines[position[i]].bullet for i in marks):
+        marks = {i: m for i, m in marks.items() if not lines[position[i]].bullet}
     return [marks[i] for i in sorted(marks)]
 
 
