@@ -202,6 +202,21 @@ def _without_comments(text: str) -> str:
     return "".join(kept) + text[pos:]
 
 
+# kramdown's attribute list on a line of its own (`{:.warning}`, `{: #id .class}`): markup for the block above
+_ATTRIBUTE_LIST = re.compile(r"^\s*+\{:\s*+(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++))(?:\s++(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++)))*+\s*+\}\s*+$")
+
+
+def attribute_lists(state: CleanState) -> None:
+    """In Markdown, a kramdown attribute list alone on its line (`{:.warning}` under a label,
+    as Jekyll pages write it) styles the block above and shows nothing: dropped as
+    `attribute_list`."""
+    if state.kind != "markdown":
+        return
+    for i in state.live():
+        if _ATTRIBUTE_LIST.match(state.lines[i].text):
+            state.drop(i, "attribute_list")
+
+
 def html_comment(state: CleanState) -> None:
     """HTML comments (<!-- … -->, also over several lines) never reach a card."""
     inside = False
@@ -822,6 +837,7 @@ RULES: list[tuple[str, Rule]] = [
     ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),
+    ("attribute_lists", attribute_lists),
     ("html_comment", html_comment),
     ("inline_html", inline_html),
     ("setext_headings", setext_headings),

@@ -252,3 +252,10 @@ def test_a_bold_span_over_two_lines_of_a_paragraph_stays_a_stray_one_goes():
     text = "**Q1. Suppose the batch is tiny.\nWhich norm still works?**\n\n作用**在于稳定训练。\n\n下一段"
     kept, drops = run(text, "markdown")
     assert kept == ["**Q1. Suppose the batch is tiny.", "Which norm still works?**", "作用在于稳定训练。", "下一段"]
+
+
+def test_kramdown_attribute_lists_alone_on_a_line_are_markup():
+    text = "**读写**\n{:.warning}\n说明文字 {:.warning} 写在句中时是文字。\n{: #top .note}\n{:not a list}"
+    kept, drops = run(text, "markdown")
+    assert kept == ["**读写**", "说明文字 {:.warning} 写在句中时是文字。", "{:not a list}"]
+    assert set(drops.values()) == {"attribute_list"}

@@ -244,3 +244,11 @@ def test_hard_wrapped_lines_are_wide_and_stop_inside_a_sentence():
         assert not hard_wrapped(whole)
     assert join_wrapped(["1. 为什么梯度会", "   消失？"]) == "1. 为什么梯度会消失？"
     assert join_wrapped(["1. Why do gradients", "   vanish?"]) == "1. Why do gradients vanish?"
+
+
+def test_question_labels_with_dotted_numbers_leave_the_front():
+    from pipeline.extract.base import question_text
+    assert question_text("Q2.1: Explain backpropagation step by step.") == "Explain backpropagation step by step."
+    assert question_text("**Q2 How does KNN differ?**") == "How does KNN differ?"
+    # a reference to a question inside the question is no label
+    assert question_text("Q13 的结论对动量法成立吗？") == "Q13 的结论对动量法成立吗？"
