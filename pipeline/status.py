@@ -26,6 +26,9 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
 _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
                       r"\s*+[。.]?\s*+$", re.I)
+# an author's note, opening its line, that no answer was found ("这个问题没找到答案，…", "No answer yet.")
+_NOT_FOUND = re.compile(r"^\s*+(?:[^。，,.!！?？\n]{0,6}?(?:没有?|未|尚未)找到(?:答案|解答)|[^。，,.!！?？\n]{0,6}?(?:找不到|暂无)(?:答案|解答)"
+                        r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -57,6 +60,8 @@ def has_real_answer(answer: str) -> bool:
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         if _SAME_AS.match(line):
             continue  # "同 Q13", "same as question 4": the answer is another question's
+        if _NOT_FOUND.match(line):
+            continue  # "这个问题没找到答案，我去找了…": the author's note that there is none
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 
