@@ -4,6 +4,7 @@ The parser, not a regex, decides what is code, a heading, a quote or a list: its
 carry `map`, the lines they cover, so every block keeps its place in the source."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -70,9 +71,25 @@ def walk(blocks: list[Block]):
         yield from walk(block.children)
 
 
+@lru_cache(maxsize=1)
+def _blocks(texts: tuple[str, ...]) -> tuple[Block, ...]:
+    """Every block of a document, in document order: one parse for the rules that ask."""
+    return tuple(walk(markdown_tree(list(texts))))
+
+
 def code_lines(texts: list[str]) -> set[int]:
     """Indices of the lines inside code blocks (fenced or indented) and display math."""
-    return {i for b in walk(markdown_tree(texts)) if b.kind in CODE_KINDS for i in range(b.first, b.last + 1)}
+    return {i for b in _blocks(tuple(texts)) if b.kind in CODE_KINDS for i in range(b.first, b.last + 1)}
+
+
+# CommonMark's HTML block of type 1 that holds a program or a style sheet, not text (4.6)
+_RAW_HTML = re.compile(r"^ {0,3}<(?:script|style)(?:\s|>|$)", re.I)
+
+
+def script_lines(texts: list[str]) -> set[int]:
+    """Indices of the lines of the HTML blocks that hold a <script> or <style> element."""
+    return {i for b in _blocks(tuple(texts)) if b.kind == "html" and _RAW_HTML.match(texts[b.first])
+            for i in range(b.first, b.last + 1)}
 
 
 def table_rows(texts: list[str]) -> list[list[str]]:

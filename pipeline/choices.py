@@ -25,7 +25,7 @@ from typing import Literal
 
 from .blocks import table_rows
 from .model import Card, Choice, SourceLine
-from .text import blank_marks, ends_with_question_mark, fold, quiz_section, zh_number
+from .text import blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped, quiz_section, zh_number
 
 # the note on a card whose key was inferred (a true/false explanation that plainly affirms
 # or denies): the deck and the sheets mark such a key
@@ -115,8 +115,9 @@ def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     line = _unwrapped(whole.group(1).strip() if whole else line)
     starts = list(_OPTION_AT.finditer(line))
     if not starts or starts[0].start() != 0 or _label(starts[0]) != expected:
-        # a list item labelled by its letter alone ("- B Adam"); the letters must still run A, B, C
-        bare = _BARE_LABEL.match(line) if item else None
+        # a list item labelled by its letter alone ("- B Adam"), or a line by its capital letter
+        # alone ("B Bagging", a page's <br> lines); the letters must still run A, B, C
+        bare = _BARE_LABEL.match(line) if item or expected.isupper() else None
         if bare is None or bare.group(1) != expected:
             return None
         return [(expected.upper(), bare.group(2).strip(), bool(whole))]
@@ -285,31 +286,54 @@ def _true_false(options: list[Choice]) -> bool:
     return len(options) == 2 and all(_tf_word(o.text) in _TRUE_FALSE for o in options)
 
 
-_CHECKBOX = re.compile(r"^\s*[-*+]\s+\[([ xX✓✔]?)\]\s+(.+)$")
+_CHECKBOX = re.compile(r"^\s*[-*+]\s+\\?\[([ xX✓✔]?)\\?\]\s+(.+)$")  # "\[x]": a page escaped the bracket
+# an option ticked by a check mark before it, the others left bare (a quiz page's answer copy:
+# "- :white_check_mark: Similar to electricity…", "- ✅ Bagging")
+_CHECK_MARKED = re.compile(r"^\s*[-*+]\s+((?:✅|✔️?|☑️?|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):)\s*)?(.+)$")
+# a question that asks to judge or pick, beside the words of _CHOOSING
+_JUDGING = re.compile(r"true\s*/\s*false|check (?:all|the)|select (?:all|the)|对还是错", re.I)
 
 
 def checkbox_choices(card: Card) -> Card | None:
-    """Options written as a checklist, the right ones ticked (`- [x] sigmoid`)."""
+    """Options written as a checklist, the right ones ticked (`- [x] sigmoid`), or as a list
+    whose right options carry a check mark (`- ✅ Bagging`, `- :white_check_mark: …`) under a
+    question that asks to pick or judge (a list of pros each marked ✅ is no quiz)."""
     lines = card.answer.split("\n")
     boxes = [i for i, line in enumerate(lines) if _CHECKBOX.match(line)]
+    ticks = {i: bool(_CHECKBOX.match(lines[i]).group(1).strip()) for i in boxes}
+    texts = {i: _CHECKBOX.match(lines[i]).group(2) for i in boxes}
+    if len(boxes) < 2 and (_CHOOSING.search(card.question) or _JUDGING.search(card.question)):
+        boxes = [i for i, line in enumerate(lines) if not line[:1].isspace() and _CHECK_MARKED.match(line)]
+        ticks = {i: bool(_CHECK_MARKED.match(lines[i]).group(1)) for i in boxes}
+        texts = {i: _CHECK_MARKED.match(lines[i]).group(2) for i in boxes}
+        if all(ticks.values()):
+            return None
     if len(boxes) < 2:
         return None
+    # an indented line right under an option that a hard wrap broke goes on with its text
+    wrapped: set[int] = set()
+    for i in boxes:
+        k = i + 1
+        while (k < len(lines) and k not in boxes and lines[k].strip() and lines[k][:1].isspace()
+               and hard_wrapped(lines[k - 1])):
+            texts[i] = join_wrapped([texts[i], lines[k]])
+            wrapped.add(k)
+            k += 1
     # between the boxes only the indented notes of an option (an explanation under the ticked one)
-    notes = [i for i in range(boxes[0], boxes[-1] + 1) if i not in boxes and lines[i].strip()]
+    notes = [i for i in range(boxes[0], boxes[-1] + 1) if i not in boxes and i not in wrapped and lines[i].strip()]
     if any(not lines[i][:1].isspace() for i in notes):
         return None
     options, correct = [], []
     for k, i in enumerate(boxes):
-        tick, text = _CHECKBOX.match(lines[i]).groups()
         label = chr(ord("A") + k)
-        options.append(Choice(label, text.strip()))
-        if tick.strip():
+        options.append(Choice(label, texts[i].strip()))
+        if ticks[i]:
             correct.append(label)
     if not correct:
         return None
     stem = "\n".join(lines[:boxes[0]]).strip()
     explanation = textwrap.dedent("\n".join(lines[i] for i in notes)).strip()
-    after = "\n".join(lines[boxes[-1] + 1:]).strip()
+    after = "\n".join(line for k, line in enumerate(lines[boxes[-1] + 1:], start=boxes[-1] + 1) if k not in wrapped).strip()
     return replace(card, type="truefalse" if _true_false(options) else "choice",
                    question=card.question + ("\n\n" + stem if stem else ""),
                    answer="\n\n".join(p for p in (explanation, after) if p), choices=options, correct=correct)

@@ -3,6 +3,7 @@ recorded with the rule's name, so the report can account for every line) or rewr
 debris inside a line (counted per rule). Code blocks are never touched."""
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from bisect import bisect_right
@@ -13,9 +14,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
-from .blocks import code_lines
+from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import CHROME_MARKER, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
+from .text import CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
 
 
 @dataclass
@@ -63,6 +64,45 @@ def _outside_math(text: str, change: Callable[[str], str]) -> str:
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
+# Python-Markdown's admonition ("!!! note \"…\"") and pymdownx.details' collapsible block
+# ("??? question \"…\"", "???+ …"), as MkDocs sites write them: a type, an optional quoted title,
+# and a body indented by four spaces under it
+_ADMONITION = re.compile(r"^(?P<indent> {0,3})(?:!!!|\?\?\?\+?)(?:[ \t]++(?P<kind>[\w-]++))?"
+                         r"(?:[ \t]++\"(?P<title>[^\"\n]*+)\")?[ \t]*+$")
+
+
+_QUESTION_KINDS = {"question", "help", "faq"}  # Material for MkDocs' question type and its aliases
+
+
+def _indent(text: str) -> int:
+    return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip(" "))
+
+
+def admonitions(state: CleanState) -> None:
+    """In Markdown, an admonition or collapsible block (MkDocs: `??? question "Why …?"`, its
+    body indented by four spaces) is a titled section: the title of a question block becomes
+    a level-6 heading (what a reader sees over the block), any other's a bold label ("**Note**"),
+    and the body loses the four spaces that would make it code in CommonMark. A nested block
+    is met again, one level out, further down."""
+    if state.kind != "markdown":
+        return
+    for i, ln in enumerate(state.lines):
+        m = _ADMONITION.match(ln.text)
+        if m is None:
+            continue
+        title = m.group("title") if m.group("title") is not None else (m.group("kind") or "").capitalize()
+        # a question block's title is what it asks; a note's, a tip's… only label its text
+        line = f"###### {title}" if (m.group("kind") or "").lower() in _QUESTION_KINDS else f"**{title.strip()}**"
+        state.rewrite(i, m.group("indent") + line if title.strip() else "", "admonitions")
+        body = len(m.group("indent")) + 4
+        for k in range(i + 1, len(state.lines)):
+            text = state.lines[k].text
+            if text.strip() and _indent(text) < body:
+                break
+            if text.strip():
+                state.rewrite(k, text.expandtabs(4)[4:], "admonitions")
+
+
 def protect_code(state: CleanState) -> None:
     """Mark code blocks and display math over several lines ($$ … $$) so that no other rule
     touches them: in Markdown as markdown-it-py parses them (fenced and indented code; a
@@ -71,9 +111,11 @@ def protect_code(state: CleanState) -> None:
     if state.kind == "markdown":
         state.protected.update(code_lines([ln.text for ln in state.lines]))
     inside = None
+    dollars = 0  # `$$` seen so far: after an odd count, a lone `$$` closes math opened in a paragraph
     for i, ln in enumerate(state.lines):
         stripped = ln.text.strip()
-        if inside is None and stripped.startswith("$$") and stripped.count("$$") == 1:
+        dollars += stripped.count("$$")
+        if inside is None and stripped.startswith("$$") and stripped.count("$$") == 1 and dollars % 2:
             inside = "$$"
             state.protected.add(i)
             continue
@@ -93,7 +135,18 @@ def protect_code(state: CleanState) -> None:
                 inside = None
 
 
+def script_blocks(state: CleanState) -> None:
+    """In Markdown, a <script> or <style> block (a page's interactive quiz data, its styles)
+    is a program, not text: its lines are dropped as `script`."""
+    if state.kind == "markdown":
+        for i in script_lines([ln.text for ln in state.lines]):
+            state.drop(i, "script")
+
+
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
+# a line that opens with an invisible character is a paragraph in Markdown however many
+# tabs follow it ("\u200b\t\t在前馈网络中…"): with the character gone, they would make it code
+_SHIELDED_INDENT = re.compile(r"^[\u200b\u200c\u200d\u2060\ufeff]+[ \t\u3000]*+")
 _SPACE_ENTITY = re.compile(r"&(nbsp|ensp|emsp|thinsp|#x0*20|#0*32|#x0*a0|#0*160);", re.I)
 _RADICAL = re.compile(r"[\u2e80-\u2ef3\u2f00-\u2fd5]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -104,9 +157,12 @@ _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u200
 def invisible_chars(state: CleanState) -> None:
     """Zero-width characters, NUL and soft hyphens go; NBSP, wide spaces and whitespace
     entities (`&#x20;`, `&nbsp;`) become spaces; Kangxi radicals that look like ideographs
-    (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`."""
+    (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`.
+    The spaces after an invisible character that opens a line outside code go with it: they
+    were no indentation."""
     for i, ln in enumerate(state.lines):
-        text = _CONTROL.sub("", ln.text.translate(_INVISIBLE).translate(_SPACE_LIKE))
+        text = ln.text if i in state.protected else _SHIELDED_INDENT.sub("", ln.text)
+        text = _CONTROL.sub("", text.translate(_INVISIBLE).translate(_SPACE_LIKE))
         text = _SPACE_ENTITY.sub(" ", text)
         if _RADICAL.search(text):
             text = _RADICAL.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
@@ -144,6 +200,21 @@ def _without_comments(text: str) -> str:
         kept.append(text[pos:start])
         pos = end + len(_COMMENT_CLOSE)
     return "".join(kept) + text[pos:]
+
+
+# kramdown's attribute list on a line of its own (`{:.warning}`, `{: #id .class}`): markup for the block above
+_ATTRIBUTE_LIST = re.compile(r"^\s*+\{:\s*+(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++))(?:\s++(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++)))*+\s*+\}\s*+$")
+
+
+def attribute_lists(state: CleanState) -> None:
+    """In Markdown, a kramdown attribute list alone on its line (`{:.warning}` under a label,
+    as Jekyll pages write it) styles the block above and shows nothing: dropped as
+    `attribute_list`."""
+    if state.kind != "markdown":
+        return
+    for i in state.live():
+        if _ATTRIBUTE_LIST.match(state.lines[i].text):
+            state.drop(i, "attribute_list")
 
 
 def html_comment(state: CleanState) -> None:
@@ -186,17 +257,18 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
 _ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
-                             r"(?:show |view |see )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+                             r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole
 # rest of the line from every "<img" of a line without ">"
-_IMG_TAG = re.compile(r"<img\b[^>]*+>", re.I)
-_IMG_SRC = re.compile(r"(?=\bsrc\s*+=\s*+[\"']?([^\"'\s>]++))", re.I)
+# (a quoted attribute may hold ">": a formula image's address, `…y^{<t>}`)
+_IMG_TAG = re.compile(r"<img\b(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>", re.I)
+_IMG_SRC = re.compile(r"\bsrc\s*+=\s*+(?:\"([^\"]*+)\"|'([^']*+)'|([^\"'\s>]++))", re.I)
 
 
 def _image_link(tag: re.Match) -> str:
-    sources = _IMG_SRC.findall(tag.group(0))
+    sources = ["".join(m.groups("")) for m in _IMG_SRC.finditer(tag.group(0))]
     return f"![]({sources[-1]})" if sources else tag.group(0)
 
 
@@ -390,9 +462,12 @@ def page_footer(state: CleanState) -> None:
             state.drop(i, "page_footer")
 
 
-_THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _END_MATTER_CHARS = 300
+_SIGNATURE_LINES = 8
+# a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
+_FIELD = re.compile(r"^(?:\*\*|__)?[^\s*_:：，。,]{1,8}[:：]\s*+[^\n。，；,;!?！？]{1,40}?(?:\*\*|__)?$")
+_BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
 _STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")  # list items: _LIST_ITEM
 
 
@@ -400,16 +475,23 @@ def end_matter(state: CleanState) -> None:
     """A closing remark after the page's last thematic break ("If this list helped you, star
     it …", a footer line under `<hr>`): at most three short lines of plain prose that follow
     the break to the end, none of them asking, none a heading, list item, table row, quote,
-    code or bold label. Found by position, not by words: an answer's own text never stands
-    alone after the last rule of the page."""
+    code or bold label; or a signature there, a few short field lines ("**作者：…**",
+    "**版本：v1.0**") and bold titles. Found by position, not by words: an answer's own text
+    never stands alone after the last rule of the page."""
     live = state.live()
-    breaks = [pos for pos, i in enumerate(live) if _THEMATIC_BREAK.match(state.lines[i].text)]
+    breaks = [pos for pos, i in enumerate(live) if THEMATIC_BREAK.match(state.lines[i].text)]
     if not breaks or breaks[-1] == 0:
         return
     region = live[breaks[-1] + 1:]
     texts = [state.lines[i].text.strip() for i in region]
-    if (not region or len(region) > _END_MATTER_LINES or sum(map(len, texts)) > _END_MATTER_CHARS
-            or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) or is_question_like(t) for t in texts)):
+    if not region or sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
+        return
+    # a signature: a title and fields ("**作者：…**", "**版本：v1.0**"), bold or not
+    fields = sum(bool(_FIELD.match(t)) for t in texts)
+    signature = (len(region) <= _SIGNATURE_LINES and fields >= 2 and fields * 2 >= len(region)
+                 and all(_FIELD.match(t) or _BOLD_TITLE.match(t) for t in texts))
+    if not signature and (len(region) > _END_MATTER_LINES
+                          or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) for t in texts)):
         return
     for i in region:
         state.drop(i, "end_matter")
@@ -544,6 +626,43 @@ def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
     return ""
 
 
+# CodeCogs' LaTeX renderer: a formula written as an image address (`…gif.latex?\inline&space;x^{(i)}`)
+_FORMULA_IMAGE = re.compile(r"^https?://latex\.codecogs\.com/(?:gif|png|svg|eps)(?:\.latex|\.image|\.download)?\?(.+)$", re.I)
+_RENDER_OPTIONS = re.compile(r"^(?:\\(?:inline|dpi\{\d+\}|bg_\w+|fn_\w+|fg_\w+|tiny|small|normalsize|large|Large|LARGE|huge|Huge)\s*+)+")
+
+
+# ... and a link to its equation editor around the formula's picture, `[![](公式.png)](…eqnedit.php?latex=…)`
+_FORMULA_LINK = re.compile(r"\[(?:!\[[^\[\]]*+\]\([^()\s]*+\))?\]\((https?://(?:www\.)?codecogs\.com/eqnedit\.php\?latex="
+                           r"(?:[^()\s]++|\([^()\s]*+\))*+)\)", re.I)
+
+
+def _latex(query: str) -> str:
+    r"""The LaTeX of a renderer's query: URL and HTML escapes undone (`&space;`, `&plus;`),
+    render options (`\inline`, `\dpi{120}`) left out."""
+    return _RENDER_OPTIONS.sub("", html.unescape(unquote(query).replace("&space;", " "))).strip()
+
+
+def _math(latex: str, written: str) -> str:
+    return f"${latex}$" if latex and "$" not in latex and "\n" not in latex else written
+
+
+def _formula(m: re.Match) -> str:
+    formula = _FORMULA_IMAGE.match(m.group(2).removeprefix("<").removesuffix(">"))
+    return m.group(0) if formula is None else _math(_latex(formula.group(1)), m.group(0))
+
+
+def formula_images(state: CleanState) -> None:
+    """A formula written as an image of an online LaTeX renderer (CodeCogs, as READMEs embed
+    it), or as a link to its equation editor around the formula's picture, is that LaTeX,
+    `$…$`: it renders offline in every output, where the image needed the network (or was
+    missing) and read as nothing in text."""
+    for i in state.live():
+        text = state.lines[i].text
+        if "codecogs" in text:
+            text = _FORMULA_LINK.sub(lambda m: _math(_latex(m.group(1).split("latex=", 1)[1]), m.group(0)), text)
+            state.rewrite(i, _MD_IMAGE.sub(_formula, text), "formula_images")
+
+
 def images(state: CleanState) -> None:
     """Empty image links `![]()` and local images that do not exist (or point outside the
     source directory) are removed; a line that held only such images is dropped."""
@@ -581,6 +700,26 @@ def table_debris(state: CleanState) -> None:
 _LONE_MARKER = re.compile(r"^\s*([-*+•]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
 
 
+_EMPTY_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s*$")
+
+
+def empty_items(state: CleanState) -> None:
+    """A list item whose marker stands alone on its line ("1." / "    **问题…？**") opens with
+    the first line indented under it, as CommonMark reads it: the marker moves onto that line
+    ("1. **问题…？**") and its own line goes."""
+    live = state.live()
+    for pos, i in enumerate(live[:-1]):
+        m = _EMPTY_ITEM.match(state.lines[i].text)
+        nxt = live[pos + 1]
+        if m is None or nxt in state.protected:
+            continue
+        text = state.lines[nxt].text
+        indent = len(text) - len(text.lstrip(" "))
+        if len(m.group(1)) + len(m.group(2)) < indent <= len(m.group(1)) + len(m.group(2)) + 4:
+            state.rewrite(nxt, f"{m.group(1)}{m.group(2)} {text.lstrip(' ')}", "empty_items")
+            state.drop(i, "empty_items")
+
+
 def lone_marker(state: CleanState) -> None:
     """Lines holding only a list marker, a rule (---) or a stray `**`."""
     for i in state.live():
@@ -591,15 +730,48 @@ def lone_marker(state: CleanState) -> None:
 _RATED_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*[^*\s]\*++\s*+$")
 
 
-def stray_bold(state: CleanState) -> None:
-    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay. Stars
-    that end a heading stay: they rate its difficulty (`# …的利弊**`), and the question
-    and topic text leave them out."""
+# Typora's, Obsidian's and markdown-it-mark's highlight ("==要点=="): a pair inside a line, or
+# one that opens a line and one that closes a later line; "a == b" and "x==y" are no marks
+_HIGHLIGHT = re.compile(r"(?<![=\w])==(?=[^\s=])([^\n]*?[^\s=])==(?![=\w])")
+_HIGHLIGHT_OPEN = re.compile(r"^(\s*+(?:[-*+]\s++)?)==(?=[^\s=])")
+_HIGHLIGHT_CLOSE = re.compile(r"(?<=[^\s=])==\s*+$")
+
+
+def highlight_marks(state: CleanState) -> None:
+    """The marks of highlighted text go, the text stays: `==…==` within a line, and a
+    highlight opened at the start of a line and closed at the end of a later one."""
+    open_at = None
     for i in state.live():
+        text = _HIGHLIGHT.sub(r"\1", state.lines[i].text)
+        if open_at is None and _HIGHLIGHT_OPEN.match(text) and not _HIGHLIGHT_CLOSE.search(text):
+            open_at = i
+        elif open_at is not None and _HIGHLIGHT_CLOSE.search(text) and not _HIGHLIGHT_OPEN.match(text):
+            state.rewrite(open_at, _HIGHLIGHT_OPEN.sub(r"\1", state.lines[open_at].text), "highlight_marks")
+            text, open_at = _HIGHLIGHT_CLOSE.sub("", text), None
+        state.rewrite(i, text, "highlight_marks")
+
+
+def stray_bold(state: CleanState) -> None:
+    """An unmatched `**` left by a scrape (`作用**`) is removed; matched pairs stay, also a
+    pair over two lines of one paragraph (`**Q1. Suppose …` / `… example?**`), which CommonMark
+    reads as one bold span. Stars that end a heading stay: they rate its difficulty
+    (`# …的利弊**`), and the question and topic text leave them out."""
+    live = state.live()
+    opened = None  # the line of the paragraph whose odd `**` waits for its closing one
+    for pos, i in enumerate(live):
         text = state.lines[i].text
-        if text.count("**") % 2 == 1 and not _RATED_HEADING.match(text):
-            head, _, tail = text.rpartition("**")
-            state.rewrite(i, head + tail, "stray_bold")
+        if text.count("**") % 2 == 0 or _RATED_HEADING.match(text):
+            if opened is not None and (pos == 0 or live[pos - 1] != i - 1):
+                opened = None
+            continue
+        if opened is not None and live[pos - 1] == i - 1 and opened == live[pos - 1]:
+            opened = None  # it closes the bold the line above opened
+            continue
+        if pos + 1 < len(live) and live[pos + 1] == i + 1 and state.lines[live[pos + 1]].text.count("**") % 2 == 1:
+            opened = i  # the next line of the paragraph closes it
+            continue
+        head, _, tail = text.rpartition("**")
+        state.rewrite(i, head + tail, "stray_bold")
 
 
 _MD_ESCAPE = re.compile(r"\\([(){}])")
@@ -611,12 +783,16 @@ _PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
 _ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
 
 
-_BRACKET_MATH = re.compile(r"^\s*+\\\[\s*+(.{1,2000}?)\s*+\\\]\s*+$")  # a line of display math \[ … \]
+# a line of display math \[ … \] (\\[ … \\] where the page escaped the backslash for kramdown)
+_BRACKET_MATH = re.compile(r"^\s*+\\{1,2}\[\s*+(.{1,2000}?)\s*+\\{1,2}\]\s*+$")
+_BRACKET_FENCE = re.compile(r"^\s*+\\{1,2}[\[\]]\s*+$")  # \[ or \] alone: display math over several lines
 
 
 def _paren_math(text: str) -> str:
     if display := _BRACKET_MATH.match(text):
         return f"$${display.group(1)}$$"
+    if _BRACKET_FENCE.match(text):
+        return "$$"
     label = _ESCAPED_LABEL.match(text)
     start = label.end() if label else 0
     return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])
@@ -656,9 +832,12 @@ def latex_layout(state: CleanState) -> None:
 
 # Order matters: debris that hides structure goes first, inline repairs last.
 RULES: list[tuple[str, Rule]] = [
+    ("admonitions", admonitions),
     ("protect_code", protect_code),
+    ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),
+    ("attribute_lists", attribute_lists),
     ("html_comment", html_comment),
     ("inline_html", inline_html),
     ("setext_headings", setext_headings),
@@ -669,9 +848,12 @@ RULES: list[tuple[str, Rule]] = [
     ("end_matter", end_matter),
     ("advert", advert),
     ("image_alt_text", image_alt_text),
+    ("formula_images", formula_images),
     ("images", images),
     ("table_debris", table_debris),
+    ("empty_items", empty_items),
     ("lone_marker", lone_marker),
+    ("highlight_marks", highlight_marks),
     ("stray_bold", stray_bold),
     ("latex_layout", latex_layout),
     ("markdown_escape", markdown_escape),
@@ -685,9 +867,12 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
     drops = list(doc.markup_drops)
     kept: list[SourceLine] = []
     code: set[int] = set()
+    breaks: set[int] = set()
     for i, ln in enumerate(state.lines):
         if i in state.dropped:
             drops.append(Drop(state.dropped[i], doc.name, ln.number, doc.lines[i].text.strip()[:200]))
+            if i not in state.protected and THEMATIC_BREAK.match(ln.text):
+                breaks.add(len(kept))  # gone as text, kept as structure: it may separate sections
         else:
             if i in state.protected:
                 code.add(len(kept))
@@ -695,4 +880,4 @@ def clean(doc: Document, rules: list[tuple[str, Rule]] = RULES) -> CleanDocument
     nonblank = {ln.number for ln in doc.lines if not is_blank(ln.text)} | {d.line for d in doc.markup_drops}
     return CleanDocument(doc.name, doc.kind, kept, drops, dict(state.rewrites), doc.raw_line_count,
                          nonblank, doc.encoding, state.warnings,
-                         frozenset(code), state.title)
+                         frozenset(code), state.title, frozenset(breaks))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import OTHER_SOURCE, Card
+from .status import LABEL_FRONT
 from .text import fold, is_question_like, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
@@ -212,6 +213,8 @@ def deduplicate(cards: list[Card]) -> tuple[list[Card], list[Merge]]:
     folded = [fold(card.question) for card in cards]
     for i, (card, f) in enumerate(zip(cards, folded, strict=True)):
         key = (card.type, f, fold(card.topic) if len(f) < SHORT else "")
+        if LABEL_FRONT in card.notes:
+            continue  # a label over different answers: every card is its own
         if key in first_of:
             parent[i] = first_of[key]
             merges.append(Merge(cards[first_of[key]].question, card.question, "exact"))

@@ -79,6 +79,7 @@ class CleanDocument:
     warnings: list[str] = field(default_factory=list)
     code_lines: frozenset[int] = frozenset()  # positions in `lines` of code blocks and display math
     title: str = ""  # the document's own title (its front matter's), or ""
+    breaks: frozenset[int] = frozenset()  # positions in `lines` right after a thematic break (dropped)
 
 
 @dataclass(frozen=True)

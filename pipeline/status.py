@@ -12,6 +12,7 @@ from .text import LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, bla
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
+LABEL_FRONT = "the question repeats word for word over other answers of its source: a label, not the question"
 # what is left of a line beside its page references when it only names them: a short
 # label without clause punctuation ("AdaGrad：", "多任务学习")
 _REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
@@ -22,6 +23,12 @@ _PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、/]\s*+[pP]?\.
                              r"|`?\b(?:chapter|ch\.|section|sec\.|§)\s*+\d+(?:\.\d+)*+(?:\s*+[-–~]\s*+\d+(?:\.\d+)*+)?\.?`?|第\s*+\d+(?:\.\d+)*\s*+[章节]", re.I)
 # a line that only cites a book's section ("> 《深度学习》 15.3 半监督…", "> 《DL》 6.4 - 架构设计")
 _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\d+)*+\s[^。！？!?\n]{0,60}$", re.I)
+# an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
+_SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
+                      r"\s*+[。.]?\s*+$", re.I)
+# an author's note, opening its line, that no answer was found ("这个问题没找到答案，…", "No answer yet.")
+_NOT_FOUND = re.compile(r"^\s*+(?:[^。，,.!！?？\n]{0,6}?(?:没有?|未|尚未)找到(?:答案|解答)|[^。，,.!！?？\n]{0,6}?(?:找不到|暂无)(?:答案|解答)"
+                        r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -51,18 +58,23 @@ def has_real_answer(answer: str) -> bool:
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
+        if _SAME_AS.match(line):
+            continue  # "同 Q13", "same as question 4": the answer is another question's
+        if _NOT_FOUND.match(line):
+            continue  # "这个问题没找到答案，我去找了…": the author's note that there is none
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 
 
 def assess(card: Card) -> Card:
     """The card with its status: `dropped` stays; a basic card is `ok` with a real answer,
-    else `needs_answer`; a choice or true/false card is `ok` with a key, a cloze card with
+    else `needs_answer`, and `needs_review` when its front is a label (LABEL_FRONT); a choice or true/false card is `ok` with a key, a cloze card with
     one non-empty key per blank of its question, else `needs_review`."""
     if card.status == "dropped":
         return card
     if card.type == "basic":
         status = "ok" if has_real_answer(card.answer) and TEMPLATE_BLANK not in card.notes else "needs_answer"
+        status = "needs_review" if LABEL_FRONT in card.notes else status
     elif card.type == "cloze":
         keyed = len(card.blanks) == len(blank_marks(card.question)) and all(fold(b) or b.strip() for b in card.blanks)
         status = "ok" if keyed else "needs_review"
@@ -79,9 +91,22 @@ def assess_document(cards: list[Card]) -> list[Card]:
     """The cards of one document, each assessed; a short answer that repeats word for word
     under three or more questions ("Your answer here.", "待补充") is the blank of a template,
     no answer: those cards get the TEMPLATE_BLANK note and are `needs_answer` (an edit of
-    the answer takes the note away)."""
+    the answer takes the note away). Mirrored, a front that repeats word for word over three
+    or more different answers under one topic ("Click to reveal", "解析") is a label the page puts before
+    each answer: those cards get the LABEL_FRONT note and are `needs_review` (an edit of the
+    question takes it away), and dedup keeps them apart."""
+    # (answer, question, topic) of each basic card, folded once
+    folded = [(fold(c.answer), fold(c.question), fold(c.topic)) if c.type == "basic" else None for c in cards]
+    answered = {f for f in folded if f is not None and f[0]}
     # under different questions: one question repeated with its answer is a duplicate, no template
-    counts = Counter(a for a, _ in {(fold(c.answer), fold(c.question)) for c in cards if c.type == "basic" and fold(c.answer)})
+    counts = Counter(a for a, _ in {(a, q) for a, q, _ in answered})
     blanks = {a for a, n in counts.items() if n >= _TEMPLATE_REPEATS and len(a) <= _TEMPLATE_ANSWER}
-    return [assess(replace(c, notes=[*c.notes, TEMPLATE_BLANK]) if c.type == "basic" and fold(c.answer) in blanks
-                   else c) for c in cards]
+    # under one topic: "基本原理" under each of "逻辑回归", "决策树" … is a question in its section
+    fronts = Counter((q, t) for _, q, t in answered)
+    labels = {key for key, n in fronts.items() if n >= _TEMPLATE_REPEATS}
+    out = []
+    for c, f in zip(cards, folded, strict=True):
+        notes = c.notes if f is None else [*c.notes, *([TEMPLATE_BLANK] if f[0] in blanks else []),
+                                           *([LABEL_FRONT] if f[1:] in labels else [])]
+        out.append(assess(replace(c, notes=notes) if notes != c.notes else c))
+    return out

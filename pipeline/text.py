@@ -16,6 +16,7 @@ CHROME_MARKER = re.compile(
     r"二维码|公众号|登录|注册|站点地图|联系我们|关于我们|©|copyright|all rights reserved|powered by|"
     r"previous post|next post|leave a (comment|reply)|subscribe|👍|⭐", re.I)
 
+THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*+){3,}|(?:\*[ \t]*+){3,}|(?:_[ \t]*+){3,})$")  # CommonMark 4.1
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•·▪●○◦]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
 
 
@@ -52,7 +53,8 @@ def link_free(text: str) -> str:
 # possessive runs (*+): the spaces around the marks and colon could be split among several
 # \s* in every way, which took minutes on 答案 followed by a few thousand spaces
 _LABEL_LINE = r"^[*_#>\s-]*+(?:{})\s*+[*_]*+\s*+(?:[:：]\s*+)?[*_]*+\s*+$"
-_REFERENCE_WORDS = r"参考(?:资料|文献|链接|博客)?|相关(?:资料|链接)|references?|bibliography|see also|延伸阅读|更多|详见|详情见"
+_REFERENCE_WORDS = (r"参考(?:资料|文献|链接|博客|自)?|引自|转自|来源|出处|相关(?:资料|链接)|references?|sources?|bibliography|"
+                    r"see also|延伸阅读|更多|详见|详情见")
 # a label that opens a list of references ("**参考资料**", "REFERENCES:"): what follows answers nothing
 REFERENCES_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS), re.I)
 # ... or any label a line may hold alone, answer labels included ("答案：", "解析")
@@ -111,6 +113,37 @@ def undecorated(text: str) -> str:
     return text[start:]
 
 
+# An editor's hard wrap breaks lines at 72 or 80 columns (pandoc, Emacs, Vim's textwidth);
+# a line this wide that stops inside a sentence was broken there
+_WRAP_COLUMNS = 60
+_MID_SENTENCE = re.compile(r"[\w，,、（(]$")
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospaced editor: two for a wide or full-width character
+    (Unicode's East Asian Width W and F), one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def hard_wrapped(line: str) -> bool:
+    """Whether an editor's hard wrap broke `line` (as written, markers included): at least
+    `_WRAP_COLUMNS` wide and ending inside a sentence (a word, a comma, an open bracket)."""
+    line = line.rstrip()
+    # a character takes one or two columns: the width is measured only between len and 2 len
+    return bool(_MID_SENTENCE.search(line)) and (len(line) >= _WRAP_COLUMNS or (
+        2 * len(line) >= _WRAP_COLUMNS and display_width(line) >= _WRAP_COLUMNS))
+
+
+def join_wrapped(lines: list[str]) -> str:
+    """The lines of a hard-wrapped paragraph as one: joined with a space between two Latin
+    words or numbers (as a browser shows a soft break), with nothing where CJK text was broken."""
+    out = lines[0].rstrip()
+    for line in lines[1:]:
+        line = line.strip()
+        out += (" " if out[-1:].isascii() and line[:1].isascii() else "") + line
+    return out
+
+
 def fold(text: str) -> str:
     """Fold for matching: NFKC, lower case, no spaces, punctuation, symbols or markup
     (the folding the gold scorer uses)."""
@@ -125,11 +158,12 @@ _ZH_ASK = re.compile(
     r"有何|何为|何时|区别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(简述|简要|简单说|简单介绍|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=\S{2,}))")
-_EN_IMPERATIVES = r"explain|describe|define|compare|list|name|give|derive|discuss|state"
+_EN_IMPERATIVES = r"explain|describe|define|compare|contrast|list|name|give|derive|prove|calculate|compute|write|implement|discuss|state|summarize|justify"
 EN_IMPERATIVE = re.compile(rf"^(?:{_EN_IMPERATIVES})\b", re.I)
 EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                     rf"would|will|{_EN_IMPERATIVES})\b", re.I)
-_ASK_END = re.compile(r"[?？]\s*$")
+# a question mark may be followed by a short aside in brackets ("…怎么做？（高频）", "…? (hard)")
+_ASK_END = re.compile(r"[?？]\s*+(?:[(（][^()（）\n]{1,20}[)）]\s*+)?$")
 # a quiz blank: a run of underscores that is no __dunder__, or empty brackets
 BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")
 # __bold__ as CommonMark reads it: the marks not inside a word (和__两部分__组成 has two blanks)
@@ -196,7 +230,8 @@ def quiz_section(text: str) -> str:
 
 
 def is_section_title(text: str) -> bool:
-    """Short, no sentence punctuation at the end, no label-colon inside: a title."""
+    """Short, no sentence punctuation at the end, no label-colon inside, no equation
+    (`P(A/X)=TP/(TP+FP)`): a title."""
     text = text.strip().strip("*_ ")
     return bool(text) and len(text) <= 40 and not _PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
-        and not _ASK_END.search(text)
+        and not _ASK_END.search(text) and "=" not in text

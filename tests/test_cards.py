@@ -265,6 +265,24 @@ def test_a_question_and_its_opposite_stay_apart():
     assert why_same("大模型的上下文长度该如何扩展？", "", "大模型上下文长度该如何扩展？", "")
 
 
+def test_a_front_repeated_over_three_different_answers_is_a_label_kept_apart():
+    from pipeline.dedup import deduplicate
+    from pipeline.edits import _patched
+    from pipeline.status import LABEL_FRONT, assess_document
+    answers = ["Weights shrink toward zero.", "Gradients stay in range.", "Each layer sees a stable input."]
+    cards = [Card(question="Show answer", answer=a, topic="t", sources=[SourceSpan("a.md", n, n)], layout="heading")
+             for n, a in enumerate(answers)]
+    assessed = assess_document(cards)
+    assert {c.status for c in assessed} == {"needs_review"} and all(LABEL_FRONT in c.notes for c in assessed)
+    kept, merges = deduplicate(assessed)
+    assert len(kept) == 3 and not merges
+    # a question repeated with the same answer is a duplicate, no label; twice is no label
+    assert {c.status for c in assess_document([replace(cards[0], answer=answers[0])] * 3)} == {"ok"}
+    assert {c.status for c in assess_document(cards[:2])} == {"ok"}
+    fixed = _patched(assessed[0], {"question": "What does weight decay do?"})
+    assert fixed.status == "ok" and LABEL_FRONT not in fixed.notes
+
+
 def test_a_short_answer_repeated_under_three_questions_is_a_templates_blank():
     from pipeline.edits import _patched
     from pipeline.status import TEMPLATE_BLANK, assess_document

@@ -17,6 +17,12 @@ def test_nbsp_only_lines_are_dropped_and_nbsp_becomes_space():
     assert drops == {2: "nbsp_only"}
 
 
+def test_tabs_after_an_invisible_character_are_no_indentation_outside_code():
+    text = "**1. 循环网络解决什么问题**\n\n\u200b\t\t普通前馈网络的输入彼此独立。\n\n```\n\u200b\tx = 1\n```"
+    kept, _ = run(text, "markdown")
+    assert kept == ["**1. 循环网络解决什么问题**", "普通前馈网络的输入彼此独立。", "```", "    x = 1", "```"]
+
+
 def test_look_alike_radicals_and_space_entities():
     kept, _ = run("⾸先⼀条就是使⽤(Q, K, V)&#x20;\n甲&nbsp;乙")
     assert kept == ["首先一条就是使用(Q, K, V) ", "甲 乙"]
@@ -52,6 +58,13 @@ def test_markdown_escapes_are_literal_outside_math():
 def test_latex_paren_math_is_math_not_an_escape():
     kept, _ = run(r"\(2\) 投影矩阵 \( P \) 满足 \(P^2 = P\)，记作 f\(P\)")
     assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]
+
+
+def test_bracket_display_math_escaped_or_not_and_over_several_lines_is_dollar_math():
+    text = "范数记为\n\\\\[||x||_2\\\\]\n矩阵范数\n\\\\[\n\\sqrt{\\sum a^2}\n\\\\]\n\\[ y = Wx \\]\n文中的 \\[1\\] 是引用"
+    kept, _ = run(text)
+    assert kept == ["范数记为", "$$||x||_2$$", "矩阵范数", "$$", "\\sqrt{\\sum a^2}", "$$", "$$y = Wx$$",
+                    "文中的 \\[1\\] 是引用"]
 
 
 def test_kern_debris_is_removed_inside_math():
@@ -195,3 +208,54 @@ def test_chrome_words_in_the_section_of_a_closing_heading_are_content():
             "- **分类**：主要关注 F1 和 AUC，阅读时先看混淆矩阵。")
     kept, drops = run(text, "markdown")
     assert "page_footer" not in drops.values() and kept[-1].startswith("- **分类**")
+
+
+def test_script_and_style_blocks_of_markdown_are_dropped_as_programs():
+    text = ("## 自测\n\n<script setup>\nconst quiz = [\n  { question: '为什么要归一化？' },\n]\n</script>\n\n"
+            "<style>\n.q { color: red }\n</style>\n\n为什么要归一化？让各层输入尺度相近。\n\n"
+            "文中写 <script> 标签的地方只是文字。")
+    kept, drops = run(text, "markdown")
+    assert kept[:2] == ["## 自测", "为什么要归一化？让各层输入尺度相近。"] and kept[2].endswith("标签的地方只是文字。")
+    assert set(drops.values()) == {"script"} and sorted(drops) == [3, 4, 5, 6, 7, 9, 10, 11]
+    # a text copy has no HTML blocks: its lines are text
+    assert "const quiz = [" in run(text, "text")[0]
+
+
+def test_highlight_marks_go_and_comparisons_stay():
+    text = ("==15. 为什么量化后精度下降？==\n==可能的原因有：\n校准数据太少。==\n"
+            "判断 a == b 时用 x==y，这里 ==  不是标记。")
+    kept, drops = run(text, "markdown")
+    assert kept == ["15. 为什么量化后精度下降？", "可能的原因有：", "校准数据太少。",
+                    "判断 a == b 时用 x==y，这里 ==  不是标记。"]
+    assert not drops
+
+
+def test_a_signature_after_the_last_thematic_break_is_end_matter_a_closing_summary_is_not():
+    answer = "## 如何部署？\n\n用推理服务加载权重。\n\n---\n\n"
+    kept, drops = run(answer + "**系列教程**\n\n**更新：2026 年 1 月**\n**版本：v2.1**\n**作者：某人**", "markdown")
+    assert kept == ["## 如何部署？", "用推理服务加载权重。"] and set(drops.values()) == {"end_matter", "lone_marker"}
+    kept, drops = run(answer + "**总结**\n\n一句话：部署时先量化，再做批处理。\n**作者：某人**", "markdown")
+    assert "一句话：部署时先量化，再做批处理。" in kept and "end_matter" not in drops.values()
+
+
+def test_formulas_written_as_renderer_images_or_editor_links_are_latex():
+    text = ('A1. <img src="https://latex.codecogs.com/gif.latex?\\inline&space;P(y^{<t>}|y^{<1>})" title="P" />\n'
+            "![](https://latex.codecogs.com/png.latex?\\dpi{120}&space;\\frac{a}{b})\n"
+            "[![](公式_01.png)](http://www.codecogs.com/eqnedit.php?latex=U(-\\sqrt{\\frac{6}{m&plus;n}},1))\n"
+            "![a chart](https://example.com/loss.png)")
+    kept, _ = run(text, "markdown")
+    assert kept == ["A1. $P(y^{<t>}|y^{<1>})$", "$\\frac{a}{b}$", "$U(-\\sqrt{\\frac{6}{m+n}},1)$",
+                    "![a chart](https://example.com/loss.png)"]
+
+
+def test_a_bold_span_over_two_lines_of_a_paragraph_stays_a_stray_one_goes():
+    text = "**Q1. Suppose the batch is tiny.\nWhich norm still works?**\n\n作用**在于稳定训练。\n\n下一段"
+    kept, drops = run(text, "markdown")
+    assert kept == ["**Q1. Suppose the batch is tiny.", "Which norm still works?**", "作用在于稳定训练。", "下一段"]
+
+
+def test_kramdown_attribute_lists_alone_on_a_line_are_markup():
+    text = "**读写**\n{:.warning}\n说明文字 {:.warning} 写在句中时是文字。\n{: #top .note}\n{:not a list}"
+    kept, drops = run(text, "markdown")
+    assert kept == ["**读写**", "说明文字 {:.warning} 写在句中时是文字。", "{:not a list}"]
+    assert set(drops.values()) == {"attribute_list"}

@@ -232,3 +232,23 @@ def test_numbered_items_that_do_not_ask_end_their_asking_siblings_answers():
                      9: "boundary"}
     assert [c[:2] for c in cards_of("## 一面\n" + text)] == [
         ("梯度下降是否收敛？", ""), ("参数共享怎么回事？", "> 同一个卷积核，权重相同。")]
+
+
+def test_hard_wrapped_lines_are_wide_and_stop_inside_a_sentence():
+    from pipeline.text import display_width, hard_wrapped, join_wrapped
+    assert display_width("批归一化 BN") == 11
+    broken = "1. 为什么深层网络在训练初期容易出现梯度爆炸，而加入残差连接以后"
+    assert hard_wrapped(broken) and hard_wrapped("1. Why does a very deep plain network train worse than a shallower one, and")
+    # a sentence that ends, a short line and a wide line ending in a question mark are whole
+    for whole in (broken + "。", "1. 什么是残差连接", broken + "？", "2. " + "x" * 40):
+        assert not hard_wrapped(whole)
+    assert join_wrapped(["1. 为什么梯度会", "   消失？"]) == "1. 为什么梯度会消失？"
+    assert join_wrapped(["1. Why do gradients", "   vanish?"]) == "1. Why do gradients vanish?"
+
+
+def test_question_labels_with_dotted_numbers_leave_the_front():
+    from pipeline.extract.base import question_text
+    assert question_text("Q2.1: Explain backpropagation step by step.") == "Explain backpropagation step by step."
+    assert question_text("**Q2 How does KNN differ?**") == "How does KNN differ?"
+    # a reference to a question inside the question is no label
+    assert question_text("Q13 的结论对动量法成立吗？") == "Q13 的结论对动量法成立吗？"

@@ -8,10 +8,12 @@ document may use different layouts and a list inside an answer never becomes a c
 Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
+import re
+
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import is_blank, markdown_links, quiz_section, strip_list_marker, unbold
-from . import bare_line, bold, bullet, heading, numbered, qa_marker, question_line, table_row
-from .base import ASKING_SHARE, Mark, strip_answer_label, topic_text
+from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
+from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
+from .base import ASKING_SHARE, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -35,12 +37,14 @@ BODY_RULES = [(name, detect) for name, detect in QUESTION_RULES if name != headi
 # heading that asks keeps a few sub-questions; one that is a question only by its asking
 # siblings ("## 快问快答" among "## …？") yields to a single answered one
 _INNER_QUESTIONS = {True: 3, False: 1}
+_LABELLED_QUESTIONS = 2
 
 
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
     """(name, questions and boundaries) of the rule in `rules` whose questions ask the most
     (the earlier rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
-    found = {name: [m for m in detect(lines) if m.role != "topic"] for name, detect in rules}
+    # heading topics are the containers themselves; a body rule's topic titles its questions
+    found = {name: [m for m in detect(lines) if m.role != "topic" or m.layout != heading.NAME] for name, detect in rules}
     if hint:
         return hint, found[hint]
     questions = {name: [m for m in marks if m.role == "question"] for name, marks in found.items()}
@@ -52,18 +56,21 @@ def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tu
     return name, found[name]
 
 
+# the layouts whose questions that do not ask are items of a numbered run
+_NUMBERED_RUNS = {numbered.NAME, bold.NAME}
 # a table inside an answer stays in it, however much its rows ask
 _PARTS_OF_ANSWERS = {table_row.NAME}
 
 
-def _answered(lines: list[Line], questions: list[Mark], end: int) -> int:
-    """How many of `questions` (sorted) ask, have answer text before the next one or `end`,
-    and are not table rows."""
+def _answered(lines: list[Line], questions: list[Mark], end: int, outright: bool = False) -> int:
+    """How many of `questions` (sorted) ask (`outright`: with a question mark or an opening
+    interrogative, see `text.asks_outright`), have answer text before the next one or
+    `end`, and are not table rows."""
     count = 0
     for k, m in enumerate(questions):
         stop = questions[k + 1].index if k + 1 < len(questions) else end
-        count += m.asks and m.layout not in _PARTS_OF_ANSWERS and (bool(m.answer.strip()) or (m.continues and any(
-            not ln.blank for ln in lines[m.index + m.span:stop])))
+        count += (m.asks and m.layout not in _PARTS_OF_ANSWERS and (not outright or asks_outright(m.text))
+                  and (bool(m.answer.strip()) or (m.continues and any(not ln.blank for ln in lines[m.index + m.span:stop]))))
     return count
 
 
@@ -73,6 +80,41 @@ def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, in
     starts = [(None, 0)] + [(m, m.index + 1) for m in heads]
     ends = [m.index for m in heads] + [len(lines)]
     return [(m, start, end) for (m, start), end in zip(starts, ends, strict=True) if start <= end]
+
+
+def _separators(lines: list[Line], breaks: frozenset[int]) -> frozenset[int]:
+    """`breaks` when the page separates its heading sections with them: most of its breaks,
+    and at least `_SEPARATING` of them, stand right above a heading."""
+    above = len(_headings_after(lines, breaks))
+    return breaks if above >= _SEPARATING and above * 2 > len(breaks) else frozenset()
+
+
+_SEPARATING = 3
+
+
+def _headings_after(lines: list[Line], separators: frozenset[int]) -> frozenset[int]:
+    """The headings that a separating break stands right above."""
+    found = set()
+    for k in separators:
+        following = next((ln for ln in lines[k:] if not ln.blank), None)
+        if following is not None and following.heading:
+            found.add(following.index)
+    return frozenset(found)
+
+
+def _cut(lines: list[Line], start: int, end: int, separators: frozenset[int]) -> tuple[int, list[Mark]] | None:
+    """Where a heading question's section ends before its next heading: at a separating
+    break (`_separators`) followed by text under no heading of its own that holds asking
+    questions (a list of questions after `---`); with those questions. None when the text
+    after every break asks nothing or opens with a sub-heading: then it is more of the answer."""
+    for k in sorted(separators):
+        following = next((ln for ln in lines[k:end] if not ln.blank), None)
+        # a sub-heading after the break ("### 英文回答") goes on with the answer's own parts
+        if start < k < end and following is not None and not following.heading:
+            _, inner = choose_layout(lines[k:end], BODY_RULES)
+            if any(m.role == "question" and m.asks for m in inner):
+                return k, inner
+    return None
 
 
 def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
@@ -92,41 +134,182 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     qset = {m.index for m in questions}
     return [Mark(ln.index, "topic", topic_text(ln.body), "outline", False) for ln in lines
             if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.heading and not ln.in_code
-            and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held]
+            and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held
+            and strip_answer_label(ln.text) == ln.text]  # "- **A：** …" under "- **Q：** …" answers it
 
 
-def find_marks(lines: list[Line], hint: str = "") -> list[Mark]:
+def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = frozenset()) -> list[Mark]:
     """Questions and topics, container by container.
 
     Headings make the containers. A heading that asks (see `heading`) is a question and
     everything under it, lists of follow-up questions included, is its answer, unless that
     body holds a layout of its own with several answered questions, which makes the heading
     a section. In every other container the body rules compete on their own, so the
-    sections of one document may use different layouts. A layout named in `sources.yaml`
-    (`hint`) reads the whole document instead."""
+    sections of one document may use different layouts. On a page that separates its
+    sections with thematic breaks (`breaks`: the positions in `lines` right after one), the
+    questions after a break inside a heading question's section are the page's, not its
+    answer's. A layout named in `sources.yaml` (`hint`) reads the whole document instead."""
     if hint:
         _, questions = choose_layout(lines, QUESTION_RULES, hint)
         claimed = {q.index for q in questions}
         heads = [m for m in heading.detect(lines) if m.index not in claimed]
         heads = [Mark(m.index, "topic", m.text, heading.NAME, False, level=m.level) for m in heads]
         return _with_topics(lines, questions, heads, set())
-    heads = heading.detect(lines)
+    separators = _separators(lines, breaks)
+    heads = heading.detect(lines, _headings_after(lines, separators))
     questions: list[Mark] = []
     answers: set[int] = set()  # lines inside the answer of a heading question
+    waiting: Mark | None = None  # the question that ends the section above, its answer open
+    continued = 0  # the level of the sub-titles that go on with its answer
+    waiting_level = 0  # the level of the heading it stands under: a sub-title is deeper
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
-        name, inner = choose_layout(lines[start:end], BODY_RULES)
         if owner is not None and owner.role == "question":
-            # a few asking bold lines among the answer's bold sub-titles are sub-titles too
-            sub_titles = name == bold.NAME and bold.asking_share(lines[start:end]) < ASKING_SHARE
-            if sub_titles or _answered(lines, inner, end) < _INNER_QUESTIONS[owner.asks]:
-                answers.update(range(start, end))
+            marks, inside, section = _under_question(lines, owner, start, end, separators)
+            questions += marks
+            answers.update(inside)
+            if section:
+                heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
+                                    level=owner.level)
+            waiting = None
+            continue
+        _, inner = choose_layout(lines[start:end], BODY_RULES)
+        asked = [m for m in inner if m.role == "question"]
+        # a sub-title right under a question of the section above, nothing between, with text of
+        # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),
+        # and its sibling sub-titles after it, go on with that question's answer
+        first = asked[0].index if asked else end
+        subtitle = (waiting is not None and owner is not None and owner.role == "topic" and owner.level > waiting_level
+                    and any(map(_content, lines[start:first]))
+                    and (owner.level == continued or all(ln.blank for ln in lines[waiting.index + waiting.span:owner.index])))
+        if subtitle or (waiting is not None and owner is not None and _introduces(lines, owner, inner, start, end)):
+            # ... as does a heading that only introduces what follows ("### 使用场景：")
+            heads[k - 1] = Mark(owner.index, "answer", "", heading.NAME, False, target=waiting.index, span=0)
+            questions.append(heads[k - 1])
+            if subtitle and not asked:
+                continued = owner.level
                 continue
-            heads[k - 1] = Mark(owner.index, "topic", topic_text(lines[owner.index].body), heading.NAME, False,
-                                level=owner.level)
+        continued = 0
         questions += inner
+        waiting = asked[-1] if asked and asked[-1] is inner[-1] and asked[-1].continues else None
+        waiting_level = owner.level if owner is not None else 0
     questions += [m for m in heads if m.role == "question"]
     topics = [m for m in heads if m.role == "topic"]
-    return _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
+    return _with_later_answers(lines, _with_item_breaks(lines, marks, breaks))
+
+
+def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[int]) -> list[Mark]:
+    """`marks` with a boundary at each thematic break between two questions where breaks set
+    the page's items apart (between three or more pairs of neighbouring questions, and half of
+    them or more: "---" / "**11) Topic:** …" / "**Q:** …"): the break ends the answer above, and
+    what stands between it and the next question is no part of it."""
+    asked = [m.index for m in marks if m.role == "question" and not lines[m.index].heading]
+    gaps = [[k for k in breaks if a < k < b] for a, b in zip(asked, asked[1:], strict=False)]
+    if sum(map(bool, gaps)) < _SEPARATING or 2 * sum(map(bool, gaps)) < len(gaps):
+        return marks
+    taken = {m.index for m in marks}
+    ends = [Mark(k, "boundary", "", "break", False) for gap in gaps for k in gap if k not in taken]
+    return sorted(marks + ends, key=lambda m: m.index)
+
+
+def _introduces(lines: list[Line], owner: Mark, inner: list[Mark], start: int, end: int) -> bool:
+    """Whether a topic heading only introduces what follows it (it ends in a colon) and text
+    of its own comes before any question under it."""
+    first = next((m.index for m in inner if m.role == "question"), end)
+    return (owner.role == "topic" and bool(owner.level) and lines[owner.index].body.rstrip("*_ ").endswith((":", "："))
+            and any(map(_content, lines[start:first])))
+
+
+def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
+                    separators: frozenset[int]) -> tuple[list[Mark], range, bool]:
+    """What the section of heading question `owner` (lines `start`:`end`) holds: (the marks it
+    adds, the lines that are the heading's own answer, whether the heading is a section).
+
+    Its body is its answer, unless questions of another layout there win (`_yields`): then a
+    heading with an answer of its own above them keeps it and they are its follow-ups
+    (`_follow_ups`), and one without is a section whose sub-headings title those questions.
+    On a page that separates its sections with thematic breaks, the questions after a break
+    (`_cut`) are the page's either way."""
+    marks: list[Mark] = []
+    if cut := _cut(lines, start, end, separators):
+        # the questions after a separating break are the page's, not the answer's
+        marks += [Mark(cut[0], "boundary", "", heading.NAME, False)] + cut[1]
+        end = cut[0]
+    name, inner = choose_layout(lines[start:end], BODY_RULES)
+    if not _yields(lines, owner, name, inner, end):
+        return marks, range(start, end), False
+    first = next(m.index for m in inner if m.role == "question")
+    if (follow := _follow_ups(lines, owner, inner, start, first, end)) is not None:
+        return marks + follow, range(start, first), False
+    # its sub-headings that title some of its questions are topics, parts of an answer no more
+    # (those that title none stay in the answer above them: "## 稀疏连接" under "**为什么用卷积？**")
+    asked = {m.index for m in inner if m.role == "question"}
+    subs = [ln.index for ln in lines[start:end] if ln.heading] + [end]
+    titles = [Mark(a, "topic", topic_text(lines[a].body), heading.NAME, False, level=lines[a].heading)
+              for a, b in zip(subs, subs[1:], strict=False) if question_text(lines[a].body) and any(a < i < b for i in asked)]
+    return marks + inner + titles, range(0), True
+
+
+def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: int) -> bool:
+    """Whether the questions of layout `name` under heading question `owner` are questions of
+    their own rather than parts of its answer."""
+    # a few asking bold lines among the answer's bold sub-titles are sub-titles too (but
+    # bold list items that ask, each answered under it, are follow-up questions)
+    if name == bold.NAME and bold.asking_share(lines[owner.index + 1:end]) < ASKING_SHARE and not all(
+            lines[m.index].bullet for m in inner):
+        return False
+    # a numbered run some of whose items do not ask ("**1) 结构对比**", "**2) 为什么…？**")
+    # under a heading that asks numbers the parts of its answer
+    if owner.asks and any(m.role == "question" and not m.asks and m.layout in _NUMBERED_RUNS for m in inner):
+        return False
+    # a heading that asks yields only to questions that ask outright, not to its answer's
+    # labels ("- **How They Work**: …", "- Compare: …"); questions labelled so ("- **Q：…？**")
+    # are declared: two make a list
+    needed = _INNER_QUESTIONS[owner.asks]
+    if name == qa_marker.NAME:
+        needed = min(needed, _LABELLED_QUESTIONS)
+    return _answered(lines, inner, end, owner.asks) >= needed
+
+
+def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int) -> list[Mark] | None:
+    """The marks of a heading question's follow-ups: its questions from `first` on, under
+    their label ("**常见追问：**", "### 追问" / "- **追问 1：…？**"), and the text after them,
+    back at the answer's depth ("**项目联系：**"), as more of the heading's answer. None when
+    the heading has no answer of its own above them, or a sub-heading with text of its own
+    stands above them: then it is a section of sections."""
+    lead = lines[start:first]
+    titled = [ln for ln in lead if ln.heading]
+    if (not owner.asks or not any(map(_content, lead))
+            or (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
+        return None
+    marks = list(inner)
+    label = next((ln for ln in reversed(lead) if not ln.blank), None)
+    if label is not None and not _content(label):
+        marks.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False, level=label.heading))
+    last = inner[-1]
+    body = lines[last.index + last.span:end]
+    rest = _item_end(lines[last.index], body)
+    if rest < len(body) and any(map(_content, body[rest:])):
+        marks.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
+    return marks
+
+
+def _with_later_answers(lines: list[Line], marks: list[Mark]) -> list[Mark]:
+    """`marks` with the answers given further down by number (`deferred`); an answer's list
+    items are no outline's sections."""
+    by_index = {m.index: m for m in marks}
+    by_index.update({m.index: m for m in deferred.detect(lines, marks)})
+    out: list[Mark] = []
+    for i in sorted(by_index):
+        if not (by_index[i].layout == "outline" and out and out[-1].role == "answer"):
+            out.append(by_index[i])
+    return out
+
+
+def _content(ln: Line) -> bool:
+    """Whether a line says something, not only titles what follows: no heading, bold label
+    or lead-in ending in a colon."""
+    return not (ln.blank or ln.heading or ln.bold or LEAD_IN.match(ln.text.strip()))
 
 
 def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], answers: set[int]) -> list[Mark]:
@@ -135,9 +318,9 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     qset = {m.index for m in questions}  # boundary marks included: no numbered topic there
     asking = [m for m in questions if m.role == "question"]
     topics = topics + [m for m in numbered.topics(lines, qset) if m.index not in answers]
-    topics += outline_items(lines, asking)
+    topics += [m for m in outline_items(lines, asking) if m.index not in answers]
     boundaries = qset | {m.index for m in topics}
-    waiting = {m.index for m in asking if m.continues and not m.answer}
+    waiting = {m.index + max(m.span, 1) - 1 for m in asking if m.continues and not m.answer}  # their last lines
     extra = [m for m in bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting) if m.index not in answers]
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
@@ -149,11 +332,16 @@ def _item_end(item: Line, body: list[Line]) -> int:
     """Where the answer of a list item ends when it is nested under the item: at the first
     line after a blank one that is back at the item's depth and no list item (a bold
     section label, a paragraph of the page), as CommonMark ends the item there; the whole
-    body when the item is no list item or its answer is not nested."""
+    body when the item is no list item or its answer is not nested. Text that stands left of
+    an indented item after a blank line ("(b) 注意力的变体" under "    • …？") never is in it."""
     if not item.bullet:
         return len(body)
-    first = next((ln for ln in body if not ln.blank), None)
-    if first is None or first.indent <= item.indent:
+    first = next((k for k, ln in enumerate(body) if not ln.blank), None)
+    if first is None:
+        return len(body)
+    if body[first].indent < item.indent and (first == 0 or body[first - 1].blank):
+        return first
+    if body[first].indent <= item.indent:
         return len(body)
     for k, ln in enumerate(body[1:], start=1):
         if (not ln.blank and body[k - 1].blank and ln.indent <= item.indent and not ln.bullet
@@ -170,8 +358,11 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     first = next((ln for ln in lines if not ln.blank), None)
     opening = len(first.source) - len(first.source.lstrip(" ")) if first is not None else 0
     # an answer that does not stand in the item keeps its indentation; one that does starts
-    # at its first line's (a paragraph's leading spaces mean nothing)
-    column = opening if column and opening >= column else 0
+    # at the least indented of its lines in the item (a paragraph's extra leading spaces mean
+    # nothing: a first line indented by five under lines indented by four made them code)
+    inside = [len(ln.source) - len(ln.source.lstrip(" ")) for ln in lines if not ln.blank]
+    inside = [i for i in inside if i >= column]
+    column = min(inside) if column and opening >= column and inside else 0
     for ln in lines:
         if ln.blank and ln.quote and not quoted and out and out[-1] != "":
             out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart
@@ -193,7 +384,24 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     indents = [len(t) - len(t.lstrip(" ")) for t in out if t.strip()]
     if indents and min(indents) > 0:
         text = "\n".join(t[min(indents):] for t in out)
-    return text
+    # up to three spaces before a paragraph mean nothing in Markdown (a list's items keep theirs)
+    return text if strip_list_marker(text) != text else re.sub(r"^ {1,3}(?=\S)", "", text)
+
+
+def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
+    """Give `card` the answer, or the rest of its answer, that an answer mark opens further
+    down on `line` (`deferred`, or the text after a heading question's follow-ups, whose
+    mark spans no line so that `body` starts with it): the text on the mark's line after
+    its number, then `body`. An answer the card holds goes first, unless it is only a label
+    ("- **对应参考答案：**"). The card's source span grows to take the new lines in."""
+    # an answer in a numbered item ("1." / "    the answer") loses the item's indentation
+    column = (len(line.text) - len(strip_list_marker(line.text)) or len(line.text.rstrip()) + 1) if line.numbering else 0
+    later = strip_answer_label("\n\n".join(p for p in (mark.answer, _answer_text(body, False, column)) if p.strip()))
+    held = card.answer if card.answer.strip() and not LEAD_IN.match(unbold(strip_list_marker(card.answer)).strip()) else ""
+    card.answer = "\n\n".join(p for p in (held, later) if p)
+    numbers = [line.number] + [ln.number for ln in body if not ln.blank]
+    span = card.sources[0]
+    card.sources = [SourceSpan(span.file, span.first, max([span.last, *numbers]))]
 
 
 def _titles_a_question(marks: list[Mark], k: int) -> bool:
@@ -209,7 +417,7 @@ def _titles_a_question(marks: list[Mark], k: int) -> bool:
 
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines, doc.code_lines, doc.kind == "markdown")
-    marks = find_marks(lines, layout_hint)
+    marks = find_marks(lines, layout_hint, doc.breaks)
     cards: list[Card] = []
     drops: list[Drop] = []
     topic_lines: list[int] = []
@@ -222,6 +430,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
                 drops.append(Drop("link_only" if ln.link_only else rule, doc.name, ln.number,
                                   (ln.text.strip() or ln.source.strip())[:200]))
 
+    asked: dict[int, Card] = {}  # the card of each question mark, by its line index
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level. A
@@ -240,6 +449,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             continue
         if mark.role == "boundary":
             unclaimed([lines[mark.index]] + body, "section_text")  # an item that ends its sibling's answer
+            continue
+        if mark.role == "answer":
+            _answer_later(asked[mark.target], mark, body, lines[mark.index])
             continue
         if mark.level:
             container = mark.level
@@ -285,6 +497,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         cards.append(Card(question=mark.text, answer=answer, topic=topic,
                           sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout,
                           section=section))
+        asked[mark.index] = cards[-1]
         layouts[mark.layout] = layouts.get(mark.layout, 0) + 1
     return Extraction(doc.name, cards, topic_lines, drops, layouts)
 

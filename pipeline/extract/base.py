@@ -5,13 +5,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..text import link_text, unbold, undecorated
-from .lines import parse_numbering
+from ..text import hard_wrapped, link_text, unbold, undecorated
+from .lines import Line, parse_numbering
 
 
 # a boundary ends the answer above it and titles nothing: an item of a list of questions that
 # does not ask is never part of its sibling's answer
-Role = Literal["question", "topic", "boundary"]
+# an answer mark opens the answer of a question further up (`Mark.target`), given by its number
+Role = Literal["question", "topic", "boundary", "answer"]
 
 # a layout is a pattern of siblings a good share of which ask ("- dropout：做法，用处" beside
 # "- 什么样的数据集不适合…？"), not one asking line among notes
@@ -31,13 +32,17 @@ class Mark:
     carry: str = ""  # text before the question on its line that closes the previous answer
     continues: bool = True  # the answer runs on over the following lines
     level: int = 0  # heading level, for heading marks
-    span: int = 1  # lines the question takes: a stem's premise lines before its asking line
+    # lines the question takes: a stem's premise lines before its asking line; 0 for an answer
+    # mark whose answer starts on its own line
+    span: int = 1
+    target: int = -1  # of an answer mark: the line index of the question it answers
 
 
 # Possessive space runs (*+) where plain ones side by side were tried in every split; link
 # labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
-_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+\d*+|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–])\s*+", re.I)
+_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
+                    r"|(?-i:Q\d{1,3}\s++(?=[A-Z][a-z])))\s*+", re.I)  # "Q2 How …", not "Q13 的结论…"
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
@@ -94,9 +99,30 @@ def topic_text(text: str) -> str:
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
 _ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"(?:(?:解析|答案|参考答案|参考回答|答|回答|A\d{0,3}|(?:(?:potential|possible|sample|short|model|my)\s++)?(?:answer|ans))"
-                           r"\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]"
+                           r"\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)[ \t]*+(?(open)(?:(?:\*{1,2}|_{1,2})[ \t]*+)?)", re.I)
 
 
 def strip_answer_label(text: str) -> str:
     return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")
+
+
+_MAX_WRAPPED = 4  # lines a wrapped question runs on over: a question, not a paragraph of prose
+
+
+def wrapped_lines(lines: list[Line], position: int) -> list[Line]:
+    """The lines an item's first paragraph runs on over when an editor's hard wrap broke
+    it ("1. 为什么交叉熵…的性能，而使" / "   用均方误差…？"): each broken line wide and
+    stopping mid-sentence (`text.hard_wrapped`), the next one indented into the item, in
+    the same paragraph and no structure of its own; [] for an item of one line. `lines`
+    are a document's, `position` the item's place in them."""
+    item = lines[position]
+    out: list[Line] = []
+    while hard_wrapped((out or [item])[-1].source) and len(out) < _MAX_WRAPPED:
+        position += 1
+        ln = lines[position] if position < len(lines) else None
+        if (ln is None or ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold
+                or ln.quote != item.quote or ln.indent <= item.indent):
+            break
+        out.append(ln)
+    return out

@@ -1,9 +1,13 @@
 """A line that is bold as a whole and asks something: `**为什么要做归一化？**`."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from ..text import is_question_like
+from . import numbered
 from .base import Mark, question_text
-from .lines import Line
+from .lines import Line, Numbering, parse_numbering
 
 NAME = "bold"
 
@@ -19,6 +23,7 @@ def _asking(ln: Line) -> bool:
 def detect(lines: list[Line]) -> list[Mark]:
     """The asking bold lines, except those inside a blockquote that answers an asking bold
     line standing right above it outside the quote (`**何时用哪个？**` / `> **先看区别**` …)."""
+    position = {ln.index: k for k, ln in enumerate(lines)}
     answered_by_quote: set[int] = set()
     opener = None  # the asking bold line outside a quote that the current blockquote answers
     for k, ln in enumerate(lines):
@@ -28,8 +33,46 @@ def detect(lines: list[Line]) -> list[Mark]:
             opener = ln if _asking(ln) else None
         elif opener is not None:
             answered_by_quote.add(k)
-    return [Mark(ln.index, "question", question_text(ln.bold), NAME, True)
-            for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote]
+    marks = {ln.index: Mark(ln.index, "question", _front(ln.bold), NAME, True)
+             for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote}
+    for m in _numbered_run_marks(lines):
+        marks.setdefault(m.index, m)
+    # where the questions are bold lines of their own, a bold list item that asks is a part of
+    # an answer ("**15. What is feature scaling …?**" / "* __What is normalization?__")
+    if any(not lines[position[i]].bullet for i in marks):
+        marks = {i: m for i, m in marks.items() if not lines[position[i]].bullet}
+    return [marks[i] for i in sorted(marks)]
+
+
+def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
+    """Numbered bold labels ("**1.循环网络解决什么问题**", "**2.循环网络的结构**") read as a
+    numbered list is read (`numbered.run_marks`): in a run most of whose items ask, the others are
+    questions too; in a run where two or more ask, the others end their siblings' answers."""
+    labels = [replace(ln, numbering=n, text=f"{n.numbers[-1]}. {n.rest}") for ln in lines
+              if _label(ln) and (n := _numbering(ln.bold))]
+    position = {ln.index: k for k, ln in enumerate(lines)}
+    asks = {ln.index: _asking(ln) for ln in labels}
+    # bold labels number a page's items, gaps and all ("**13 …**", "**16 …**"): any rise goes on
+    return [replace(m, layout=NAME) for m in numbered.run_marks(labels, asks, lines, position, step=_ANY_RISE)]
+
+
+_SPACED = re.compile(r"^(\d{1,3})\s++(\S.*)$")  # "3 代码实现卷积": a number set off by spaces alone
+_ANY_RISE = 1000
+
+
+def _front(bold: str) -> str:
+    """A bold label's question: without its number, however it is set off."""
+    numbering = _numbering(bold)
+    return question_text(numbering.rest if numbering and numbering.style == "spaced" else bold)
+
+
+def _numbering(text: str) -> Numbering | None:
+    """The numbering of a bold label: any of `lines.parse_numbering`'s, or a number set off by
+    spaces (inside bold it can be nothing else)."""
+    if numbering := parse_numbering(text):
+        return numbering
+    m = _SPACED.match(text)
+    return Numbering("spaced", (int(m.group(1)),), m.group(2).strip()) if m else None
 
 
 def asking_share(lines: list[Line]) -> float:

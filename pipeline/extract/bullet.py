@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 
-from ..text import is_question_like, link_free
-from .base import TASK_BOX, Mark, question_text
+from ..text import EN_ASK, asks_outright, ends_with_question_mark, is_question_like, join_wrapped, link_free
+from .base import TASK_BOX, Mark, question_text, wrapped_lines
 from .lines import Line
 
 NAME = "bullet"
 _MAX_PROMPT = 50
+_MAX_QUESTION = 200
+_MAX_PART = 30  # characters of a second question without its mark ("…的位置编码?有什么意义和优缺点")
 _MIN_STATED_ANSWER = 10  # characters after a prompt that does not ask
-_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)")  # a link stops at "["
+# links (a link stops at "["), math, code and titles in 《》 or quotes: no separator inside them
+_PROTECTED = re.compile(r"<?https?://\S+|\$[^$]*\$|`[^`]*`|\[[^\[\]]*+\]\([^)\[]*+\)|《[^《》\n]*+》|“[^“”\n]*+”")
 _SEPARATOR = re.compile(r"[:：?？]")
 
 
@@ -25,21 +28,31 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     m = _SEPARATOR.search(masked)
     if m is None:
         prompt = link_free(body).strip()
-        return (body, "", "") if 0 < len(prompt) <= _MAX_PROMPT else None
-    prompt, answer = body[:m.start()].strip(), body[m.end():].strip()
-    if not prompt or len(prompt) > _MAX_PROMPT:
+        # a long item is a prompt only when it opens by asking ("Give a simple introduction to …"),
+        # not when an asking word stands inside its prose ("…最大的区别在于…")
+        opens = asks_outright(prompt) or bool(EN_ASK.match(prompt))
+        return (body, "", "") if 0 < len(prompt) <= (_MAX_QUESTION if opens else _MAX_PROMPT) else None
+    prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
+    if separator in "?？" and answer and (ends_with_question_mark(answer) or (is_question_like(answer)
+                                                                           and len(answer) <= _MAX_PART)):
+        # a question in parts ("…为何选择点乘而不是加法?两者有什么区别?"): the item asks to its end
+        prompt, separator, answer = body.strip(), "", ""
+    # an item that is one question to its end is a prompt however long ("Why are most modern
+    # LLMs decoder-only architectures?"); a long text before a colon is prose
+    whole = separator in "?？" and not answer
+    if not prompt or len(prompt) > (_MAX_QUESTION if whole else _MAX_PROMPT):
         return None
-    return prompt, m.group(0), answer
+    return prompt, separator, answer
 
 
 _WHOLE_BOLD = re.compile(r"^(?:\[[ xX]\]\s*+)?(\*\*|__)(.+?)\1\s*+([:：]?)\s*+$")
 
 
-def _continued(lines: list[Line], position: int) -> bool:
-    """Does the item at `position` hold more than its first line: continuation lines or
-    paragraphs indented under its marker (after blank lines, as CommonMark allows)?"""
+def _continued(lines: list[Line], position: int, span: int = 1) -> bool:
+    """Does the item at `position` hold more than its first `span` lines: continuation lines
+    or paragraphs indented under its marker (after blank lines, as CommonMark allows)?"""
     marker = lines[position]
-    for ln in lines[position + 1:]:
+    for ln in lines[position + span:]:
         if ln.blank:
             continue
         return ln.indent > marker.indent and not (ln.bullet and ln.indent <= marker.indent + 1)
@@ -55,6 +68,11 @@ def detect(lines: list[Line]) -> list[Mark]:
         # an item bold as a whole ("- **为什么…？**") is a prompt: a mark inside the bold splits nothing
         whole = _WHOLE_BOLD.match(ln.body)
         split = (whole.group(2), whole.group(3), "") if whole else split_prompt(ln.body)
+        # a question an editor's hard wrap broke over lines is the item's whole paragraph
+        more = wrapped_lines(lines, k)
+        span = 1
+        if more and ends_with_question_mark(joined := join_wrapped([ln.body] + [w.text for w in more])):
+            whole, split, span = None, (joined, "", ""), 1 + len(more)
         if split is None:
             continue
         prompt, sep, answer = split
@@ -68,7 +86,7 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
             Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
-                 asks, answer=answer, continues=bool(sep) or _continued(lines, k)))
+                 asks, answer=answer, continues=bool(sep) or _continued(lines, k, span), span=span))
     if not by_indent:
         return []
     # prompts sit at the depths of the list where most items ask; the others are sections or points

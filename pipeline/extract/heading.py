@@ -10,9 +10,10 @@ and asking line are the question's text."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
-from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, is_question_like
+from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, is_question_like, join_wrapped
 from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
@@ -106,20 +107,30 @@ def _front(body: str) -> str:
 
 
 def _asks(line: Line) -> bool:
+    """Whether a heading asks: by its words, or by a question's number ("### Q3: 过拟合")."""
     text = question_text(line.body)
-    return is_question_like(text) and not _NOT_QUESTION.match(fold(text))
+    numbered = line.numbering is not None and line.numbering.style == "question_no"
+    return (is_question_like(text) or numbered) and bool(text) and not _NOT_QUESTION.match(fold(text))
 
 
 # a field line about the item before its stem ("**来源：第 1 章**", "**Type**: true-false")
 _FIELD_LINE = re.compile(r"^\s*+(?:\*\*|__)[^*_\n:：]{1,20}(?:[:：][^*_\n]*+(?:\*\*|__)\s*+$|(?:\*\*|__)\s*+[:：])")
 
 
+# a question's number with a short kind after it ("### Q8: 实战问题", "## 第2题：概念理解")
+_KIND_LABEL = re.compile(r"^(?:第\s*+[\d一二三四五六七八九十]{1,3}\s*+题|(?:题目|问题|question|q)\s*+\d{1,3})\s*+[:：.．、]\s*+"
+                         r"[^\s?？。，,:：]{1,8}$", re.I)
+
+
 def _stem(lines: list[Line], head: Line) -> list[Line]:
     """The stem under a heading that only numbers its question ("## 第3题", "### Question
     4"): its plain lines up to the one that asks (a question mark or blanks), the field
     lines before it left out; else its first paragraph (a statement to judge); [] when
-    there is none."""
-    if not _QUESTION_LABEL.match(head.body.strip("*_ ")):
+    there is none. Under a number with a kind ("### Q8: 实战问题") only a stem that asks is
+    one: the kind says nothing of the question."""
+    body = head.body.strip("*_ ")
+    kind = bool(_KIND_LABEL.match(body)) and not is_question_like(question_text(body))
+    if not _QUESTION_LABEL.match(body) and not kind:
         return []
     stem: list[Line] = []
     paragraph = 0  # lines of the first paragraph of the stem
@@ -133,9 +144,27 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
             break
         stem.append(ln)
         text = question_text(ln.text)
-        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)):
+        # (under a kind, an asking line may introduce what it asks about: "解释以下代码…的必要性：")
+        if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)
+                                       or (kind and text.endswith((":", "：")))):
             return stem
-    return stem[:paragraph or len(stem)]
+    return [] if kind else stem[:paragraph or len(stem)]
+
+
+def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
+    """The lines of the paragraph a hard-wrapped heading runs on into ("### 4. When an
+    experienced engineer … from previous" / "" / "problems to train a good model …?"): the
+    heading wide and stopping inside a sentence (`text.hard_wrapped`), the paragraph, after at
+    most one blank line, plain text opening in lower case; [] for a whole heading."""
+    if not hard_wrapped(lines[k].source):
+        return []
+    j = k + 1 + (k + 1 < len(lines) and lines[k + 1].blank)
+    more: list[Line] = []
+    while j < len(lines) and not (lines[j].blank or lines[j].heading or lines[j].bullet or lines[j].numbering
+                                  or lines[j].in_code or lines[j].quote):
+        more.append(lines[j])
+        j += 1
+    return more if more and more[0].text.lstrip()[:1].islower() and more[0].text.lstrip()[:1].isascii() else []
 
 
 def _question_list(group: list[Line]) -> list[Line]:
@@ -148,7 +177,15 @@ def _question_list(group: list[Line]) -> list[Line]:
     return numbered if len(numbered) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) else []
 
 
-def detect(lines: list[Line]) -> list[Mark]:
+def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[Mark]:
+    """Question and topic marks of the headings of `lines`; `separated` holds the headings
+    a page's separating thematic break stands above (a section of the page's own)."""
+    # a heading an editor's hard wrap broke reads on into the paragraph under it
+    spans: dict[int, int] = {}
+    for k, ln in enumerate(lines):
+        if ln.heading and (more := _wrapped_heading(lines, k)):
+            lines = [*lines[:k], replace(ln, body=join_wrapped([ln.body] + [m.text for m in more])), *lines[k + 1:]]
+            spans[ln.index] = more[-1].index - ln.index + 1
     stems = {ln.index: stem for ln in lines if ln.heading and (stem := _stem(lines, ln))}
     # a heading that is only a label ("### Question 2:", "## 第3题") is no topic, but it still
     # closes the answer above it
@@ -234,6 +271,13 @@ def detect(lines: list[Line]) -> list[Mark]:
         return (cousins >= _COUSINS and level_asking[ln.heading] >= _SIBLINGS_ASKING * cousins
                 and ln.index not in asking_parents)
 
+    numbered_after: set[int] = set()  # headings with a numbered heading of their level after them
+    levels_numbered: set[int] = set()
+    for ln in reversed(heads):
+        if ln.heading in levels_numbered:
+            numbered_after.add(ln.index)
+        if ln.numbering is not None:
+            levels_numbered.add(ln.heading)
     marks: list[Mark] = []
     paired = _label_pairs(lines, heads)
     open_question = 0  # level of the question heading whose answer we are in, or 0
@@ -269,7 +313,11 @@ def detect(lines: list[Line]) -> list[Mark]:
                 and not REFERENCES_LABEL.match(ln.body)):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
             # (but "## Reference" there closes the list: the page's end matter; "### 总结" may
-            # still sum up the answer)
+            # still sum up the answer; so does one after the list's last question that a page's
+            # separating break sets apart: "## Notes")
+            if ln.index in separated and ln.index not in numbered_after:
+                marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
+                open_question = question_number = 0
             continue
         if open_question and ln.heading > open_question:
             short = len(fold(question_text(ln.body))) <= _FRAGMENT
@@ -283,11 +331,13 @@ def detect(lines: list[Line]) -> list[Mark]:
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
             colon = ln.body.rstrip("*_ ").endswith((":", "："))
             if asks[ln.index] and not short and not outlined and not colon:
-                marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading))
+                marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
+                                  span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
         if asks[ln.index] or by_siblings(ln):
-            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading))
+            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading,
+                              span=spans.get(ln.index, 1)))
             open_question = ln.heading
             question_number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
             outline_next = 1

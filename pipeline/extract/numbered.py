@@ -10,10 +10,11 @@ section label (`二、判断题`, `三、填空题`) every numbered statement is
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from ..text import ends_with_question_mark, is_question_like, is_section_title, quiz_section
-from .base import ASKING_SHARE, Mark, question_text, split_inline_answer, strip_answer_label, topic_text
-from .lines import Line
+from ..text import ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
+from .base import ASKING_SHARE, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
+from .lines import Line, parse_numbering
 
 NAME = "numbered"
 _MAX_QUESTION = 600  # characters: quiz questions with their premises can be long
@@ -47,6 +48,7 @@ def _quiz_items(numbered: list[Line]) -> set[int]:
     return items
 
 
+_AUTO_RUN = 3  # "1." items in a row that number a list by Markdown's auto-numbering
 _PROMPT_LENGTH = 40  # characters an item of a list of prompts has on average, at most
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
 _STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*+$")
@@ -70,9 +72,17 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     return []
 
 
+def _unwrapped(item: Line, more: list[Line]) -> Line:
+    text = join_wrapped([item.text] + [ln.text for ln in more])
+    return replace(item, text=text, numbering=parse_numbering(text))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     position = {ln.index: k for k, ln in enumerate(lines)}
     numbered = [ln for ln in lines if _candidate(ln)]
+    wraps = {ln.index: more for ln in numbered if (more := wrapped_lines(lines, position[ln.index]))}
+    # a wrapped item reads as its whole paragraph, on one line
+    numbered = [_unwrapped(ln, wraps[ln.index]) if ln.index in wraps else ln for ln in numbered]
     asks = {ln.index: _asks(ln) for ln in numbered}
     asks.update(dict.fromkeys(_quiz_items(numbered), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
@@ -94,7 +104,9 @@ def detect(lines: list[Line]) -> list[Mark]:
     chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
     marks = _runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
     for m in marks:
-        if m.index in stems:
+        if m.index in wraps:
+            m.span = 1 + len(wraps[m.index])
+        elif m.index in stems:
             m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
             m.span = len(stems[m.index])
     return sorted(marks, key=lambda m: m.index)
@@ -121,7 +133,7 @@ def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: 
     """Asking lines, and the lines that continue their numbering run, depth by depth."""
     marks: list[Mark] = []
     for depth in depths:
-        marks += _run([ln for ln in numbered if ln.indent == depth], asks, lines, position)
+        marks += run_marks([ln for ln in numbered if ln.indent == depth], asks, lines, position)
     return marks
 
 
@@ -142,8 +154,9 @@ def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int])
     return after_blank == len(run) or under >= ASKING_SHARE * len(run)
 
 
-def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int]) -> list[Mark]:
-    """Split one depth into numbering runs (each number one or two above the last, or the
+def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int],
+              step: int = 2) -> list[Mark]:
+    """Split one depth into numbering runs (each number one to `step` above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
     at least half of it asks, when it is a tight list of one-line items two of which ask,
@@ -154,7 +167,12 @@ def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], positio
     for ln in numbered:
         last = runs[-1][-1].numbering.numbers if runs else None
         now = ln.numbering.numbers
-        if last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + 2:
+        auto = len(runs[-1]) >= _AUTO_RUN and all(r.numbering.numbers[-1] == 1 for r in runs[-1]) if runs else False
+        if auto and now[-1] == 2 and ln.index - runs[-1][-1].index <= 2:
+            # "1." items one after another (each its own list, Markdown's auto-numbering), then a
+            # "1." right above a "2.": those two open a list of their own inside an answer
+            runs.append([runs[-1].pop(), ln])
+        elif last is not None and last[:-1] == now[:-1] and last[-1] <= now[-1] <= last[-1] + step:
             runs[-1].append(ln)
         else:
             runs.append([ln])
@@ -180,7 +198,21 @@ def _run(numbered: list[Line], asks: dict[int, bool], lines: list[Line], positio
                 # "5. 池化和池化作用" after "4. …怎么回事" and its answer: the next item of the list
                 # ends that answer, it is no part of it
                 marks.append(Mark(ln.index, "boundary", "", NAME, False))
+        if marks and marks[-1].index == run[-1].index and marks[-1].role == "question" and _unanswered_list(run, lines, position):
+            marks[-1].continues = False
     return marks
+
+
+def _unanswered_list(run: list[Line], lines: list[Line], position: dict[int, int]) -> bool:
+    """Whether `run` is a list of questions one per line with no answer under any (three or
+    more on consecutive lines) followed, after a blank line, by text no deeper than its items:
+    that text closes the page or opens a section ("Be prepared to answer…"); it answers none
+    of them, the last one included."""
+    if len(run) < 3 or any(b.index - a.index != 1 for a, b in zip(run, run[1:], strict=False)):
+        return False
+    after = position[run[-1].index] + 1
+    following = next((ln for ln in lines[after:] if not ln.blank), None)
+    return after < len(lines) and lines[after].blank and following is not None and following.indent <= run[-1].indent
 
 
 def topics(lines: list[Line], questions: set[int]) -> list[Mark]:

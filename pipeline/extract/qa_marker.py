@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..text import join_wrapped
 from .base import Mark, question_text, split_inline_answer
 from .lines import Line
 
@@ -44,6 +45,28 @@ def detect(lines: list[Line]) -> list[Mark]:
         if not m or not m.group("q").strip("*_ ") or (ln.bullet and _in_record(lines, k)):
             continue
         question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
+        more = _bold_continued(lines, k)
+        if more:
+            question = join_wrapped([question.rstrip()] + [ln.text for ln in more])
         marks.append(Mark(ln.index, "question", question_text(question) or question.strip("*_ "), NAME, True,
-                          answer=answer))
+                          answer=answer, span=1 + len(more)))
     return marks
+
+
+_MAX_BOLD_LINES = 4  # lines a bold question may run on over
+
+
+def _bold_continued(lines: list[Line], k: int) -> list[Line]:
+    """The lines a question's bold runs on over when its line opens the bold and does not close
+    it ("**Q1. Suppose … words." / "Which of the following …?**"): up to the line that closes it,
+    with no blank line between; [] when the bold closes on the question's line."""
+    if lines[k].text.count("**") % 2 == 0:
+        return []
+    more: list[Line] = []
+    for ln in lines[k + 1:k + 1 + _MAX_BOLD_LINES]:
+        if ln.blank or ln.heading or ln.in_code:
+            return []
+        more.append(ln)
+        if ln.text.count("**") % 2:
+            return more if ln.text.rstrip().endswith("**") else []
+    return []

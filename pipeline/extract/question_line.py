@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..text import EN_ASK, EN_IMPERATIVE, ends_with_question_mark, fold, is_question_like
-from .base import Mark, question_text
+from .base import Mark, question_text, topic_text
 from .bullet import split_prompt
 from .lines import Line
 
@@ -74,12 +74,47 @@ def _plain(ln: Line) -> bool:
 
 def detect(lines: list[Line]) -> list[Mark]:
     marks = _questions(lines)
-    marks = sorted(marks + _lead_labels(lines, marks) + _answered_inline(lines, marks), key=lambda m: m.index)
+    marks = sorted(marks + _lead_labels(lines, marks) + _answered_inline(lines, marks) + _list_members(lines, marks),
+                   key=lambda m: m.index)
     text_lines = sum(not ln.blank for ln in lines)
     # a page of questions, not prose that wonders now and then ("神奇吧？")
     if len(marks) < _MIN_QUESTIONS or len(marks) < text_lines * _MIN_DENSITY:
         return []
     return marks
+
+
+_MIN_LISTED = 3  # questions, one per line, that make a block a list of questions
+
+
+def _list_members(lines: list[Line], marks: list[Mark]) -> list[Mark]:
+    """In a block of lines with no blank line between them, at least half of which are
+    questions and two of those in a row (a list of questions written one per line, not
+    questions each with its answer line), a line worded as a question that lacks the
+    question mark ("如何看待…的趋势") is a question too, a label that opens the block
+    ("Agent：") is its topic, and any other line is an item of the list that ends the answer
+    above it ("系统设计"), not an answer."""
+    asked = {m.index for m in marks}
+    found: list[Mark] = []
+    k = 0
+    while k < len(lines):
+        end = next((j for j in range(k, len(lines)) if lines[j].blank), len(lines))
+        block = lines[k:end]
+        listed = [ln.index in asked for ln in block]
+        # two questions in a row: no answer line stands under every question
+        if sum(listed) >= _MIN_LISTED and sum(listed) * 2 >= len(block) and any(
+                a and b for a, b in zip(listed, listed[1:], strict=False)):
+            for position, ln in enumerate(block):
+                text = ln.text.strip()
+                if ln.index in asked or not _plain(ln) or ln.numbering or len(text) > _MAX_QUESTION:
+                    continue
+                if position == 0 and text.endswith((":", "：")) and len(text) <= _MAX_LABEL:
+                    found.append(Mark(ln.index, "topic", topic_text(text), NAME, False))
+                elif is_question_like(question_text(text)) and not _SPEAKER.match(text):
+                    found.append(Mark(ln.index, "question", question_text(text), NAME, True))
+                else:
+                    found.append(Mark(ln.index, "boundary", "", NAME, False))  # an item, not an answer
+        k = end + 1
+    return found
 
 
 _MAX_LABEL = 30  # characters of a paragraph's leading label
