@@ -217,6 +217,21 @@ def attribute_lists(state: CleanState) -> None:
             state.drop(i, "attribute_list")
 
 
+# GitHub's alerts and Obsidian's callouts: "> [!WARNING]", "> [!note]- Title"
+_CALLOUT = re.compile(r"^(\s*+(?:>\s*+)++)\[!([A-Za-z]++)\][+-]?[ \t]*+(.*)$")
+
+
+def callouts(state: CleanState) -> None:
+    """In Markdown, a callout's marker line (`> [!WARNING] 待深入`) is its title, as GitHub and
+    Obsidian show it: the type, or the title written after it, in bold inside the quote."""
+    if state.kind != "markdown":
+        return
+    for i in state.live():
+        if m := _CALLOUT.match(state.lines[i].text):
+            title = m.group(3).strip() or m.group(2).capitalize()
+            state.rewrite(i, f"{m.group(1)}{title if '**' in title else f'**{title}**'}", "callouts")
+
+
 def html_comment(state: CleanState) -> None:
     """HTML comments (<!-- … -->, also over several lines) never reach a card."""
     inside = False
@@ -838,6 +853,7 @@ RULES: list[tuple[str, Rule]] = [
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),
     ("attribute_lists", attribute_lists),
+    ("callouts", callouts),
     ("html_comment", html_comment),
     ("inline_html", inline_html),
     ("setext_headings", setext_headings),

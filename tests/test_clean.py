@@ -259,3 +259,10 @@ def test_kramdown_attribute_lists_alone_on_a_line_are_markup():
     kept, drops = run(text, "markdown")
     assert kept == ["**读写**", "说明文字 {:.warning} 写在句中时是文字。", "{:not a list}"]
     assert set(drops.values()) == {"attribute_list"}
+
+
+def test_a_callouts_marker_line_is_its_title():
+    text = "> [!WARNING]\n> 学习率太大会发散。\n\n> [!note]- 补充说明\n> 正文\n\n> [!TIP] **要点**\n\n文中写 [!NOTE] 不是标记。"
+    kept, _ = run(text, "markdown")
+    assert kept == ["> **Warning**", "> 学习率太大会发散。", "> **补充说明**", "> 正文", "> **要点**",
+                    "文中写 [!NOTE] 不是标记。"]
