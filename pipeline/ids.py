@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from itertools import count
 from pathlib import Path
@@ -244,6 +245,20 @@ def new_id(question: str, taken: set[str]) -> str:
     return next(f"c-{digest[:6]}-{n}" for n in count(2) if f"c-{digest[:6]}-{n}" not in taken)
 
 
+# a question's number or label that an older front kept ("1: ", "Q2 ", "2.1、", "问题3："); the text
+# after it is the question
+_OLD_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?|问题|题目|第)?\s*+\d{1,3}(?:\.\d{1,3})*+\s*+题?\s*+[:：.．、)）]"
+                        r"|Q\d{1,3}\s)\s*+(?=\S)", re.I)
+
+
+def _unlabelled(question: str) -> str | None:
+    """The folded text of a registry question after a number or label it kept, or None when
+    it has none: so that a front that lost it ("1: Explain backprop…" → "Explain backprop…")
+    keeps its card's id."""
+    m = _OLD_LABEL.match(question)
+    return fold(question[m.end():]) if m and len(fold(question[m.end():])) >= 4 else None
+
+
 def _near_matches(known: list[tuple[str, str, str]], cards: list[Card]) -> dict[int, list[str]]:
     """For each card (by position), the registry ids whose questions match it closely,
     found through the same candidate index that dedup uses."""
@@ -271,6 +286,10 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
         for key in _keys(entry):
             holder.setdefault(key, owner)
             by_text.setdefault(key[1], []).append(owner)
+        if not entry.get("split_of"):
+            for question in entry["questions"]:
+                if (bare := _unlabelled(question)) is not None:
+                    by_text.setdefault(bare, []).append(owner)
     keys = [[question_key(q, c.topic, c.type) for q in [c.question, *c.aliases]] for c in cards]
     used: set[str] = set()
     out: list[Card | None] = [None] * len(cards)
@@ -281,6 +300,7 @@ def assign_ids(cards: list[Card], registry: Registry) -> tuple[list[Card], list[
             used.update(exact)
     for pos, card in enumerate(cards):  # the same text under another topic or type: a renamed heading
         if out[pos] is None:
+            # (or the text an older front had after a number or label: "1: Explain …" is "Explain …" now)
             same_text = next((i for k in keys[pos] for i in by_text.get(k[1], []) if i not in used), None)
             if same_text is not None:
                 out[pos] = replace(card, id=same_text)

@@ -170,6 +170,16 @@ def test_ids_survive_rewording_and_are_never_reused():
     assert back[0].id == first[1].id
 
 
+def test_a_front_that_lost_its_number_or_label_keeps_its_id():
+    registry = Registry()
+    first, _ = assign_ids([card("1: Explain backpropagation step by step."), card("Q2 How is KNN different?"),
+                           card("2024年的模型有哪些？")], registry)
+    again, _ = assign_ids([card("Explain backpropagation step by step."), card("How is KNN different?"),
+                           card("年的模型有哪些？")], registry)
+    assert [c.id for c in again[:2]] == [c.id for c in first[:2]]
+    assert again[2].id != first[2].id  # a year is no label
+
+
 def test_cards_yaml_of_the_seeds_matches_the_schema(seeds_build):
     out, data = seeds_build
     jsonschema.validate(data, CARD_SCHEMA)
