@@ -82,14 +82,15 @@ def sections(lines: list[Line], heads: list[Mark]) -> list[tuple[Mark | None, in
     return [(m, start, end) for (m, start), end in zip(starts, ends, strict=True) if start <= end]
 
 
+# thematic breaks that separate a page's parts: at least this many stand where one part ends
+_SEPARATING = 3
+
+
 def _separators(lines: list[Line], breaks: frozenset[int]) -> frozenset[int]:
     """`breaks` when the page separates its heading sections with them: most of its breaks,
     and at least `_SEPARATING` of them, stand right above a heading."""
     above = len(_headings_after(lines, breaks))
     return breaks if above >= _SEPARATING and above * 2 > len(breaks) else frozenset()
-
-
-_SEPARATING = 3
 
 
 def _headings_after(lines: list[Line], separators: frozenset[int]) -> frozenset[int]:
@@ -178,11 +179,12 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
         # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),
         # and its sibling sub-titles after it, go on with that question's answer
         first = asked[0].index if asked else end
-        subtitle = (waiting is not None and owner is not None and owner.role == "topic" and owner.level > waiting_level
-                    and any(map(_content, lines[start:first]))
-                    and (owner.level == continued or all(ln.blank for ln in lines[waiting.index + waiting.span:owner.index])))
-        if subtitle or (waiting is not None and owner is not None and _introduces(lines, owner, inner, start, end)):
-            # ... as does a heading that only introduces what follows ("### 使用场景：")
+        goes_on = (waiting is not None and owner is not None and owner.role == "topic"
+                   and any(map(_content, lines[start:first])))
+        subtitle = goes_on and owner.level > waiting_level and (
+            owner.level == continued or all(ln.blank for ln in lines[waiting.index + waiting.span:owner.index]))
+        # ... as does a heading that only introduces what follows ("### 使用场景：")
+        if subtitle or (goes_on and lines[owner.index].introduces):
             heads[k - 1] = Mark(owner.index, "answer", "", heading.NAME, False, target=waiting.index, span=0)
             questions.append(heads[k - 1])
             if subtitle and not asked:
@@ -210,14 +212,6 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
     taken = {m.index for m in marks}
     ends = [Mark(k, "boundary", "", "break", False) for gap in gaps for k in gap if k not in taken]
     return sorted(marks + ends, key=lambda m: m.index)
-
-
-def _introduces(lines: list[Line], owner: Mark, inner: list[Mark], start: int, end: int) -> bool:
-    """Whether a topic heading only introduces what follows it (it ends in a colon) and text
-    of its own comes before any question under it."""
-    first = next((m.index for m in inner if m.role == "question"), end)
-    return (owner.role == "topic" and bool(owner.level) and lines[owner.index].body.rstrip("*_ ").endswith((":", "："))
-            and any(map(_content, lines[start:first])))
 
 
 def _under_question(lines: list[Line], owner: Mark, start: int, end: int,

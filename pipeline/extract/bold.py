@@ -1,6 +1,7 @@
 """A line that is bold as a whole and asks something: `**为什么要做归一化？**`."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -57,7 +58,7 @@ def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
 
 
 _SPACED = re.compile(r"^(\d{1,3})\s++(\S.*)$")  # "3 代码实现卷积": a number set off by spaces alone
-_ANY_RISE = 1000
+_ANY_RISE = math.inf
 
 
 def _front(bold: str) -> str:

@@ -295,7 +295,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
                               level=ln.heading, span=stem[-1].index - ln.index + 1))
             open_question, question_number, outline_next = ln.heading, 0, 1
             continue
-        label = ln.body.rstrip("*_ ").endswith((":", "：")) and not asks[ln.index]
+        label = ln.introduces and not asks[ln.index]
         # the next number of the question list ("### 10. Naive Bayes Concept:" after "### 9. …？") is
         # the next question, colon or not
         following = (question_number and ln.heading == open_question and ln.numbering is not None
@@ -329,7 +329,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outlined = outlined or (ln.index in listed and listed_asking < ASKING_SHARE * len(listed))
             # a sub-heading ending in a colon introduces a part of the answer, whatever it says
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
-            colon = ln.body.rstrip("*_ ").endswith((":", "："))
+            colon = ln.introduces
             if asks[ln.index] and not short and not outlined and not colon:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
                                   span=spans.get(ln.index, 1)))

@@ -51,6 +51,12 @@ class Line:
     quote: int = 0  # blockquote depth; `text` is the line without its `>` markers
     source: str = ""  # the line as written, markers included
 
+    @property
+    def introduces(self) -> bool:
+        """Whether the line only introduces what follows: its body ends in a colon, emphasis
+        aside ("### 使用场景：", "**Steps**:")."""
+        return self.body.rstrip("*_ ").endswith((":", "："))
+
 
 def parse_numbering(text: str) -> Numbering | None:
     for style, pattern in _NUMBERING:

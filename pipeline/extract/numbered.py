@@ -155,7 +155,7 @@ def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int])
 
 
 def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int],
-              step: int = 2) -> list[Mark]:
+              step: float = 2) -> list[Mark]:
     """Split one depth into numbering runs (each number one to `step` above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
