@@ -26,8 +26,11 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
 _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
                       r"\s*+[。.]?\s*+$", re.I)
-# an author's note, opening its line, that no answer was found ("这个问题没找到答案，…", "No answer yet.")
-_NOT_FOUND = re.compile(r"^\s*+(?:[^。，,.!！?？\n]{0,6}?(?:没有?|未|尚未)找到(?:答案|解答)|[^。，,.!！?？\n]{0,6}?(?:找不到|暂无)(?:答案|解答)"
+# an author's note, opening its line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
+# the author's voice (the question, the author or nobody before it, the note ends its clause),
+# not a sentence about a model that "找不到答案" / "没找到答案时…"
+_NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该题|我|笔者|作者)?\s*+(?:暂时|目前|还|仍|也)?\s*+"
+                        r"(?:(?:没有?|未|尚未)找到|找不到|暂无)(?:答案|解答)(?=\s*+(?:[，,。.;；!！：:]|$))"
                         r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
@@ -40,13 +43,27 @@ def only_asks(answer: str) -> bool:
     return bool(lines) and all(asks_outright(line) for line in lines)
 
 
+def _without_link_lead_in(answer: str) -> str:
+    """`answer` without a last line of text that only introduces the links after it ("The
+    series gives an approximation:" / "[[Answer]](…)"): it points at an answer elsewhere. A
+    line that introduces an image stays (the card shows the image)."""
+    lines = answer.split("\n")
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    last = next((k for k in reversed(filled) if not is_link_only(lines[k])), None)
+    after = "\n".join(lines[last + 1:]) if last is not None else ""
+    if last is None or not after.strip() or "![" in after or not lines[last].rstrip("*_ ").endswith((":", "：")):
+        return answer
+    return "\n".join(lines[:last] + lines[last + 1:])
+
+
 def has_real_answer(answer: str) -> bool:
     # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
     # paragraph by paragraph, then line by line
-    lines = [line for paragraph in re.split(r"\n\s*\n", answer) if not is_link_only(paragraph)
+    lines = [line for paragraph in re.split(r"\n\s*\n", _without_link_lead_in(answer)) if not is_link_only(paragraph)
              for line in paragraph.split("\n") if not is_link_only(line)]
-    # further questions and a link to where they are answered answer nothing
-    if only_asks(link_free("\n".join(lines))):
+    # further questions and a link to where they are answered answer nothing; where the author
+    # notes that no answer was found, what is there are leads (related questions, links)
+    if only_asks(link_free("\n".join(lines))) or any(_NOT_FOUND.match(line) for line in lines):
         return False
     kept = []
     for line in link_free("\n".join(lines)).split("\n"):
@@ -60,8 +77,6 @@ def has_real_answer(answer: str) -> bool:
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         if _SAME_AS.match(line):
             continue  # "同 Q13", "same as question 4": the answer is another question's
-        if _NOT_FOUND.match(line):
-            continue  # "这个问题没找到答案，我去找了…": the author's note that there is none
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 

@@ -27,15 +27,17 @@ def strip_list_marker(text: str) -> str:
 _URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
 # Link label and target stop at "[", an autolink at "<" (as CommonMark's do): each scan then
 # ends where the next link could start, instead of at the end of the line from every "[".
-_MD_LINK = re.compile(r"!?\[(\[[^\[\]]*+\]|[^\[\]]*+)\]\(([^)\[]*+)\)")  # also "[[Answer]](…)"
+# link text may hold balanced brackets, as CommonMark allows: "[[Answer]](…)", "[Notes [Part 1]](…)"
+_MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*+\])*+)\]\(([^)\[]*+)\)")
 AUTOLINK = re.compile(r"<(https?://[^<>\s]++)>")
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
 
 
-def link_text(text: str) -> str:
-    """The text with each Markdown link replaced by its label (images left as they are)."""
-    return _MD_LINK.sub(lambda m: m.group(0) if m.group(0).startswith("!") else m.group(1), text)
+def link_text(text: str, images: bool = True) -> str:
+    """The text with each Markdown link replaced by its label; images left as they are, or
+    taken out (`images` false: a title that reads as text)."""
+    return _MD_LINK.sub(lambda m: (m.group(0) if images else "") if m.group(0).startswith("!") else m.group(1), text)
 
 
 def markdown_links(text: str) -> list[str]:

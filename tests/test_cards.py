@@ -76,6 +76,9 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert not has_real_answer("- TF-IDF算法是做什么的？\n  - 为什么要用 IDF")
     assert has_real_answer("推导forget gate的变化;因为LSTM有进有出")
     assert has_real_answer("1. 在连续情况下是做积分 2. 这个和全连接神经网络没有区别")
+    # link text may hold balanced brackets (CommonMark): still a link and nothing else
+    assert not has_real_answer("- [优化笔记 [第二部分]](https://e.com/notes)")
+    assert has_real_answer("[第二部分] 讲动量。")
 
 
 def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():

@@ -91,7 +91,9 @@ def question_text(text: str) -> str:
 
 
 def topic_text(text: str) -> str:
-    text = undecorated(unbold(text).strip())
+    """A topic as it titles cards: no number, bold marks, decoration, link addresses or images
+    (a heading that is only an image titles nothing: "")."""
+    text = undecorated(unbold(link_text(text, images=False)).strip())
     return undecorated(strip_numbering(text)).strip(" ¶#*_:：").strip()
 
 

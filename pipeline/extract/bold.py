@@ -42,7 +42,48 @@ def detect(lines: list[Line]) -> list[Mark]:
     # an answer ("**15. What is feature scaling …?**" / "* __What is normalization?__")
     if any(not lines[position[i]].bullet for i in marks):
         marks = {i: m for i, m in marks.items() if not lines[position[i]].bullet}
-    return [marks[i] for i in sorted(marks)]
+    found = [marks[i] for i in sorted(marks)]
+    return sorted(found + _sibling_titles(lines, found), key=lambda m: m.index)
+
+
+def _paragraph(lines: list[Line], k: int) -> bool:
+    """Whether line `k` is a paragraph of its own: blank lines (or the container's edge) on
+    both sides."""
+    return (k == 0 or lines[k - 1].blank) and (k + 1 == len(lines) or lines[k + 1].blank)
+
+
+def _sibling_titles(lines: list[Line], questions: list[Mark]) -> list[Mark]:
+    """Boundaries at the bold titles of a bold question's own rank that start the next topic
+    ("**为什么要加动量？**" / its answer / "**Nesterov 动量**" / text about that): a bold line that
+    is a paragraph of its own, as the question is, and does not ask. It ends the answer when it
+    is the only such title before the next question, the answer has text of its own before it,
+    and text that is not only links follows it. An answer's titled parts come in sets
+    ("**优点**" / "**缺点**") or open it ("**KNN**" / … / "**K Means**"), and a lone title over
+    a list of links heads the answer's references; a title that introduces ("**步骤：**") or a
+    bold sentence ("**它收敛更快。**") titles no topic."""
+    position = {ln.index: k for k, ln in enumerate(lines)}
+    starts = [position[m.index] for m in questions]
+    ends = starts[1:] + [len(lines)] if starts else []
+    out = []
+    for start, end in zip(starts, ends, strict=True):
+        if not _paragraph(lines, start):
+            continue
+        titles = [k for k in range(start + 1, end)
+                  if _label(lines[k]) and not lines[k].bullet and _paragraph(lines, k)
+                  and lines[k].quote == lines[start].quote]
+        if len(titles) != 1:
+            continue
+        k = titles[0]
+        title = lines[k]
+        before = [ln for ln in lines[start + 1:k] if not ln.blank]
+        after = [ln for ln in lines[k + 1:end] if not ln.blank]
+        if (before and not before[0].bold and after and not all(ln.link_only for ln in after)
+                and not _asking(title) and not title.introduces and not title.bold.endswith(_SENTENCE_ENDS)):
+            out.append(Mark(title.index, "boundary", "", NAME, False))
+    return out
+
+
+_SENTENCE_ENDS = ("。", ".", "！", "!", "；", ";")
 
 
 def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
