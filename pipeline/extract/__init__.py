@@ -9,6 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
@@ -315,11 +316,32 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     topics += [m for m in outline_items(lines, asking) if m.index not in answers]
     boundaries = qset | {m.index for m in topics}
     waiting = {m.index + max(m.span, 1) - 1 for m in asking if m.continues and not m.answer}  # their last lines
-    extra = [m for m in bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting) if m.index not in answers]
+    extra = bare_line.detect(lines, {m.index for m in asking}, boundaries, waiting)
+    # a bare title that ends a heading question's answer, right above the next heading question,
+    # titles the questions after it where the page does so twice or more ("Coding Questions")
+    headed = {m.index for m in asking if lines[m.index].heading}
+    closing = {m.index for m in extra if m.index in answers and m.role == "topic" and _closes(lines, m.index, headed)}
+    extra = [m for m in extra if m.index not in answers] + (
+        [replace(m, level=_closes(lines, m.index, headed) - 0.5) for m in extra if m.index in closing] if len(closing) >= 2 else [])
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
     by_index.update({m.index: m for m in questions})
     return [by_index[i] for i in sorted(by_index)]
+
+
+_INLINE_MARKUP = re.compile(r"\*\*|__|`|\$|\[")
+
+
+def _closes(lines: list[Line], k: int, headed: set[int]) -> int:
+    """The level of the heading question that line `k`, a plain line, stands right above, after
+    an answer's text (blank lines aside); 0 when it does not."""
+    after = next((ln for ln in lines[k + 1:] if not ln.blank), None)
+    before = next((ln for ln in reversed(lines[:k]) if not ln.blank), None)
+    closes = after is not None and after.index in headed and before is not None and not before.heading
+    # a title is plain text at the page's margin: a quoted line ("> 《…》 7.1 …") cites, and a line
+    # with emphasis, code or math in it ("…映射到**相同长度**的输出序列") ends the answer's prose
+    plain = not (lines[k].quote or lines[k].indent or _INLINE_MARKUP.search(lines[k].text))
+    return after.heading if closes and plain else 0
 
 
 def _item_end(item: Line, body: list[Line]) -> int:

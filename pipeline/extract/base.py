@@ -31,7 +31,9 @@ class Mark:
     answer: str = ""  # answer text on the question's own line ("- prompt: answer")
     carry: str = ""  # text before the question on its line that closes the previous answer
     continues: bool = True  # the answer runs on over the following lines
-    level: int = 0  # heading level, for heading marks
+    # heading level, for heading marks; a bare title between heading questions stands half a
+    # level above those it titles
+    level: float = 0
     # lines the question takes: a stem's premise lines before its asking line; 0 for an answer
     # mark whose answer starts on its own line
     span: int = 1

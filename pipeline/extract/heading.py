@@ -31,9 +31,11 @@ _QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常�
 _SIBLINGS_ASKING = 0.6
 _COUSINS = 5
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
-# "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets)
-_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3})\s*[:：.．、]?"
-                             r"(?:\s*[(（][^()（）]{0,12}[)）])?$", re.I)
+# "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets), "### 1. 【简答题】" (a plain
+# number is a question's only with its kind in brackets after it)
+_QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3}"
+                             r"|\d{1,3}(?=\s*[.．、]\s*[(（【\[]))\s*[:：.．、]?"
+                             r"(?:\s*[(（【\[][^()（）【】\[\]]{0,12}[)）】\]])?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
 _STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spread over
 
