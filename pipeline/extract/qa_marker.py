@@ -1,4 +1,4 @@
-"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `【问题】…`, `Question: …`, also in bold or in a list item
+"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, also in bold or in a list item
 (numbered or not: a labelled follow-up in a numbered item is a question of its own).
 The answer is what follows, with or without an `A:` / `答：` label."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ NAME = "qa_marker"
 # question grows a non-space at a time (with the spaces before it), so that the check for
 # the closing marks does not scan the same run of spaces again at each character of it.
 _QUESTION = re.compile(r"^\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?(?:\*\*|__)?\s*+"
-                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3})\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
+                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3}|题目\s*+\d{0,3})\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
                        r"|[【\[]\s*+(?:问题?|Q)\s*+\d{0,3}\s*+[】\]]\s*+[:：]?)"
                        r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
 
