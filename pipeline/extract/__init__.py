@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import LEAD_IN, asks_outright, is_blank, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, asks_outright, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -166,6 +166,10 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     waiting_level = 0  # the level of the heading it stands under: a sub-title is deeper
     for k, (owner, start, end) in enumerate(sections(lines, heads)):
         if owner is not None and owner.role == "question":
+            if (premise := _labelled_premise(lines, start, end)) is not None:
+                # the problem statement under a heading question belongs on its front
+                owner = heads[k - 1] = replace(owner, text=f"{owner.text}\n{premise[0]}", span=premise[1] - owner.index)
+                start = premise[1]
             marks, inside, section = _under_question(lines, owner, start, end, separators)
             questions += marks
             answers.update(inside)
@@ -199,6 +203,25 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     topics = [m for m in heads if m.role == "topic"]
     marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
     return _with_later_answers(lines, _with_item_breaks(lines, marks, breaks))
+
+
+def _labelled_premise(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:
+    """(text, end) of a problem statement that opens a heading question's body under a question
+    label and asks nothing ("### 计算题3：如何估算…？" / "**题目**：假设模型有 n 层…" / "**解答**：…"):
+    its lines up to the answer label that follows it; None when the body opens otherwise."""
+    body = lines[start:end]
+    first = next((k for k, ln in enumerate(body) if not ln.blank), None)
+    labelled = qa_marker.detect(body[first:first + 1]) if first is not None else []
+    if not labelled or is_question_like(labelled[0].text):
+        return None
+    for k, ln in enumerate(body[first + 1:], start=first + 1):
+        if not ln.blank and strip_answer_label(ln.text) != ln.text:
+            text = "\n".join([labelled[0].text] + [x.text.strip() for x in body[first + 1:k] if not x.blank])
+            return text, body[k].index
+        if ln.heading or ln.in_code or (ln.blank and k + 1 < len(body) and not body[k + 1].blank
+                                        and strip_answer_label(body[k + 1].text) == body[k + 1].text):
+            return None  # a second paragraph that no answer label opens: more than a statement
+    return None
 
 
 def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[int]) -> list[Mark]:
