@@ -443,6 +443,29 @@ def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
     card.sources = [SourceSpan(span.file, span.first, max([span.last, *numbers]))]
 
 
+# an explanation label ("**解析**：") may follow a worked answer: what stands before it is no question material
+_EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
+
+
+def _material(body: list[Line]) -> int:
+    """Where the answer starts when the lines before its label are material the question needs
+    ("下面代码的输出是什么？" / a code block / "答：2"): code, table rows, images and lines that ask,
+    with one code block, table or image at least; 0 when the body opens otherwise."""
+    shown = False
+    for k, ln in enumerate(body):
+        if ln.blank:
+            continue
+        label = not ln.in_code and strip_answer_label(ln.text) != ln.text
+        if label:
+            return k if shown and not _EXPLANATION_LABEL.match(ln.text) else 0
+        table = ln.text.lstrip().startswith("|")
+        image = ln.link_only and "![" in ln.text
+        if not (ln.in_code or table or image or asks_outright(question_text(ln.text))):
+            return 0
+        shown = shown or ln.in_code or table or image
+    return 0
+
+
 def _titles_a_question(marks: list[Mark], k: int) -> bool:
     """Whether a question follows topic mark `k` before the next heading: a topic line inside
     a section ("(1) 增大感受野", an outline item) that titles no question is no title."""
@@ -521,7 +544,14 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         unclaimed(body[item_end:], "section_text")
         body = body[:item_end]
         text = lines[mark.index].text  # a list item's marker and the space after it: its content column
-        parts = [mark.answer, _answer_text(body, lines[mark.index].quote > 0, len(text) - len(strip_list_marker(text)))]
+        column = len(text) - len(strip_list_marker(text))
+        # the code, table or figure that the question needs, before its answer's label, is on
+        # the front (the card's span still covers those lines)
+        material = 0 if mark.answer else _material(body)
+        question = mark.text
+        if material:
+            question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"
+        parts = [mark.answer, _answer_text(body[material:], lines[mark.index].quote > 0, column)]
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)
@@ -533,7 +563,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         numbers = [ln.number for ln in lines[mark.index:mark.index + mark.span]] + [ln.number for ln in body if not ln.blank]
         if following is not None and following.carry:
             numbers.append(lines[following.index].number)
-        cards.append(Card(question=mark.text, answer=answer, topic=topic,
+        cards.append(Card(question=question, answer=answer, topic=topic,
                           sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout,
                           section=section))
         asked[mark.index] = cards[-1]
