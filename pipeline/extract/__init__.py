@@ -447,10 +447,18 @@ def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
 _EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
 
 
-def _material(body: list[Line]) -> int:
-    """Where the answer starts when the lines before its label are material the question needs
-    ("下面代码的输出是什么？" / a code block / "答：2"): code, table rows, images and lines that ask,
-    with one code block, table or image at least; 0 when the body opens otherwise."""
+def _shown(ln: Line) -> bool:
+    """Whether a line is part of something a question can show: code, a table, an image."""
+    return ln.in_code or ln.text.lstrip().startswith("|") or (ln.link_only and "![" in ln.text)
+
+
+def _material(body: list[Line], introduces: bool) -> int:
+    """Where the answer starts when what stands before it is material the question needs: the
+    lines before the answer's label ("下面代码的输出是什么？" / a code block / "答：2"), code, table
+    rows, images and lines that ask, with one code block, table or image at least; or, under a
+    question that introduces what follows ("Consider the code:"), the code blocks, tables or images
+    that open the body and the lines that ask after them ("What is B.shape?"), when more follows.
+    0 when the body opens otherwise."""
     shown = False
     for k, ln in enumerate(body):
         if ln.blank:
@@ -458,11 +466,12 @@ def _material(body: list[Line]) -> int:
         label = not ln.in_code and strip_answer_label(ln.text) != ln.text
         if label:
             return k if shown and not _EXPLANATION_LABEL.match(ln.text) else 0
-        table = ln.text.lstrip().startswith("|")
-        image = ln.link_only and "![" in ln.text
-        if not (ln.in_code or table or image or asks_outright(question_text(ln.text))):
+        asking = asks_outright(question_text(ln.text))
+        if shown and introduces and not (_shown(ln) or asking):
+            return k
+        if not (_shown(ln) or asking):
             return 0
-        shown = shown or ln.in_code or table or image
+        shown = shown or _shown(ln)
     return 0
 
 
@@ -547,7 +556,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         column = len(text) - len(strip_list_marker(text))
         # the code, table or figure that the question needs, before its answer's label, is on
         # the front (the card's span still covers those lines)
-        material = 0 if mark.answer else _material(body)
+        material = 0 if mark.answer else _material(body, mark.text.rstrip().endswith((":", "：")))
         question = mark.text
         if material:
             question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"
