@@ -42,9 +42,17 @@ def _is_chrome(tag: Tag) -> bool:
 
 
 def _main_content(soup: BeautifulSoup) -> Tag:
-    """The article of a page: <article>, else <main>, else the body."""
+    """The article of a page: <article>, else <main>, else the body. An element named like chrome
+    that holds most of the page's text is a wrapper of the whole layout, not chrome
+    (`<div class="container sidebar-position-left">` around the header, main and sidebar)."""
+    total = len(soup.get_text(strip=True))
+
+    def chrome_around(tag: Tag) -> bool:
+        return any(_is_chrome(p) and (p.name in CHROME_TAGS or 2 * len(p.get_text(strip=True)) < total)
+                   for p in tag.parents if isinstance(p, Tag))
+
     for selector in ("article", "main", "[role=main]"):
-        found = [t for t in soup.select(selector) if not any(_is_chrome(p) for p in t.parents if isinstance(p, Tag))]
+        found = [t for t in soup.select(selector) if not chrome_around(t)]
         if found:
             return max(found, key=lambda t: len(t.get_text()))
     # a generator that emits two <body> elements: the one that holds the text
