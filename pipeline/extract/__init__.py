@@ -14,7 +14,7 @@ from dataclasses import replace
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
-from .base import ASKING_SHARE, Mark, question_text, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -443,10 +443,6 @@ def _answer_later(card: Card, mark: Mark, body: list[Line], line: Line) -> None:
     card.sources = [SourceSpan(span.file, span.first, max([span.last, *numbers]))]
 
 
-# an explanation label ("**解析**：") may follow a worked answer: what stands before it is no question material
-_EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
-
-
 def _shown(ln: Line) -> bool:
     """Whether a line is part of something a question can show: code, a table, an image."""
     return ln.in_code or ln.text.lstrip().startswith("|") or (ln.link_only and "![" in ln.text)
@@ -465,7 +461,7 @@ def _material(body: list[Line], introduces: bool) -> int:
             continue
         label = not ln.in_code and strip_answer_label(ln.text) != ln.text
         if label:
-            return k if shown and not _EXPLANATION_LABEL.match(ln.text) else 0
+            return k if shown and not EXPLANATION_LABEL.match(ln.text) else 0
         asking = asks_outright(question_text(ln.text))
         if shown and introduces and not (_shown(ln) or asking):
             return k

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
@@ -107,8 +108,16 @@ _ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?)[ \t]*+(?(open)(?:(?:\*{1,2}|_{1,2})[ \t]*+)?)", re.I)
 
 
+# an explanation label ("**解析**：") follows a key or a worked answer: it labels no answer of its own
+EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
+
+
 def strip_answer_label(text: str) -> str:
-    return _ANSWER_LABEL.sub("", text, count=1).lstrip("\n")
+    """`text` without the answer label that opens it ("答：", "**Answer:**", "- 参考答案："). A label
+    alone on its line takes its list item with it: what was nested under the item loses that
+    indentation ("- 参考答案：" / "  ```python" …)."""
+    rest = _ANSWER_LABEL.sub("", text, count=1)
+    return textwrap.dedent(rest).lstrip("\n") if rest != text and rest.startswith("\n") else rest.lstrip("\n")
 
 
 _MAX_WRAPPED = 4  # lines a wrapped question runs on over: a question, not a paragraph of prose

@@ -24,7 +24,8 @@ _SECTION_NUMBERING = {"dotted", "zh", "zh_wrapped"}
 _PLAIN_NUMBERING = {"dot", "dun"}
 # a heading that says the list under it is one of questions ("面试题", "常见问题", "Interview Questions")
 # ("梯度消失问题" names a problem, not a list of questions)
-_QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常见|高频|典型|面试)问题|问题(?:列表|汇总|集锦|合集)|questions|faq|qa)$",
+_QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常见|高频|典型|面试)问题|问题(?:列表|汇总|集锦|合集)|questions|faq|qa)"
+                              r"(?:(?:与|和|及|and|&)(?:答案|解答|解析|answers?))?$",
                               re.I)
 # a group of sibling headings is a list of questions when this share of them ask; so is a
 # level of headings across the document, when it has at least _COUSINS of them
@@ -312,9 +313,10 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
         if (question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]
-                and not REFERENCES_LABEL.match(ln.body)):
+                and not REFERENCES_LABEL.match(ln.body) and not _QUESTIONS_TITLE.search(fold(ln.body))):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
-            # (but "## Reference" there closes the list: the page's end matter; "### 总结" may
+            # (but "## Reference" there closes the list: the page's end matter, and "## 面试题与答案"
+            # opens a list of its own; "### 总结" may
             # still sum up the answer; so does one after the list's last question that a page's
             # separating break sets apart: "## Notes")
             if ln.index in separated and ln.index not in numbered_after:

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from ..text import ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
-from .base import ASKING_SHARE, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line, parse_numbering
 
 NAME = "numbered"
@@ -72,6 +72,20 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     return []
 
 
+def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
+    """The items whose first line under them, nested in the item or at its margin, labels an
+    answer ("1. 实现一个批次函数。" / "   - 参考答案：…"): they ask, worded so or not (an explanation
+    label, "   * **解析：**", follows a key: "1. **B. Adam**" is no question)."""
+    found = []
+    for ln in numbered:
+        below = next((b for b in lines[position[ln.index] + 1:] if not b.blank), None)
+        if (below is not None and not below.in_code and not below.heading and below.indent >= ln.indent
+                and below.numbering is None and strip_answer_label(below.text) != below.text
+                and not EXPLANATION_LABEL.match(below.text)):
+            found.append(ln.index)
+    return found
+
+
 def _unwrapped(item: Line, more: list[Line]) -> Line:
     text = join_wrapped([item.text] + [ln.text for ln in more])
     return replace(item, text=text, numbering=parse_numbering(text))
@@ -87,6 +101,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     asks.update(dict.fromkeys(_quiz_items(numbered), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
     asks.update({i: True for i in stems})
+    asks.update(dict.fromkeys(_answer_labelled(numbered, lines, position), True))
     # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}
     for ln in numbered:
