@@ -22,6 +22,8 @@ _NUMBERING = [
     ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
     ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．，]\s*(.*)$")),
     ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
+    # a bold number that labels an item: "**4-2** 在一个过程中…？", "**3.** …"
+    ("bold_no", re.compile(r"^\s*+(?:\*\*|__)(\d{1,3}(?:[-–.．]\d{1,3})*+)[.．、:：)）]?(?:\*\*|__)\s*+(\S.*)$")),
     ("question_no", re.compile(r"^\s*+(?:[QqＱ]|问题|题目|第)\s*+(\d{1,3}(?:\.\d{1,3})*+)\s*+(?:题\s*+)?(?:[:：.．、)）·]|\s[-–—]\s)\s*+(.*)$")),
 ]
 _BOLD_LINE = re.compile(r"^\s*+(?:[-*+]\s++)?(\*\*|__)(.+?)\1\s*+(?:[:：]\s*+)?$")
@@ -63,7 +65,7 @@ def parse_numbering(text: str) -> Numbering | None:
         m = pattern.match(text)
         if m:
             raw = unicodedata.normalize("NFKC", m.group(1))
-            numbers = (zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in raw.split("."))
+            numbers = (zh_number(raw),) if style.startswith("zh") else tuple(int(p) for p in re.split(r"[.\-–]", raw))
             return Numbering(style, numbers, m.group(2).strip())
     return None
 
