@@ -574,8 +574,11 @@ def page_chrome(state: CleanState) -> None:
             state.drop(i, "page_chrome")
 
 
-# the calls to action of ads, not their subjects: "广告点击率预估" is content
-_AD = re.compile(r"公众号|扫码|扫一扫|二维码|加微信|加群|滴滴我|私信我|关注我|优惠券|领取福利|添加微信|微信号")
+# the calls to action of ads, not their subjects: "广告点击率预估" is content, and so is a source
+# named in passing ("在公众号 X 的文章中…"); an account or a code counts with an action on it
+_AD = re.compile(r"扫码|扫一扫|加微信|加群|滴滴我|私信我|关注我|优惠券|领取福利|添加微信"
+                 r"|(?:关注|搜索|添加|长按|识别|回复|发送|私信|加)[^。；;！!]{0,20}?(?:公众号|二维码|微信号)"
+                 r"|(?:公众号|二维码|微信号)[^。；;！!]{0,20}?(?:关注|搜索|添加|长按|识别|回复|发送|私信|获取|领取)")
 
 
 def advert(state: CleanState) -> None:
