@@ -1,6 +1,7 @@
 """Small text helpers shared by the stages: blank lines, links, question wording, folding."""
 from __future__ import annotations
 
+import ast
 import re
 import unicodedata
 
@@ -237,3 +238,24 @@ def is_section_title(text: str) -> bool:
     text = text.strip().strip("*_ ")
     return bool(text) and len(text) <= 40 and not _PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
         and not _ASK_END.search(text) and "=" not in text
+
+
+# statements that a line of prose never is: an assignment, a call, a def, a loop header …
+_CODE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Import, ast.ImportFrom,
+                    ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+
+
+def is_code_statement(text: str) -> bool:
+    """Whether a line is one Python statement (by Python's own parser): `x, y = box`,
+    `def f(a):`, `print(x)`. A bare name or number ("Dropout", "42") is no statement."""
+    line = text.strip()
+    if not line or len(line) > 200:
+        return False
+    try:
+        tree = ast.parse(line + ("\n    pass" if line.endswith(":") else ""))
+    except (SyntaxError, ValueError):
+        return False
+    if len(tree.body) != 1:
+        return False
+    node = tree.body[0]
+    return isinstance(node, _CODE_STATEMENTS) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model import SourceLine
-from ..text import is_blank, is_link_only, undecorated, zh_number
+from ..text import is_blank, is_code_statement, is_link_only, undecorated, zh_number
 
 _QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
 # the closing #s of a heading are cut off in `heading_body`: as `(.*?)\s*#*\s*$` the regex
@@ -100,4 +100,20 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
                         bold_match.group(2).strip() if bold_match else "",
                         not blank and not in_code and is_link_only(text), in_code,
                         quoted.group(0).count(">") if quoted else 0, source))
+    return _comments_of_loose_code(out)
+
+
+def _comments_of_loose_code(lines: list[Line]) -> list[Line]:
+    """`lines` with each `# …` heading that stands between two Python statements read as the
+    comment it is: code that lost its fence ("x1, y1 = box" / "# Compute the overlap" /
+    "w = max(0, x2 - x1)") has no headings."""
+    filled = [k for k, ln in enumerate(lines) if not ln.blank]
+    out = list(lines)
+    for a, k, b in zip(filled, filled[1:], filled[2:], strict=False):
+        ln = lines[k]
+        if (ln.heading and ln.text.lstrip().startswith("#") and not lines[a].heading and not lines[b].heading
+                and is_code_statement(lines[a].text) and is_code_statement(lines[b].text)):
+            # escaped, so that the answer's Markdown shows the comment, not a heading
+            out[k] = replace(ln, heading=0, body=ln.text.strip(), numbering=None,
+                             source=re.sub(r"^(\s*)#", r"\1\\#", ln.source, count=1))
     return out
