@@ -70,11 +70,24 @@ def _span(tag: Tag) -> range:
 _ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section"}
 
 
+_BREAK = "\x00"  # a <br>: a line break of the rendered text that is no line end of the page's source
+
+
+def _first_number(listing: Tag) -> int:
+    """The number an ordered list starts at (`<ol start="2">` goes on from an earlier list)."""
+    start = str(listing.get("start") or "1").strip()
+    return int(start) if start.isdigit() and len(start) <= 6 else 1
+
+
+def _one_line(text: str) -> str:
+    """Inline text that must stay on one line (a heading, a cell, a term): breaks become spaces."""
+    return text.replace("\n", " ").replace(_BREAK, " ")
+
+
 class _Renderer:
     def __init__(self) -> None:
         self.out: list[SourceLine] = []
-        self.buffer: list[str] = []
-        self.buffer_line: int | None = None
+        self.buffer: list[tuple[str, int]] = []  # a paragraph's pieces, each with the source line it starts on
 
     def emit(self, number: int, text: str, indent: str = "") -> None:
         for offset, part in enumerate(text.split("\n")):
@@ -83,16 +96,32 @@ class _Renderer:
                 self.out.append(SourceLine(number + offset, indent + part))
 
     def flush(self) -> None:
-        if self.buffer and self.buffer_line is not None:
-            self.emit(self.buffer_line, "".join(self.buffer))
-        self.buffer, self.buffer_line = [], None
+        """Write the buffered paragraph, a line per line break, each numbered by the source line
+        its text stands on: a line end of the source moves on by one line, a <br> does not (a
+        paragraph of "a<br>b<br>c" on one source line is three lines numbered alike)."""
+        if not self.buffer:
+            return
+        line = self.buffer[0][1]
+        parts: list[tuple[int, list[str]]] = [(line, [])]
+        for text, at in self.buffer:
+            line = max(line, at)
+            for k, segment in enumerate(text.split("\n")):
+                if k:
+                    line += 1
+                for j, piece in enumerate(segment.split(_BREAK)):
+                    if (k or j) and "".join(parts[-1][1]).strip():
+                        parts.append((line, []))
+                    elif k or j:
+                        parts[-1] = (line, parts[-1][1])  # nothing yet on this line: it starts here
+                    parts[-1][1].append(piece)
+        self.buffer = []
+        for number, pieces in parts:
+            self.emit(number, "".join(pieces))
 
     def add_inline(self, text: str, line: int) -> None:
         if not self.buffer and not text.strip():
             return
-        if self.buffer_line is None:
-            self.buffer_line = line
-        self.buffer.append(text)
+        self.buffer.append((text, line))
 
     def block(self, tag: Tag, list_prefix: str = "") -> None:
         for child in tag.children:
@@ -109,13 +138,13 @@ class _Renderer:
             line = child.sourceline or tag.sourceline or 1
             if name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
                 self.flush()
-                self.emit(line, "#" * int(name[1]) + " " + inline(child).replace("\n", " "))
+                self.emit(line, "#" * int(name[1]) + " " + _one_line(inline(child)))
             elif name == "summary":
                 self.flush()
-                self.emit(line, "###### " + inline(child).replace("\n", " "))
+                self.emit(line, "###### " + _one_line(inline(child)))
             elif name == "dt":  # a definition list's term: a bold line, its <dd> the text under it
                 self.flush()
-                self.emit(line, "**" + inline(child).replace("\n", " ").replace("**", "").strip() + "**")
+                self.emit(line, "**" + _one_line(inline(child)).replace("**", "").strip() + "**")
             elif name == "pre":
                 self.flush()
                 code = child.get_text()
@@ -125,7 +154,7 @@ class _Renderer:
                 self.out.append(SourceLine(line + code.strip("\n").count("\n"), "```"))
             elif name in {"ul", "ol"}:
                 self.flush()
-                for number, item in enumerate(child.find_all("li", recursive=False), start=1):
+                for number, item in enumerate(child.find_all("li", recursive=False), start=_first_number(child)):
                     marker = f"{number}. " if name == "ol" else "- "
                     self.list_item(item, list_prefix, marker)
             elif name == "li":
@@ -133,14 +162,14 @@ class _Renderer:
                 self.list_item(child, list_prefix, "- ")
             elif name == "tr":
                 self.flush()
-                cells = [inline(c).replace("\n", " ").strip() for c in child.find_all(["td", "th"], recursive=False)]
+                cells = [_one_line(inline(c)).strip() for c in child.find_all(["td", "th"], recursive=False)]
                 if any(cells):
                     self.emit(line, "| " + " | ".join(cells) + " |")
             elif name == "hr":
                 self.flush()
                 self.emit(line, "---")  # a thematic break is structure: it may close the page's last answer
             elif name == "br":
-                self.add_inline("\n", line)
+                self.add_inline(_BREAK, line)
             elif name in BLOCK_TAGS:
                 self.flush()
                 self.block(child, list_prefix)
@@ -165,13 +194,13 @@ class _Renderer:
             else:
                 paragraphs[-1][1].append(c)
         texts = [(n, _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
-                  .strip().replace("\n", " ")) for n, part in paragraphs]
+                  .strip().replace("\n", " ").replace(_BREAK, " ")) for n, part in paragraphs]
         texts = [(n, t) for n, t in texts if t] or [(line, "")]
         self.emit(texts[0][0], marker + texts[0][1], indent)
         for n, text in texts[1:]:
             self.emit(n, text, indent + " " * len(marker))
         for sub in item.find_all(["ul", "ol"], recursive=False):
-            for number, child in enumerate(sub.find_all("li", recursive=False), start=1):
+            for number, child in enumerate(sub.find_all("li", recursive=False), start=_first_number(sub)):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
 
 
@@ -206,7 +235,7 @@ def inline(tag: Tag) -> str:
         return ""
     name = tag.name
     if name == "br":
-        return "\n"
+        return _BREAK
     if name == "img":
         src = str(tag.get("src") or "")
         return f"![{tag.get('alt') or ''}]({src})" if src else ""

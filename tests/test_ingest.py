@@ -62,6 +62,17 @@ def test_html_keeps_source_lines_and_drops_chrome(tmp_path):
     assert rules[2] == "html_chrome" and rules[7] == "html_chrome"
 
 
+def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
+    # a <br> breaks the rendered line but not the source's: the pieces keep their own line
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article>\n<p>思路：<br>先列小例子，<br>再找规律。</p>\n<p>第二段<br>\n下一行</p>\n"
+                    '<ol start="4">\n<li>第四题是什么？</li>\n</ol>\n</article></body></html>\n', encoding="utf-8")
+    doc = ingest(page)
+    assert [(ln.number, ln.text) for ln in doc.lines] == [
+        (2, "思路："), (2, "先列小例子，"), (2, "再找规律。"), (3, "第二段"), (4, "下一行"), (6, "4. 第四题是什么？")]
+    assert not doc.markup_drops or all(d.line not in (2, 3, 4, 6) for d in doc.markup_drops)
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..text import ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
+from ..text import blank_marks, ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line, parse_numbering
 
@@ -26,8 +26,11 @@ def _candidate(ln: Line) -> bool:
 
 
 def _asks(ln: Line) -> bool:
+    """Whether a numbered line asks: by its words (not a lead-in ending in a colon), or by a
+    blank to fill ("…最后剩下的数是__")."""
     question, _ = split_inline_answer(ln.text)
-    return is_question_like(question_text(question)) and not ln.numbering.rest.rstrip().endswith((":", "："))
+    text = question_text(question)
+    return (is_question_like(text) and not ln.numbering.rest.rstrip().endswith((":", "："))) or bool(blank_marks(question))
 
 
 # the statements of these sections ask to be judged or filled in, with or without a question mark
