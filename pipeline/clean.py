@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
+from .text import ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
 
 
 @dataclass
@@ -271,8 +271,6 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 # attributes must be ASCII name[=value] pairs; possessive repeats keep a run of spaces linear
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
-_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
-                             r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole
@@ -315,7 +313,7 @@ def inline_html(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text
         if summary_open and "<" not in text:
-            if _ANSWER_SUMMARY.fullmatch(f"<summary>{text.strip()}</summary>"):
+            if ANSWER_SUMMARY.fullmatch(f"<summary>{text.strip()}</summary>"):
                 state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
             else:
                 state.rewrite(i, "###### " + text.strip(), "inline_html")
@@ -328,7 +326,7 @@ def inline_html(state: CleanState) -> None:
         elif _SUMMARY_CLOSE.match(text):
             summary_open = False
         # <details><summary>答案</summary>…: the summary labels the answer that follows, it is no heading
-        text = _ANSWER_SUMMARY.sub("", text)
+        text = ANSWER_SUMMARY.sub("", text)
         heading = _HTML_HEADING.match(text) or None
         summary = _HTML_SUMMARY.match(text)
         if heading:

@@ -11,6 +11,7 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .model import Drop, PipelineError, SourceLine
+from .text import ANSWER_SUMMARY
 
 CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
                "form", "button", "textarea", "input", "select", "iframe", "svg", "canvas", "object",
@@ -67,10 +68,15 @@ def _span(tag: Tag) -> range:
     return range(start, end + 1)
 
 
-_ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section"}
+_ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section", "details"}
 
 
 _BREAK = "\x00"  # a <br>: a line break of the rendered text that is no line end of the page's source
+
+
+def _answer_label(summary: Tag) -> bool:
+    """Whether a <summary> only labels the answer its <details> holds ("Answer", "查看答案")."""
+    return ANSWER_SUMMARY.fullmatch(f"<summary>{summary.get_text().strip()}</summary>") is not None
 
 
 def _first_number(listing: Tag) -> int:
@@ -141,7 +147,8 @@ class _Renderer:
                 self.emit(line, "#" * int(name[1]) + " " + _one_line(inline(child)))
             elif name == "summary":
                 self.flush()
-                self.emit(line, "###### " + _one_line(inline(child)))
+                if not _answer_label(child):  # "Answer" over a <details> body: the body is the answer
+                    self.emit(line, "###### " + _one_line(inline(child)))
             elif name == "dt":  # a definition list's term: a bold line, its <dd> the text under it
                 self.flush()
                 self.emit(line, "**" + _one_line(inline(child)).replace("**", "").strip() + "**")
@@ -193,12 +200,21 @@ class _Renderer:
                 paragraphs.append((c.sourceline or line, []))
             else:
                 paragraphs[-1][1].append(c)
-        texts = [(n, _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
+        # a <details> in the item keeps its blocks (paragraphs, lists), rendered under the item
+        texts = [(n, part[0] if len(part) == 1 and isinstance(part[0], Tag) and part[0].name == "details" else
+                  _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
                   .strip().replace("\n", " ").replace(_BREAK, " ")) for n, part in paragraphs]
-        texts = [(n, t) for n, t in texts if t] or [(line, "")]
+        texts = [(n, t) for n, t in texts if not isinstance(t, str) or t]
+        if not texts or not isinstance(texts[0][1], str):
+            texts.insert(0, (line, ""))
         self.emit(texts[0][0], marker + texts[0][1], indent)
         for n, text in texts[1:]:
-            self.emit(n, text, indent + " " * len(marker))
+            if isinstance(text, str):
+                self.emit(n, text, indent + " " * len(marker))
+                continue
+            inner = _Renderer()
+            inner.block(text)
+            self.out += [SourceLine(x.number, indent + " " * len(marker) + x.text) for x in inner.out]
         for sub in item.find_all(["ul", "ol"], recursive=False):
             for number, child in enumerate(sub.find_all("li", recursive=False), start=_first_number(sub)):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")

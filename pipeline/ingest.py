@@ -111,15 +111,26 @@ _MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$|
 _MIN_MARKDOWN_LINES = 2
 
 
+# a line that opens with an HTML tag ("<li>", "</details>", "<p class=…>")
+_TAG_LINE = re.compile(r"^\s*+</?[A-Za-z][\w-]{0,20}[\s>/]", re.M)
+_MIN_TAG_LINES = 10
+
+
 def document_kind(path: Path, data: bytes, text: str) -> str:
     """Which front end reads a source: "html", "markdown" or "text" (a flat copy of page text).
 
-    Decided by content as well as by name: HTML saved under any name is read as HTML, a
-    `.txt` holding Markdown (headings, fences, `$$`, tables, links) as Markdown, and a
-    `.md` with none of these as flat text."""
+    Decided by content as well as by name: HTML saved under any name is read as HTML, and so is
+    a file most of whose lines (and ten at least) open with a tag (a Markdown page written in
+    raw HTML: `<li>…<details><summary>Answer</summary>…`); a `.txt` holding Markdown (headings,
+    fences, `$$`, tables, links) as Markdown, and a `.md` with none of these as flat text."""
     kind = SOURCE_SUFFIXES.get(path.suffix.lower(), "text")
     if kind != "html" and _HTML_START.match(data[:2048]):
         return "html"
+    if kind != "html":
+        filled = sum(1 for line in text.split("\n") if line.strip())
+        tagged = len(_TAG_LINE.findall(text))
+        if tagged >= _MIN_TAG_LINES and 2 * tagged > filled:
+            return "html"
     if kind == "html":
         return kind
     markdown = sum(1 for _ in zip(range(_MIN_MARKDOWN_LINES), _MARKDOWN_LINE.finditer(text), strict=False))

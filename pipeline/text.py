@@ -259,3 +259,8 @@ def is_code_statement(text: str) -> bool:
         return False
     node = tree.body[0]
     return isinstance(node, _CODE_STATEMENTS) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
+
+
+# a <details> summary that only labels the answer under it ("答案", "Show answer"): no question
+ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
+                            r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)

@@ -78,6 +78,9 @@ def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
     ("page.txt", "<!doctype html>\n<html><body><h2>什么是ReLU？</h2><p>负半轴为零。</p></body></html>\n", "html"),
     ("page.md", "## 什么是ReLU？\n负半轴为零。\n\n## 什么是GELU？\n用高斯分布函数加权。\n", "markdown"),
+    # a page written in raw HTML (most lines open with a tag) is HTML; a few raw headings are not
+    ("raw.md", "".join(f"<li>\n<p>问题{i}？</p>\n</li>\n" for i in range(4)), "html"),
+    ("mixed.md", "# 笔记\n\n## 概述\n\n" + "".join(f'<h2 id="q{i}">问题{i}？</h2>\n\n答案{i}，说明{i}。\n\n更多{i}。\n\n' for i in range(12)), "markdown"),
 ])
 def test_the_front_end_is_chosen_by_content_as_well_as_name(tmp_path, name, content, kind):
     path = tmp_path / name

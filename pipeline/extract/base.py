@@ -55,12 +55,20 @@ _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+(?:(?:\*\*|__)\s*+)?(?:答�
                             r"(?:(?:\*\*|__)\s*+)?")
 
 
+# a question in bold that opens its line and ends its sentence, its answer after it on the line:
+# "1. **What is a convolution?** A kernel sliding over …" ("**BN** 是…" is a bold term, no question)
+_BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")
+
+
 def split_inline_answer(text: str) -> tuple[str, str]:
-    """(question, answer) of a line that carries both, else (text, "")."""
+    """(question, answer) of a line that carries both ("…的影响。答：…", "**What is X?** It is …"),
+    else (text, "")."""
     m = _INLINE_ANSWER.search(text)
-    if m is None or not text[m.end():].strip():
-        return text, ""
-    return text[:m.start()], text[m.end():].strip("*_ ")
+    if m is not None and text[m.end():].strip():
+        return text[:m.start()], text[m.end():].strip("*_ ")
+    if (lead := _BOLD_LEAD.match(text)) is not None:
+        return lead.group(1) + lead.group(3), lead.group(4).strip()
+    return text, ""
 _DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
 # a difficulty rating after the question: "…的利弊***", "…？ ★★"; stars that end the text
 # rate it when no other star is in it (else they close an emphasis: "3. **…的作用**")
