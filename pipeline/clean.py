@@ -796,6 +796,9 @@ _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|
 
 # "F\(x\)" glued to a word is an escaped call, "矩阵 \( P \)" is math
 _PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
+# what escaped parentheses hold when a page escapes its punctuation, not math: Chinese prose
+# ("\(意思是…\)") or more escapes of Markdown ("\(batch\_size\*hidden\_size\)", "\[MASK\]")
+_ESCAPED_PROSE = re.compile(r"[\u4e00-\u9fff]|\\[*_\[\]]")
 _ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
 
 
@@ -811,7 +814,8 @@ def _paren_math(text: str) -> str:
         return "$$"
     label = _ESCAPED_LABEL.match(text)
     start = label.end() if label else 0
-    return text[:start] + _PAREN_MATH.sub(lambda m: f"${m.group(1)}$", text[start:])
+    return text[:start] + _PAREN_MATH.sub(lambda m: m.group(0) if _ESCAPED_PROSE.search(m.group(1)) else f"${m.group(1)}$",
+                                          text[start:])
 
 
 # a quiz blank an editor escaped, bold or not: "\_\_", "\*\*\_\_\*\*", "\***\*\_\_\*\***"
