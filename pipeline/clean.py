@@ -481,7 +481,8 @@ _SIGNATURE_LINES = 8
 # a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
 _FIELD = re.compile(r"^(?:\*\*|__)?[^\s*_:：，。,]{1,8}[:：]\s*+[^\n。，；,;!?！？]{1,40}?(?:\*\*|__)?$")
 _BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
-_STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*\*\*[:：]?\s*$|<)")  # list items: _LIST_ITEM
+# a bold label is structure, a bold sentence ("**Go build the future!**") prose; list items: _LIST_ITEM
+_STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*(?<![.。!！])\*\*[:：]?\s*$|<)")
 
 
 def end_matter(state: CleanState) -> None:
