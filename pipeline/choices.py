@@ -294,6 +294,12 @@ _CHECK_MARKED = re.compile(r"^\s*[-*+]\s+((?:✅|✔️?|☑️?|:(?:white_check
 _JUDGING = re.compile(r"true\s*/\s*false|check (?:all|the)|select (?:all|the)|对还是错", re.I)
 
 
+def _continues(line: str) -> bool:
+    """Whether a line under a list item goes on with the item's paragraph: indented text that
+    opens no block of its own (no list marker, quote or fence)."""
+    return bool(line.strip()) and line[:1].isspace() and not re.match(r"\s*+(?:[-*+>]\s|\d{1,3}[.)]\s|```|~~~)", line)
+
+
 def checkbox_choices(card: Card) -> Card | None:
     """Options written as a checklist, the right ones ticked (`- [x] sigmoid`), or as a list
     whose right options carry a check mark (`- ✅ Bagging`, `- :white_check_mark: …`) under a
@@ -310,12 +316,16 @@ def checkbox_choices(card: Card) -> Card | None:
             return None
     if len(boxes) < 2:
         return None
-    # an indented line right under an option that a hard wrap broke goes on with its text
+    # an indented line right under an option that a hard wrap broke goes on with its text, and so
+    # do the lines of an option written over several lines (code, "</br>"), where every option is
+    # a paragraph of indented lines ("- [ ] time_train = …" / "      x_train = …"), as CommonMark
+    # reads an item's paragraph
+    spread = all(i + 1 < len(lines) and _continues(lines[i + 1]) for i in boxes)
     wrapped: set[int] = set()
     for i in boxes:
         k = i + 1
-        while (k < len(lines) and k not in boxes and lines[k].strip() and lines[k][:1].isspace()
-               and hard_wrapped(lines[k - 1])):
+        while (k < len(lines) and k not in boxes and _continues(lines[k])
+               and (spread or hard_wrapped(lines[k - 1]))):
             texts[i] = join_wrapped([texts[i], lines[k]])
             wrapped.add(k)
             k += 1
