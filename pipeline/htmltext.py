@@ -94,6 +94,9 @@ class _Renderer:
     def __init__(self) -> None:
         self.out: list[SourceLine] = []
         self.buffer: list[tuple[str, int]] = []  # a paragraph's pieces, each with the source line it starts on
+        # the line of the last element begun: text after it stands there or later (the parser
+        # gives elements their lines, not text)
+        self.seen = 0
 
     def emit(self, number: int, text: str, indent: str = "") -> None:
         for offset, part in enumerate(text.split("\n")):
@@ -135,11 +138,15 @@ class _Renderer:
                 continue
             if isinstance(child, NavigableString):
                 text = _literal(str(child))
-                # newlines in page source are layout, not text: keep them only as line breaks of a paragraph
-                self.add_inline(text if self.buffer else text.lstrip("\n"), tag.sourceline or 1)
+                at = max(tag.sourceline or 1, self.seen)
+                # newlines in page source are layout, not text: keep them only as line breaks of a
+                # paragraph (those that open it still move it down)
+                skipped = 0 if self.buffer else len(text) - len(text.lstrip("\n"))
+                self.add_inline(text[skipped:], at + skipped)
                 continue
             if not isinstance(child, Tag) or _is_chrome(child):
                 continue
+            self.seen = max(self.seen, child.sourceline or 0)
             name = child.name
             line = child.sourceline or tag.sourceline or 1
             if name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
@@ -196,6 +203,8 @@ class _Renderer:
             if isinstance(c, Tag) and c.name in _ITEM_BLOCKS:
                 if paragraphs[-1][1] and "".join(map(str, paragraphs[-1][1])).strip():
                     paragraphs.append((c.sourceline or line, []))
+                else:  # nothing said yet: the paragraph stands where the block does ("<li>" / "<p>…")
+                    paragraphs[-1] = (c.sourceline or paragraphs[-1][0], paragraphs[-1][1])
                 paragraphs[-1][1].append(c)
                 paragraphs.append((c.sourceline or line, []))
             else:

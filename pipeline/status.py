@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 from .model import Card
-from .text import LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
+from .text import CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
@@ -75,6 +75,8 @@ def has_real_answer(answer: str) -> bool:
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(line):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
+        if CREDIT_LINE.match(line):
+            continue  # "Source: Prof. X, University Y": whose figure it was, not an answer
         if _SAME_AS.match(line):
             continue  # "同 Q13", "same as question 4": the answer is another question's
         kept.append(line)

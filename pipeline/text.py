@@ -60,6 +60,8 @@ _REFERENCE_WORDS = (r"参考(?:资料|文献|链接|博客|自)?|引自|转自|�
                     r"see also|延伸阅读|更多|详见|详情见")
 # a label that opens a list of references ("**参考资料**", "REFERENCES:"): what follows answers nothing
 REFERENCES_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS), re.I)
+# a credit line: a source label and the name it credits ("Source: Prof. X, University Y", "来源：某书")
+CREDIT_LINE = re.compile(rf"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:{_REFERENCE_WORDS})(?:\*\*|__)?\s*+[:：]\s*+[^\n]{{1,100}}$", re.I)
 # ... or any label a line may hold alone, answer labels included ("答案：", "解析")
 REFERENCE_LABEL = re.compile(_LABEL_LINE.format(_REFERENCE_WORDS + r"|参考答案|解析|答案|答|a"), re.I)
 # a short label that only introduces what follows ("…博客:", "Links to refer:")

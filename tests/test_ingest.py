@@ -66,10 +66,13 @@ def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
     # a <br> breaks the rendered line but not the source's: the pieces keep their own line
     page = tmp_path / "page.html"
     page.write_text("<html><body><article>\n<p>思路：<br>先列小例子，<br>再找规律。</p>\n<p>第二段<br>\n下一行</p>\n"
-                    '<ol start="4">\n<li>第四题是什么？</li>\n</ol>\n</article></body></html>\n', encoding="utf-8")
+                    '<ol start="4">\n<li>第四题是什么？</li>\n<li>\n<p>第五题呢？</p>\n</li>\n</ol>\n</article></body></html>\n',
+                    encoding="utf-8")
     doc = ingest(page)
+    # (an item whose text opens on the line after its <li> is numbered by that line)
     assert [(ln.number, ln.text) for ln in doc.lines] == [
-        (2, "思路："), (2, "先列小例子，"), (2, "再找规律。"), (3, "第二段"), (4, "下一行"), (6, "4. 第四题是什么？")]
+        (2, "思路："), (2, "先列小例子，"), (2, "再找规律。"), (3, "第二段"), (4, "下一行"), (6, "4. 第四题是什么？"),
+        (8, "5. 第五题呢？")]
     assert not doc.markup_drops or all(d.line not in (2, 3, 4, 6) for d in doc.markup_drops)
 
 
