@@ -81,9 +81,10 @@ _BLOCK_GROUP = re.compile(r"(\d{1,3})\s*+(?:[-~～–—]\s*+(\d{1,3}))?\s*+[.�
 _BLOCK_REST = re.compile(r"[\s,，;；|*]*")
 # a list of keys under a key label (`**答案解析：**` / `1. B。先查看版本历史`), one question a line
 _KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:单项选择题|多项选择题|单选题|多选题|选择题|判断题)?"
-                         r"(?:参考答案|标准答案|答案解析|答案与解析|答案)\s*+(?:\*\*)?\s*+[:：]?"
+                         r"(?:参考答案|标准答案|答案解析|答案与解析|答案|(?i:answer\s++key|answers|key))\s*+(?:\*\*)?\s*+[:：]?"
                          r"\s*+(?:\*\*)?$")
-_KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|正确|错误|[√×✓✗对错])"
+# (under a key label a lower-case letter keys too: "1.  c" for options "a." … "d.")
+_KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|[a-h]|正确|错误|[√×✓✗对错])"
                        r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|(?i:question)\s*+|[QqＱ]\s*+)?[(（]?"
                               r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
@@ -573,7 +574,7 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
             taken.add(text)
             label = ""
         elif label and (m := _KEY_LINE.match(text)):
-            keys[int(m.group(1))] = m.group("key")
+            keys[int(m.group(1))] = m.group("key").upper() if m.group("key").isascii() else m.group("key")
             last = int(m.group(1))
             if m.group("why"):
                 explanations[last] = _balanced(m.group("why"))
