@@ -69,6 +69,7 @@ def _span(tag: Tag) -> range:
 
 
 _ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section", "details"}
+_RENDERED_IN_ITEMS = _ITEM_BLOCKS - {"p"}
 
 
 _BREAK = "\x00"  # a <br>: a line break of the rendered text that is no line end of the page's source
@@ -132,8 +133,9 @@ class _Renderer:
             return
         self.buffer.append((text, line))
 
-    def block(self, tag: Tag, list_prefix: str = "") -> None:
-        for child in tag.children:
+    def block(self, tag: Tag, list_prefix: str = "", children: list | None = None) -> None:
+        """Render `tag`'s children (or the given `children` of it) as lines."""
+        for child in tag.children if children is None else children:
             if isinstance(child, Comment):
                 continue
             if isinstance(child, NavigableString):
@@ -209,10 +211,12 @@ class _Renderer:
                 paragraphs.append((c.sourceline or line, []))
             else:
                 paragraphs[-1][1].append(c)
-        # a <details> in the item keeps its blocks (paragraphs, lists), rendered under the item
-        texts = [(n, part[0] if len(part) == 1 and isinstance(part[0], Tag) and part[0].name == "details" else
-                  _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
-                  .strip().replace("\n", " ").replace(_BREAK, " ")) for n, part in paragraphs]
+        # after the item's first paragraph, a <details>, code block, table or quote keeps its own
+        # lines (paragraphs, lists, code), rendered under the item
+        solid = [[c for c in part if isinstance(c, Tag) or str(c).strip()] for _, part in paragraphs]
+        texts = [(n, only[0] if k and len(only := solid[k]) == 1 and isinstance(only[0], Tag) and only[0].name in _RENDERED_IN_ITEMS
+                  else _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
+                  .strip().replace("\n", " ").replace(_BREAK, " ")) for k, (n, part) in enumerate(paragraphs)]
         texts = [(n, t) for n, t in texts if not isinstance(t, str) or t]
         if not texts or not isinstance(texts[0][1], str):
             texts.insert(0, (line, ""))
@@ -222,7 +226,7 @@ class _Renderer:
                 self.emit(n, text, indent + " " * len(marker))
                 continue
             inner = _Renderer()
-            inner.block(text)
+            inner.block(item, children=[text])
             self.out += [SourceLine(x.number, indent + " " * len(marker) + x.text) for x in inner.out]
         for sub in item.find_all(["ul", "ol"], recursive=False):
             for number, child in enumerate(sub.find_all("li", recursive=False), start=_first_number(sub)):
