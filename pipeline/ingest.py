@@ -126,10 +126,8 @@ def document_kind(path: Path, data: bytes, text: str) -> str:
     kind = SOURCE_SUFFIXES.get(path.suffix.lower(), "text")
     if kind != "html" and _HTML_START.match(data[:2048]):
         return "html"
-    if kind != "html":
-        filled = sum(1 for line in text.split("\n") if line.strip())
-        tagged = len(_TAG_LINE.findall(text))
-        if tagged >= _MIN_TAG_LINES and 2 * tagged > filled:
+    if kind != "html" and (tagged := len(_TAG_LINE.findall(text))) >= _MIN_TAG_LINES:
+        if 2 * tagged > sum(1 for line in text.split("\n") if line.strip()):
             return "html"
     if kind == "html":
         return kind

@@ -26,12 +26,12 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
 _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
                       r"\s*+[。.]?\s*+$", re.I)
-# an author's note, opening its line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
+# an author's note, opening a line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
 # the author's voice (the question, the author or nobody before it, the note ends its clause),
 # not a sentence about a model that "找不到答案" / "没找到答案时…"
 _NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该题|我|笔者|作者)?\s*+(?:暂时|目前|还|仍|也)?\s*+"
                         r"(?:(?:没有?|未|尚未)找到|找不到|暂无)(?:答案|解答)(?=\s*+(?:[，,。.;；!！：:]|$))"
-                        r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I)
+                        r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I | re.M)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -63,10 +63,12 @@ def has_real_answer(answer: str) -> bool:
              for line in paragraph.split("\n") if not is_link_only(line)]
     # further questions and a link to where they are answered answer nothing; where the author
     # notes that no answer was found, what is there are leads (related questions, links)
-    if only_asks(link_free("\n".join(lines))) or any(_NOT_FOUND.match(line) for line in lines):
+    joined = "\n".join(lines)
+    free = link_free(joined)
+    if only_asks(free) or _NOT_FOUND.search(joined):
         return False
     kept = []
-    for line in link_free("\n".join(lines)).split("\n"):
+    for line in free.split("\n"):
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
         if REFERENCES_LABEL.match(line):

@@ -242,6 +242,8 @@ def is_section_title(text: str) -> bool:
         and not _ASK_END.search(text) and "=" not in text
 
 
+_CODE_PUNCT = re.compile(r"[=(:]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 # statements that a line of prose never is: an assignment, a call, a def, a loop header …
 _CODE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Import, ast.ImportFrom,
                     ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
@@ -251,7 +253,9 @@ def is_code_statement(text: str) -> bool:
     """Whether a line is one Python statement (by Python's own parser): `x, y = box`,
     `def f(a):`, `print(x)`. A bare name or number ("Dropout", "42") is no statement."""
     line = text.strip()
-    if not line or len(line) > 200:
+    # (a statement has an "=", a call's "(" or a header's ":"; Chinese prose is none: cheap tests
+    # before the parser)
+    if not line or len(line) > 200 or not _CODE_PUNCT.search(line) or _HAN.search(line):
         return False
     try:
         tree = ast.parse(line + ("\n    pass" if line.endswith(":") else ""))

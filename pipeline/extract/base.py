@@ -91,7 +91,8 @@ TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""
-    text = strip_numbering(text) if (n := parse_numbering(text)) and n.style == "bold_no" else text  # "**4-2** …"
+    if text.lstrip().startswith(("**", "__")) and (n := parse_numbering(text)) and n.style == "bold_no":
+        text = n.rest  # "**4-2** …": the bold number goes with its bold
     text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
     text = undecorated(strip_numbering(text))  # "1. 🧠 …" too
     text = _LABEL.sub("", text)
