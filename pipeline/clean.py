@@ -575,9 +575,10 @@ def page_chrome(state: CleanState) -> None:
 
 # the calls to action of ads, not their subjects: "广告点击率预估" is content, and so is a source
 # named in passing ("在公众号 X 的文章中…"); an account or a code counts with an action on it
-_AD = re.compile(r"扫码|扫一扫|加微信|加群|滴滴我|私信我|关注我|优惠券|领取福利|添加微信"
-                 r"|(?:关注|搜索|添加|长按|识别|回复|发送|私信|加)[^。；;！!]{0,20}?(?:公众号|二维码|微信号)"
-                 r"|(?:公众号|二维码|微信号)[^。；;！!]{0,20}?(?:关注|搜索|添加|长按|识别|回复|发送|私信|获取|领取)")
+_AD = re.compile(r"扫码|扫一扫|加微信|加群|滴滴我|私信我|关注我|优惠券|领取福利|添加微信")
+_ACCOUNT = re.compile(r"公众号|二维码|微信号")
+_ACTION_ON_ACCOUNT = re.compile(r"(?:关注|搜索|添加|长按|识别|回复|发送|私信|加)[^。；;！!]{0,20}?(?:公众号|二维码|微信号)"
+                                r"|(?:公众号|二维码|微信号)[^。；;！!]{0,20}?(?:关注|搜索|添加|长按|识别|回复|发送|私信|获取|领取)")
 
 
 def advert(state: CleanState) -> None:
@@ -585,7 +586,8 @@ def advert(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text
         # a call to action neither asks nor is numbered: "二维码检测用什么方法？" is a question
-        if (len(text.strip()) <= 120 and _AD.search(text) and not _NUMBERED_START.match(text)
+        if (len(text.strip()) <= 120 and (_AD.search(text) or (_ACCOUNT.search(text) and _ACTION_ON_ACCOUNT.search(text)))
+                and not _NUMBERED_START.match(text)
                 and not ends_with_question_mark(text)):
             state.drop(i, "advert")
 

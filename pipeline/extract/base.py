@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from ..text import hard_wrapped, link_text, unbold, undecorated
@@ -88,6 +89,7 @@ def strip_numbering(text: str) -> str:
 TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 
 
+@lru_cache(maxsize=8192)  # the detectors ask it of the same lines again and again
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""

@@ -61,7 +61,10 @@ class Line:
 
 
 def parse_numbering(text: str) -> Numbering | None:
+    bold = text.lstrip().startswith(("**", "__"))
     for style, pattern in _NUMBERING:
+        if style == "bold_no" and not bold:
+            continue  # (most lines: a cheap test before the pattern)
         m = pattern.match(text)
         if m:
             raw = unicodedata.normalize("NFKC", m.group(1))
