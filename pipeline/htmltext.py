@@ -62,6 +62,18 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     return max(bodies, key=lambda t: len(t.get_text(strip=True))) if bodies else soup
 
 
+def _end_line(tag: Tag, last: int) -> int:
+    """The line an element ends on, at the latest: the line before the next element after it
+    (the parser gives elements their first line only); `last`, the page's last, at the end."""
+    node: Tag | None = tag
+    while node is not None:
+        following = node.find_next_sibling()
+        if following is not None and following.sourceline:
+            return max(following.sourceline - 1, tag.sourceline or 1)
+        node = node.parent if isinstance(node.parent, Tag) else None
+    return last
+
+
 def _span(tag: Tag) -> range:
     """The source lines an element covers, to the start of its last descendant."""
     start = tag.sourceline or 1
@@ -99,6 +111,7 @@ class _Renderer:
         # the line of the last element begun: text after it stands there or later (the parser
         # gives elements their lines, not text)
         self.seen = 0
+        self.covered: set[int] = set()  # source lines whose text went into a line numbered otherwise
 
     def emit(self, number: int, text: str, indent: str = "") -> None:
         for offset, part in enumerate(text.split("\n")):
@@ -214,11 +227,17 @@ class _Renderer:
                 paragraphs[-1][1].append(c)
         # after the item's first paragraph, a <details>, code block, table or quote keeps its own
         # lines (paragraphs, lists, code), rendered under the item
-        solid = [[c for c in part if isinstance(c, Tag) or str(c).strip()] for _, part in paragraphs]
-        texts = [(n, only[0] if k and len(only := solid[k]) == 1 and isinstance(only[0], Tag) and only[0].name in _RENDERED_IN_ITEMS
-                  else _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part))
-                  .strip().replace("\n", " ").replace(_BREAK, " ")) for k, (n, part) in enumerate(paragraphs)]
-        texts = [(n, t) for n, t in texts if not isinstance(t, str) or t]
+        texts: list[tuple[int, str | Tag]] = []
+        for k, (n, part) in enumerate(paragraphs):
+            solid = [c for c in part if isinstance(c, Tag) or str(c).strip()]
+            if k and len(solid) == 1 and isinstance(solid[0], Tag) and solid[0].name in _RENDERED_IN_ITEMS:
+                texts.append((n, solid[0]))
+                continue
+            text = _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part)).strip()
+            # a paragraph written over several source lines is one line here: those lines are in it
+            self.covered.update(range(n, n + text.count("\n") + 1))
+            if text := text.replace("\n", " ").replace(_BREAK, " "):
+                texts.append((n, text))
         if not texts or not isinstance(texts[0][1], str):
             texts.insert(0, (line, ""))
         self.emit(texts[0][0], marker + texts[0][1], indent)
@@ -229,6 +248,7 @@ class _Renderer:
             inner = _Renderer()
             inner.block(item, children=[text])
             self.out += [SourceLine(x.number, indent + " " * len(marker) + x.text) for x in inner.out]
+            self.covered |= inner.covered
         for sub in item.find_all(["ul", "ol"], recursive=False):
             for number, child in enumerate(sub.find_all("li", recursive=False), start=_first_number(sub)):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
@@ -313,12 +333,14 @@ def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine
     except RecursionError:
         raise PipelineError(file, f"HTML nested too deeply to read (over {MAX_DEPTH} levels)") from None
     lines = renderer.out
-    covered = {ln.number for ln in lines}
+    covered = {ln.number for ln in lines} | renderer.covered
     chrome: set[int] = set()
+    wrappers = {id(tag) for tag in content.parents}  # named like chrome, but around the content: layout
     for tag in soup.find_all(True):
-        if _is_chrome(tag):
+        if _is_chrome(tag) and id(tag) not in wrappers:
             chrome.update(_span(tag))
-    outside = set(range(1, len(raw) + 1)) - set(_span(content)) if content is not soup else set()
+    outside = set(range(1, len(raw) + 1)) - set(range(content.sourceline or 1, _end_line(content, len(raw)) + 1)) \
+        if content is not soup else set()
     drops = []
     for number, raw_text in enumerate(raw, start=1):
         if number in covered or not raw_text.strip():

@@ -76,6 +76,19 @@ def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
     assert not doc.markup_drops or all(d.line not in (2, 3, 4, 6) for d in doc.markup_drops)
 
 
+def test_html_paragraph_over_several_lines_is_not_reported_dropped(tmp_path):
+    # a list item's paragraph written over two source lines is one line of text; its second
+    # source line is in it, and the tags of a wrapper named like a sidebar are markup, not chrome
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><div class="sidebar-left">\n<article>\n<ol>\n<li>\n<p>什么是早停？\n'
+                    "答：验证集指标不再变好时停止训练。</p>\n</li>\n</ol>\n</article>\n</div></body></html>\n",
+                    encoding="utf-8")
+    doc = ingest(page)
+    assert [(ln.number, ln.text) for ln in doc.lines] == [(5, "1. 什么是早停？ 答：验证集指标不再变好时停止训练。")]
+    rules = {d.line: d.rule for d in doc.markup_drops}
+    assert 6 not in rules and rules[3] == "html_markup" and rules[7] == "html_markup"
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
