@@ -89,6 +89,35 @@ def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int
     return found
 
 
+_MAX_OPTION = 100  # characters of an option line: longer lettered lines are the points of an answer
+_SENTENCE_END = re.compile(r"[。．.？?！!：:）)]\s*+(?:\*\*|__)?\s*+$")  # a stem is a sentence
+# an option line under a quiz item: "A. …", "**B. …**", "(c) …"
+_OPTION = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+[(（]?([A-Ha-h])(?:[.．、)）]|\s*+[:：])\s*+\S")
+
+
+def _offering_options(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
+    """The items with a block of three or more short options lettered A, B, C … under them (one
+    after another, blank lines aside), before the next numbered line: a quiz question, worded as a question or not
+    ("…, then the input should be ___. Choose one."). Lettered parts with text between them
+    ("a. …？" / its answer / "b. …？"), or under a title that is no sentence ("2. 位置编码"), are no
+    options."""
+    found = []
+    for ln in numbered:
+        if not _SENTENCE_END.search(ln.numbering.rest):
+            continue  # a title over lettered points ("2. 位置编码" / "a. …" / "b. …"): an outline
+        letters: list[str] = []
+        for below in lines[position[ln.index] + 1:]:
+            if below.numbering is not None or below.heading:
+                break
+            if (m := _OPTION.match(below.text)) is not None and len(below.text.strip()) <= _MAX_OPTION:
+                letters.append(m.group(1).upper())
+            elif letters and not below.blank:
+                break  # text after an option: the block ends (or it was a lettered part)
+        if letters[:3] == ["A", "B", "C"]:
+            found.append(ln.index)
+    return found
+
+
 def _unwrapped(item: Line, more: list[Line]) -> Line:
     text = join_wrapped([item.text] + [ln.text for ln in more])
     return replace(item, text=text, numbering=parse_numbering(text))
@@ -105,6 +134,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
     asks.update({i: True for i in stems})
     asks.update(dict.fromkeys(_answer_labelled(numbered, lines, position), True))
+    asks.update(dict.fromkeys(_offering_options(numbered, lines, position), True))
     # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}
     for ln in numbered:
