@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from difflib import SequenceMatcher
 from functools import cache
 
 from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, is_question_like, join_wrapped
@@ -123,6 +124,18 @@ _FIELD_LINE = re.compile(r"^\s*+(?:\*\*|__)[^*_\n:：]{1,20}(?:[:：][^*_\n]*+(?
 # a question's number with a short kind after it ("### Q8: 实战问题", "## 第2题：概念理解")
 _KIND_LABEL = re.compile(r"^(?:第\s*+[\d一二三四五六七八九十]{1,3}\s*+题|(?:题目|问题|question|q)\s*+\d{1,3})\s*+[:：.．、]\s*+"
                          r"[^\s?？。，,:：]{1,8}$", re.I)
+
+
+_ECHO = 0.8  # similarity of a sub-heading to a part of the question above it that makes it that part's title
+_PARTS = re.compile(r"[?？;；]")
+
+
+def _repeats_part(text: str, question: str) -> bool:
+    """Whether `text` repeats one of the parts (split at question marks) of a question that asks
+    two or more things, nearly word for word (difflib's ratio, `_ECHO`)."""
+    parts = [fold(p) for p in _PARTS.split(question) if fold(p)]
+    folded = fold(text.rstrip("?？"))
+    return len(parts) >= 2 and any(SequenceMatcher(None, folded, part).ratio() >= _ECHO for part in parts)
 
 
 def _stem(lines: list[Line], head: Line) -> list[Line]:
@@ -334,7 +347,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # a sub-heading ending in a colon introduces a part of the answer, whatever it says
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
             colon = ln.introduces
-            if asks[ln.index] and not short and not outlined and not colon:
+            # so does one that repeats a part of the question it stands under ("## …原理？梯度提升与梯度
+            # 下降区别？GBDT的优缺点？" / "### GBDT优缺点"): it titles the answer to that part
+            asked_above = next((m for m in reversed(marks) if m.role == "question"), None)
+            echo = asked_above is not None and _repeats_part(question_text(ln.body), asked_above.text)
+            if asks[ln.index] and not short and not outlined and not colon and not echo:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
                                   span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
