@@ -16,7 +16,8 @@ from urllib.parse import unquote
 
 from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like, strip_list_marker
+from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like,
+                   link_free, strip_list_marker)
 
 
 @dataclass
@@ -475,6 +476,46 @@ def page_footer(state: CleanState) -> None:
             state.drop(i, "page_footer")
 
 
+_ADDRESS = re.compile(r"https?://[^\s<>()\[\]\"']++")
+_REPEATED_REST = 80  # characters beside its links that a repeated banner line holds at most
+_OPENING_LINES = 20  # lines of a page's opening, at most
+
+
+def repeated_footer(state: CleanState) -> None:
+    """The page's closing run of lines that repeat its opening's links or images (a banner and an
+    "all answers here" link above the first question, again after the last answer): every line
+    of the run blank or carrying only addresses the opening holds, beside a short text. Found
+    by position and repetition, not by words; dropped as `page_footer`."""
+    live = state.live()
+    opening: set[str] = set()
+    # (a page's opening: its first lines, a third of it at most, up to its first heading, numbered
+    # item or bold line below the title)
+    end = 0
+    for k, i in enumerate(live[:min(_OPENING_LINES, len(live) // 3)]):
+        text = state.lines[i].text.strip()
+        if k and (_NUMBERED_START.match(text) or text.startswith(("**", "__"))) and not _ADDRESS.search(text):
+            break
+        opening.update(_ADDRESS.findall(text))
+        end = k + 1
+    if not opening:
+        return
+    run: list[int] = []
+    repeated = 0
+    for i in reversed(live[end:]):
+        text = state.lines[i].text.strip()
+        addresses = _ADDRESS.findall(text)
+        if addresses and all(a in opening for a in addresses) and len(link_free(text)) <= _REPEATED_REST:
+            repeated += 1
+        elif text and not _HTML_TAG.sub("", text).strip():
+            pass  # markup alone ("<br>", "</p>")
+        elif text:
+            break
+        run.append(i)
+    if repeated:
+        for i in run:
+            state.drop(i, "page_footer")
+
+
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _END_MATTER_CHARS = 300
 _SIGNATURE_LINES = 8
@@ -868,6 +909,7 @@ RULES: list[tuple[str, Rule]] = [
     ("toc_marker", toc_marker),
     ("toc_block", toc_block),
     ("page_footer", page_footer),
+    ("repeated_footer", repeated_footer),
     ("page_chrome", page_chrome),
     ("end_matter", end_matter),
     ("advert", advert),
