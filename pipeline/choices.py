@@ -113,7 +113,10 @@ def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     item = _LIST_ITEM.match(line) is not None
     line = _LIST_ITEM.sub("", line).strip()
     whole = _WHOLE_BOLD.match(line)
-    line = _unwrapped(whole.group(1).strip() if whole else line)
+    inner = whole.group(1).strip() if whole else line
+    # a label set in bold alone ("**A.** …" beside "B. …") marks its option as the whole bold line does
+    label_bold = (m := _WRAPPED_LABEL.match(inner)) is not None and m.group(1) == "**"
+    line = _unwrapped(inner)
     starts = list(_OPTION_AT.finditer(line))
     if not starts or starts[0].start() != 0 or _label(starts[0]) != expected:
         # a list item labelled by its letter alone ("- B Adam"), or a line by its capital letter
@@ -121,14 +124,14 @@ def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
         bare = _BARE_LABEL.match(line) if item or expected.isupper() else None
         if bare is None or bare.group(1) != expected:
             return None
-        return [(expected.upper(), bare.group(2).strip(), bool(whole))]
+        return [(expected.upper(), bare.group(2).strip(), bool(whole) or label_bold)]
     kept, label = [], expected
     for m in starts:
         if _label(m) == label:
             kept.append(m)
             label = chr(ord(label) + 1)
     return [(_label(m).upper(), line[m.end():kept[k + 1].start() if k + 1 < len(kept) else len(line)].strip(),
-             bool(whole)) for k, m in enumerate(kept)]
+             bool(whole) or (label_bold and k == 0)) for k, m in enumerate(kept)]
 
 
 def split_choices(answer: str, first: str = "A") -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
@@ -366,11 +369,12 @@ def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[s
                    answer=explanation, choices=options, correct=correct, notes=notes)
 
 
-def labelled_choices(card: Card, given: str = "") -> Card | None:
+def labelled_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card | None:
     """A card whose answer (or question line) holds labelled options. Upper-case options
     make a choice card with a key, as true/false, when there are three or more, or when
     the question reads as a choice (`下列…`); without a key it is reviewed. Lower-case
-    ones, which also number steps, only with a key."""
+    ones, which also number steps, only with a key. On a page that marks its keys in bold
+    (`bold_keys`) every option in bold is right."""
     question = card.question
     split = split_choices(card.answer, "A")
     upper = split is not None
@@ -383,7 +387,7 @@ def labelled_choices(card: Card, given: str = "") -> Card | None:
         question, options, upper = inline
         split = ([], options, card.answer.split("\n"))
     stem, options, after = split
-    correct = find_key(options, after, question, given)
+    correct = find_key(options, after, question, given, "every" if bold_keys else True)
     stem_text = "\n".join(stem)
     # three options labelled A, B, C … are a choice whatever the stem's wording; two need it to read as one
     if not (correct or _true_false([Choice(lb, t) for lb, t, _ in options])
@@ -521,7 +525,7 @@ def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
     `bold_keys` says the document marks its keys by setting options in bold."""
     if card.type != "basic":
         return card
-    for make in (checkbox_choices, lambda c: labelled_choices(c, given),
+    for make in (checkbox_choices, lambda c: labelled_choices(c, given, bold_keys),
                  lambda c: listed_choices(c, given, bold_keys), lambda c: held_choices(c, given),
                  lambda c: true_false_statement(c, given), cloze_card):
         made = make(card)
@@ -649,7 +653,7 @@ def _marks_keys_in_bold(cards: list[Card]) -> bool:
     questions list options, some but not all of them in bold ("加粗为答案")."""
     marked = 0
     for card in cards:
-        split = listed_options(card.answer)
+        split = listed_options(card.answer) or split_choices(card.answer, "A")
         if split is not None:
             bold = sum(is_bold for _, _, is_bold in split[1])
             marked += 0 < bold < len(split[1])
