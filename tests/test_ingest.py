@@ -52,25 +52,31 @@ def test_empty_and_whitespace_files_give_no_lines(tmp_path):
 
 
 def test_html_keeps_source_lines_and_drops_chrome(tmp_path):
-    page = tmp_path / "page.html"
-    page.write_text("<html><head><script>track()</script></head><body>\n<nav>菜单</nav>\n<article>\n"
-                    "<h3>什么是池化？</h3>\n<p>取区域平均或最大。</p>\n</article>\n"
-                    "<aside class=\"right-toc\"><a href=\"#x\">什么是池化？</a></aside>\n</body></html>\n", encoding="utf-8")
-    doc = ingest(page)
-    assert [(ln.number, ln.text) for ln in doc.lines] == [(4, "### 什么是池化？"), (5, "取区域平均或最大。")]
+    doc = _page(tmp_path, "<html><head><script>track()</script></head><body>\n<nav>菜单</nav>\n<article>\n"
+                          "<h3>什么是池化？</h3>\n<p>取区域平均或最大。</p>\n</article>\n"
+                          "<aside class=\"right-toc\"><a href=\"#x\">什么是池化？</a></aside>\n</body></html>\n")
+    assert _numbered(doc) == [(4, "### 什么是池化？"), (5, "取区域平均或最大。")]
     rules = {d.line: d.rule for d in doc.markup_drops}
     assert rules[2] == "html_chrome" and rules[7] == "html_chrome"
 
 
+def _page(tmp_path, html: str):
+    """An HTML page written to a file and read back."""
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    return ingest(page)
+
+
+def _numbered(doc) -> list[tuple[int, str]]:
+    return [(ln.number, ln.text) for ln in doc.lines]
+
+
 def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
     # a <br> breaks the rendered line but not the source's: the pieces keep their own line
-    page = tmp_path / "page.html"
-    page.write_text("<html><body><article>\n<p>思路：<br>先列小例子，<br>再找规律。</p>\n<p>第二段<br>\n下一行</p>\n"
-                    '<ol start="4">\n<li>第四题是什么？</li>\n<li>\n<p>第五题呢？</p>\n</li>\n</ol>\n</article></body></html>\n',
-                    encoding="utf-8")
-    doc = ingest(page)
+    doc = _page(tmp_path, "<html><body><article>\n<p>思路：<br>先列小例子，<br>再找规律。</p>\n<p>第二段<br>\n下一行</p>\n"
+                          '<ol start="4">\n<li>第四题是什么？</li>\n<li>\n<p>第五题呢？</p>\n</li>\n</ol>\n</article></body></html>\n')
     # (an item whose text opens on the line after its <li> is numbered by that line)
-    assert [(ln.number, ln.text) for ln in doc.lines] == [
+    assert _numbered(doc) == [
         (2, "思路："), (2, "先列小例子，"), (2, "再找规律。"), (3, "第二段"), (4, "下一行"), (6, "4. 第四题是什么？"),
         (8, "5. 第五题呢？")]
     assert not doc.markup_drops or all(d.line not in (2, 3, 4, 6) for d in doc.markup_drops)
@@ -79,12 +85,9 @@ def test_html_line_breaks_keep_the_source_line_and_lists_their_start(tmp_path):
 def test_html_paragraph_over_several_lines_is_not_reported_dropped(tmp_path):
     # a list item's paragraph written over two source lines is one line of text; its second
     # source line is in it, and the tags of a wrapper named like a sidebar are markup, not chrome
-    page = tmp_path / "page.html"
-    page.write_text('<html><body><div class="sidebar-left">\n<article>\n<ol>\n<li>\n<p>什么是早停？\n'
-                    "答：验证集指标不再变好时停止训练。</p>\n</li>\n</ol>\n</article>\n</div></body></html>\n",
-                    encoding="utf-8")
-    doc = ingest(page)
-    assert [(ln.number, ln.text) for ln in doc.lines] == [(5, "1. 什么是早停？ 答：验证集指标不再变好时停止训练。")]
+    doc = _page(tmp_path, '<html><body><div class="sidebar-left">\n<article>\n<ol>\n<li>\n<p>什么是早停？\n'
+                          "答：验证集指标不再变好时停止训练。</p>\n</li>\n</ol>\n</article>\n</div></body></html>\n")
+    assert _numbered(doc) == [(5, "1. 什么是早停？ 答：验证集指标不再变好时停止训练。")]
     rules = {d.line: d.rule for d in doc.markup_drops}
     assert 6 not in rules and rules[3] == "html_markup" and rules[7] == "html_markup"
 
