@@ -460,20 +460,26 @@ def held_choices(card: Card, given: str = "") -> Card | None:
     return _choice_card(replace(card, answer=""), question, [], options, after, correct)
 
 
+_TF_LABEL = re.compile(r"^(?:T\s*/\s*F|True\s*(?:/|or)\s*False|判断(?:题)?)\s*+[:：]", re.I)  # "T/F: …"
+
+
 def true_false_statement(card: Card, given: str = "") -> Card | None:
-    """A statement (no question mark) that ends in a blank or stands under a 判断题 section,
-    keyed 对/错, √/×, T/F …: a true/false card; under 判断题 without a key it is reviewed."""
+    """A statement (no question mark) that ends in a blank, stands under a 判断题 section, is
+    labelled for judging (`T/F: …`) or is answered by a true/false key alone, keyed 对/错, √/×,
+    T/F …: a true/false card; under 判断题 without a key it is reviewed."""
     question = card.question.strip()
     if ends_with_question_mark(question):
         return None
     blanks = blank_marks(question)
     ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
     section = quiz_section(card.section) == "判断题"
-    # a statement the document's key block judges (`| 2 | True |`) is one to judge
+    # a statement the document's key block judges (`| 2 | True |`) is one to judge; so is one
+    # labelled for judging ("T/F: …"), or answered by a true/false key alone ("**True**")
     keyed = _tf_word(given) in _TRUE_FALSE
-    if not (ends_in_blank or section or keyed):
-        return None
     m = _TF_KEY.match(card.answer)
+    labelled = _TF_LABEL.match(question) is not None or (m is not None and not card.answer[m.end():].strip())
+    if not (ends_in_blank or section or keyed or labelled):
+        return None
     word = m.group("word") if m else given if _tf_word(given) in _TRUE_FALSE else ""
     if not word and not section:
         return None

@@ -75,16 +75,21 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     return []
 
 
+# a true/false key alone on its line under a statement: "**True**", "错", "√"
+_TRUE_FALSE_KEY = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:(?i:true|false)|对|错|正确|错误|[√×✓✗])\s*+(?:\*\*|__)?\s*+$")
+
+
 def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
     """The items whose first line under them, nested in the item or at its margin, labels an
-    answer ("1. 实现一个批次函数。" / "   - 参考答案：…"): they ask, worded so or not (an explanation
-    label, "   * **解析：**", follows a key: "1. **B. Adam**" is no question)."""
+    answer ("1. 实现一个批次函数。" / "   - 参考答案：…") or is a true/false key ("**True**"): they ask,
+    worded so or not (an explanation label, "   * **解析：**", follows a key: "1. **B. Adam**" is no
+    question)."""
     found = []
     for ln in numbered:
         below = next((b for b in lines[position[ln.index] + 1:] if not b.blank), None)
         if (below is not None and not below.in_code and not below.heading and below.indent >= ln.indent
-                and below.numbering is None and strip_answer_label(below.text) != below.text
-                and not EXPLANATION_LABEL.match(below.text)):
+                and below.numbering is None and (_TRUE_FALSE_KEY.match(below.text) or (
+                    strip_answer_label(below.text) != below.text and not EXPLANATION_LABEL.match(below.text)))):
             found.append(ln.index)
     return found
 
