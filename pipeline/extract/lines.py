@@ -103,8 +103,38 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
                         bold_match.group(2).strip() if bold_match else "",
                         not blank and not in_code and is_link_only(text), in_code,
                         quoted.group(0).count(">") if quoted else 0, source))
-    return _comments_of_loose_code(out)
+    return _spaced_runs(_comments_of_loose_code(out))
 
+
+_SPACED = re.compile(r"^\s*+(\d{1,3})\s++(\S.*)$")  # "3 深层网络容易过拟合还是…": a number set off by a space
+_SPACED_RUN = 3
+
+
+def _spaced_runs(lines: list[Line]) -> list[Line]:
+    """`lines` with the numbering of a list numbered by a space alone: three or more lines in a
+    row, nothing else between them, numbered 1, 2, 3 … ("1 dropout的作用" / "2 l1范数…"), read as
+    the plain numbers ("1. …") they stand for. One such line is no list ("3 个原因：" is a sentence)."""
+    out = list(lines)
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= _SPACED_RUN:
+            for k in run:
+                m = _SPACED.match(out[k].text)
+                number, rest = int(m.group(1)), m.group(2).strip()
+                out[k] = replace(out[k], numbering=Numbering("dot", (number,), rest), text=f"{number}. {rest}")
+        run.clear()
+
+    for k, ln in enumerate(lines):
+        m = None if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code else _SPACED.match(ln.text)
+        if m is not None and int(m.group(1)) == len(run) + 1:
+            run.append(k)
+            continue
+        close()
+        if m is not None and m.group(1) == "1":
+            run.append(k)
+    close()
+    return out
 
 def _comments_of_loose_code(lines: list[Line]) -> list[Line]:
     """`lines` with each `# …` heading that stands between two Python statements read as the
