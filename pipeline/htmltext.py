@@ -214,6 +214,12 @@ class _Renderer:
         line = item.sourceline or 1
         head = [c for c in item.children if not isinstance(c, Comment)
                 and not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
+        nested = item.find_all(["ul", "ol"], recursive=False)
+        only = nested[0].find_all("li", recursive=False) if len(nested) == 1 else []
+        if len(only) == 1 and not "".join(str(c) for c in head).strip():
+            # an item that holds nothing but a list of one item ("1. 1. …" as a page wrote it) is that item
+            self.list_item(only[0], indent, marker)
+            return
         paragraphs: list[tuple[int, list]] = [(line, [])]
         for c in head:
             if isinstance(c, Tag) and c.name in _ITEM_BLOCKS:

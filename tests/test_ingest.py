@@ -92,6 +92,13 @@ def test_html_paragraph_over_several_lines_is_not_reported_dropped(tmp_path):
     assert 6 not in rules and rules[3] == "html_markup" and rules[7] == "html_markup"
 
 
+def test_html_item_holding_only_a_list_of_one_item_is_that_item(tmp_path):
+    # "<li><ol><li>…</li></ol></li>" (a page's "2. 1. …") reads as the inner item under the outer number
+    doc = _page(tmp_path, "<html><body><article>\n<ol>\n<li>什么是学习率？</li>\n<li>\n<ol>\n<li>什么是动量？</li>\n"
+                          "</ol>\n</li>\n</ol>\n</article></body></html>\n")
+    assert _numbered(doc) == [(3, "1. 什么是学习率？"), (6, "2. 什么是动量？")]
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
