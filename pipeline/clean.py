@@ -725,13 +725,15 @@ def formula_images(state: CleanState) -> None:
 
 def images(state: CleanState) -> None:
     """Empty image links `![]()` and local images that do not exist (or point outside the
-    source directory) are removed; a line that held only such images is dropped."""
+    source directory) are removed; a line that held only such images (and a stray closing
+    bracket) is dropped."""
     for i in state.live():
         text = state.lines[i].text
         if "![" not in text:
             continue
         new = _MD_IMAGE.sub(partial(_keep_image, state, state.lines[i].number), text)
-        if not new.strip():
+        # (a bracket an author typed after the image, "![x](a.png))", goes with it: nothing is left to read)
+        if not new.strip() or (new != text and not new.strip(" \t)]）】")):
             state.drop(i, "empty_image" if all(not m.group(2) for m in _MD_IMAGE.finditer(text)) else "missing_image")
         else:
             state.rewrite(i, new, "images")
