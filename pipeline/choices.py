@@ -25,12 +25,13 @@ from typing import Literal
 
 from .blocks import table_rows
 from .model import Card, Choice, SourceLine
-from .text import blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped, quiz_section, zh_number
+from .text import (CJK, OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped,
+                   quiz_section, zh_number)
 
 # the note on a card whose key was inferred (a true/false explanation that plainly affirms
 # or denies): the deck and the sheets mark such a key
 INFERRED_KEY = "answer key inferred from the explanation, not stated in the source"
-_L = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
+_L = OPTION_LETTERS
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _OPTION_AT = re.compile(rf"(?:^|(?<=\s))(?:[(（]\s*([{_L}])\s*[)）]|([{_L}])\s*[.．、:：)）])\s*")
 _WHOLE_BOLD = re.compile(r"^\*\*((?:(?!\*\*).)+)\*\*$")
@@ -64,10 +65,9 @@ _DENIES = re.compile(r"不可以|不能|不正确|错误|不对|不是|不成立
 _EXPLANATION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:解析|解答|答案解析|分析|explanation|solution)\s*(?:\*\*)?(?:[:：]\s*(?:\*\*)?|\n)",
                                 re.I)
 _TF_KEY = re.compile(rf"^\s*+(?:\*\*)?(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:[:：]\s*+)?)?(?:\*\*)?"
-                     r"(?P<word>正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false|t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
+                     rf"(?P<word>{TRUE_FALSE_WORD}|(?i:t|f))(?:\*\*)?(?=$|[\s。.，,；;!！:：)）])")
 # the two options of a statement to judge, in the statement's language
 _TF_CHOICES = {True: [Choice("A", "对"), Choice("B", "错")], False: [Choice("A", "True"), Choice("B", "False")]}
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # section labels that say what kind the items under them are (`二、判断题`)
 
 _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
@@ -298,10 +298,13 @@ _CHECK_MARKED = re.compile(r"^\s*[-*+]\s+((?:✅|✔️?|☑️?|:(?:white_check
 _JUDGING = re.compile(r"true\s*/\s*false|check (?:all|the)|select (?:all|the)|对还是错", re.I)
 
 
+_OPENS_BLOCK = re.compile(r"\s*+(?:[-*+>]\s|\d{1,3}[.)]\s|```|~~~)")  # a list item, quote or fence
+
+
 def _continues(line: str) -> bool:
     """Whether a line under a list item goes on with the item's paragraph: indented text that
     opens no block of its own (no list marker, quote or fence)."""
-    return bool(line.strip()) and line[:1].isspace() and not re.match(r"\s*+(?:[-*+>]\s|\d{1,3}[.)]\s|```|~~~)", line)
+    return bool(line.strip()) and line[:1].isspace() and not _OPENS_BLOCK.match(line)
 
 
 def checkbox_choices(card: Card) -> Card | None:
@@ -485,7 +488,7 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
         return None
     correct = ([] if not word else ["A"] if _tf_word(word) in _AFFIRMATIVE else ["B"])
     rest = card.answer[m.end():] if m else card.answer
-    return replace(card, type="truefalse", choices=list(_TF_CHOICES[bool(_CJK.search(question))]), correct=correct,
+    return replace(card, type="truefalse", choices=list(_TF_CHOICES[bool(CJK.search(question))]), correct=correct,
                    answer=_explanation(rest.split("\n")))
 
 

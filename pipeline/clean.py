@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, ends_with_question_mark, is_blank, is_question_like,
-                   link_free, strip_list_marker)
+from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
+                   is_question_like, labels_answer, link_free, strip_list_marker)
 
 
 @dataclass
@@ -314,7 +314,7 @@ def inline_html(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text
         if summary_open and "<" not in text:
-            if ANSWER_SUMMARY.fullmatch(f"<summary>{text.strip()}</summary>"):
+            if labels_answer(text):
                 state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
             else:
                 state.rewrite(i, "###### " + text.strip(), "inline_html")
@@ -459,7 +459,7 @@ def page_footer(state: CleanState) -> None:
     # nor does it begin inside a list that began above it: "包括：" / "- 阅读理解" ends an answer
     while 0 < first < len(live) and _LIST_ITEM.match(state.lines[live[first]].text) and (
             _LIST_ITEM.match(state.lines[live[first - 1]].text)
-            or state.lines[live[first - 1]].text.rstrip().endswith((":", "："))):
+            or introduces(state.lines[live[first - 1]].text)):
         first += 1
     region = live[first:]
     # the list under a content heading ("### 总结" / "- 分类任务：主要关注 F1、AUC") is its
@@ -476,7 +476,6 @@ def page_footer(state: CleanState) -> None:
             state.drop(i, "page_footer")
 
 
-_ADDRESS = re.compile(r"https?://[^\s<>()\[\]\"']++")
 _REPEATED_REST = 80  # characters beside its links that a repeated banner line holds at most
 _OPENING_LINES = 20  # lines of a page's opening, at most
 
@@ -493,9 +492,9 @@ def repeated_footer(state: CleanState) -> None:
     end = 0
     for k, i in enumerate(live[:min(_OPENING_LINES, len(live) // 3)]):
         text = state.lines[i].text.strip()
-        if k and (_NUMBERED_START.match(text) or text.startswith(("**", "__"))) and not _ADDRESS.search(text):
+        if k and (_NUMBERED_START.match(text) or text.startswith(("**", "__"))) and not URL.search(text):
             break
-        opening.update(_ADDRESS.findall(text))
+        opening.update(URL.findall(text))
         end = k + 1
     if not opening:
         return
@@ -503,7 +502,7 @@ def repeated_footer(state: CleanState) -> None:
     repeated = 0
     for i in reversed(live[end:]):
         text = state.lines[i].text.strip()
-        addresses = _ADDRESS.findall(text)
+        addresses = URL.findall(text)
         if addresses and all(a in opening for a in addresses) and len(link_free(text)) <= _REPEATED_REST:
             repeated += 1
         elif text and not _HTML_TAG.sub("", text).strip():

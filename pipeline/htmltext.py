@@ -11,7 +11,7 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .model import Drop, PipelineError, SourceLine
-from .text import ANSWER_SUMMARY
+from .text import labels_answer
 
 CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
                "form", "button", "textarea", "input", "select", "iframe", "svg", "canvas", "object",
@@ -86,11 +86,6 @@ _RENDERED_IN_ITEMS = _ITEM_BLOCKS - {"p"}
 
 
 _BREAK = "\x00"  # a <br>: a line break of the rendered text that is no line end of the page's source
-
-
-def _answer_label(summary: Tag) -> bool:
-    """Whether a <summary> only labels the answer its <details> holds ("Answer", "查看答案")."""
-    return ANSWER_SUMMARY.fullmatch(f"<summary>{summary.get_text().strip()}</summary>") is not None
 
 
 def _first_number(listing: Tag) -> int:
@@ -170,7 +165,7 @@ class _Renderer:
                 self.emit(line, "#" * int(name[1]) + " " + _one_line(inline(child)))
             elif name == "summary":
                 self.flush()
-                if not _answer_label(child):  # "Answer" over a <details> body: the body is the answer
+                if not labels_answer(child.get_text()):  # "Answer" over a <details> body: the body is the answer
                     self.emit(line, "###### " + _one_line(inline(child)))
             elif name == "dt":  # a definition list's term: a bold line, its <dd> the text under it
                 self.flush()
@@ -242,7 +237,7 @@ class _Renderer:
             text = _SPACES.sub(" ", "".join(inline(c) if isinstance(c, Tag) else str(c) for c in part)).strip()
             # a paragraph written over several source lines is one line here: those lines are in it
             self.covered.update(range(n, n + text.count("\n") + 1))
-            if text := text.replace("\n", " ").replace(_BREAK, " "):
+            if text := _one_line(text):
                 texts.append((n, text))
         if not texts or not isinstance(texts[0][1], str):
             texts.insert(0, (line, ""))

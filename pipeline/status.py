@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import replace
 
 from .model import Card
-from .text import CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, is_link_only, link_free
+from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, introduces,
+                   is_link_only, link_free)
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
@@ -51,7 +52,7 @@ def _without_link_lead_in(answer: str) -> str:
     filled = [k for k, line in enumerate(lines) if line.strip()]
     last = next((k for k in reversed(filled) if not is_link_only(lines[k])), None)
     after = "\n".join(lines[last + 1:]) if last is not None else ""
-    if last is None or not after.strip() or "![" in after or not lines[last].rstrip("*_ ").endswith((":", "：")):
+    if last is None or not after.strip() or "![" in after or not introduces(lines[last]):
         return answer
     return "\n".join(lines[:last] + lines[last + 1:])
 

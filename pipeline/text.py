@@ -25,7 +25,7 @@ def strip_list_marker(text: str) -> str:
     return _LIST_MARKER.sub("", text, count=1)
 
 
-_URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
+URL = re.compile(r"<?https?://[^\s<>()（）\]]+>?|www\.[^\s<>()]+")
 # Link label and target stop at "[", an autolink at "<" (as CommonMark's do): each scan then
 # ends where the next link could start, instead of at the end of the line from every "[".
 # link text may hold balanced brackets, as CommonMark allows: "[[Answer]](…)", "[Notes [Part 1]](…)"
@@ -50,7 +50,7 @@ def link_free(text: str) -> str:
     """The text with links, images and bare URLs removed (link labels too)."""
     text = _MD_LINK.sub("", text)
     text = AUTOLINK.sub("", text)
-    return _URL.sub("", text)
+    return URL.sub("", text)
 
 
 # possessive runs (*+): the spaces around the marks and colon could be split among several
@@ -82,7 +82,7 @@ def is_link_only(text: str) -> bool:
     """A line that carries nothing but links: bare URLs, Markdown links, or a short
     label ("…博客:", "参考：", "请参考") or the site's name ("… - 知乎") with them, in a
     list item or a quote or not."""
-    if not _URL.search(text) and not _MD_LINK.search(text):
+    if not URL.search(text) and not _MD_LINK.search(text):
         return False
     rest = link_free(_SITE_AFTER_LINK.sub(")", text))
     rest = re.sub(r"^\s*(?:>\s*)*(?:[-*+•]\s+|\d+[.)、]\s*)?", "", rest)
@@ -234,6 +234,18 @@ def quiz_section(text: str) -> str:
     return m.group("kind") if m else ""
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
+# the words that key a statement true or false ("**True**", "错", "√")
+TRUE_FALSE_WORD = r"正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false)"
+OPTION_LETTERS = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
+
+
+def introduces(text: str) -> bool:
+    """Whether a line only introduces what follows: it ends in a colon, emphasis aside
+    ("### 使用场景：", "**Steps**:", "Consider the code:")."""
+    return text.rstrip("*_ ").endswith((":", "："))
+
+
 def is_section_title(text: str) -> bool:
     """Short, no sentence punctuation at the end, no label-colon inside, no equation
     (`P(A/X)=TP/(TP+FP)`): a title."""
@@ -243,7 +255,6 @@ def is_section_title(text: str) -> bool:
 
 
 _CODE_PUNCT = re.compile(r"[=(:]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 # statements that a line of prose never is: an assignment, a call, a def, a loop header …
 _CODE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Import, ast.ImportFrom,
                     ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
@@ -255,7 +266,7 @@ def is_code_statement(text: str) -> bool:
     line = text.strip()
     # (a statement has an "=", a call's "(" or a header's ":"; Chinese prose is none: cheap tests
     # before the parser)
-    if not line or len(line) > 200 or not _CODE_PUNCT.search(line) or _HAN.search(line):
+    if not line or len(line) > 200 or not _CODE_PUNCT.search(line) or CJK.search(line):
         return False
     try:
         tree = ast.parse(line + ("\n    pass" if line.endswith(":") else ""))
@@ -270,3 +281,8 @@ def is_code_statement(text: str) -> bool:
 # a <details> summary that only labels the answer under it ("答案", "Show answer"): no question
 ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
                             r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+
+
+def labels_answer(summary: str) -> bool:
+    """Whether a <details> summary's text only labels the answer under it ("Answer", "查看答案")."""
+    return ANSWER_SUMMARY.fullmatch(f"<summary>{summary.strip()}</summary>") is not None

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import LEAD_IN, asks_outright, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -343,9 +343,10 @@ def _with_topics(lines: list[Line], questions: list[Mark], topics: list[Mark], a
     # a bare title that ends a heading question's answer, right above the next heading question,
     # titles the questions after it where the page does so twice or more ("Coding Questions")
     headed = {m.index for m in asking if lines[m.index].heading}
-    closing = {m.index for m in extra if m.index in answers and m.role == "topic" and _closes(lines, m.index, headed)}
+    closing = {m.index: level for m in extra
+               if m.index in answers and m.role == "topic" and (level := _closes(lines, m.index, headed))}
     extra = [m for m in extra if m.index not in answers] + (
-        [replace(m, level=_closes(lines, m.index, headed) - 0.5) for m in extra if m.index in closing] if len(closing) >= 2 else [])
+        [replace(m, level=closing[m.index] - 0.5) for m in extra if m.index in closing] if len(closing) >= 2 else [])
     by_index: dict[int, Mark] = {m.index: m for m in topics}
     by_index.update({m.index: m for m in extra})
     by_index.update({m.index: m for m in questions})
@@ -552,7 +553,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         column = len(text) - len(strip_list_marker(text))
         # the code, table or figure that the question needs, before its answer's label, is on
         # the front (the card's span still covers those lines)
-        material = 0 if mark.answer else _material(body, mark.text.rstrip().endswith((":", "：")))
+        material = 0 if mark.answer else _material(body, introduces(mark.text))
         question = mark.text
         if material:
             question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 
 from ..text import is_question_like
 from . import numbered
 from .base import Mark, question_text
-from .lines import Line, Numbering, parse_numbering
+from .lines import SPACED, Line, Numbering, parse_numbering
 
 NAME = "bold"
 
@@ -43,7 +42,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     if any(not lines[position[i]].bullet for i in marks):
         marks = {i: m for i, m in marks.items() if not lines[position[i]].bullet}
     found = [marks[i] for i in sorted(marks)]
-    return sorted(found + _sibling_titles(lines, found), key=lambda m: m.index)
+    return sorted(found + _sibling_titles(lines, found, position), key=lambda m: m.index)
 
 
 def _paragraph(lines: list[Line], k: int) -> bool:
@@ -52,7 +51,7 @@ def _paragraph(lines: list[Line], k: int) -> bool:
     return (k == 0 or lines[k - 1].blank) and (k + 1 == len(lines) or lines[k + 1].blank)
 
 
-def _sibling_titles(lines: list[Line], questions: list[Mark]) -> list[Mark]:
+def _sibling_titles(lines: list[Line], questions: list[Mark], position: dict[int, int]) -> list[Mark]:
     """Boundaries at the bold titles of a bold question's own rank that start the next topic
     ("**为什么要加动量？**" / its answer / "**Nesterov 动量**" / text about that): a bold line that
     is a paragraph of its own, as the question is, and does not ask. It ends the answer when it
@@ -60,8 +59,8 @@ def _sibling_titles(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     and text that is not only links follows it. An answer's titled parts come in sets
     ("**优点**" / "**缺点**") or open it ("**KNN**" / … / "**K Means**"), and a lone title over
     a list of links heads the answer's references; a title that introduces ("**步骤：**") or a
-    bold sentence ("**它收敛更快。**") titles no topic."""
-    position = {ln.index: k for k, ln in enumerate(lines)}
+    bold sentence ("**它收敛更快。**") titles no topic. `position` maps a line's index to its
+    place in `lines`."""
     starts = [position[m.index] for m in questions]
     ends = starts[1:] + [len(lines)] if starts else []
     out = []
@@ -98,7 +97,6 @@ def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
     return [replace(m, layout=NAME) for m in numbered.run_marks(labels, asks, lines, position, step=_ANY_RISE)]
 
 
-_SPACED = re.compile(r"^(\d{1,3})\s++(\S.*)$")  # "3 代码实现卷积": a number set off by spaces alone
 _ANY_RISE = math.inf
 
 
@@ -113,7 +111,7 @@ def _numbering(text: str) -> Numbering | None:
     spaces (inside bold it can be nothing else)."""
     if numbering := parse_numbering(text):
         return numbering
-    m = _SPACED.match(text)
+    m = SPACED.match(text)  # "3 代码实现卷积": inside bold a number set off by a space is one
     return Numbering("spaced", (int(m.group(1)),), m.group(2).strip()) if m else None
 
 

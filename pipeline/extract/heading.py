@@ -14,7 +14,8 @@ from dataclasses import replace
 from difflib import SequenceMatcher
 from functools import cache
 
-from ..text import REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, is_question_like, join_wrapped
+from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
+                    join_wrapped)
 from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
@@ -162,7 +163,7 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
         text = question_text(ln.text)
         # (under a kind, an asking line may introduce what it asks about: "解释以下代码…的必要性：")
         if is_question_like(text) and (ends_with_question_mark(text) or blank_marks(text)
-                                       or (kind and text.endswith((":", "：")))):
+                                       or (kind and introduces(text))):
             return stem
     return [] if kind else stem[:paragraph or len(stem)]
 

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from ..model import SourceLine
-from ..text import is_blank, is_code_statement, is_link_only, undecorated, zh_number
+from ..text import introduces, is_blank, is_code_statement, is_link_only, undecorated, zh_number
 
 _QUOTE = re.compile(r"^ {0,3}(?:> ?)+")
 # the closing #s of a heading are cut off in `heading_body`: as `(.*?)\s*#*\s*$` the regex
@@ -57,7 +57,7 @@ class Line:
     def introduces(self) -> bool:
         """Whether the line only introduces what follows: its body ends in a colon, emphasis
         aside ("### 使用场景：", "**Steps**:")."""
-        return self.body.rstrip("*_ ").endswith((":", "："))
+        return introduces(self.body)
 
 
 def parse_numbering(text: str) -> Numbering | None:
@@ -106,7 +106,7 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
     return _spaced_runs(_comments_of_loose_code(out))
 
 
-_SPACED = re.compile(r"^\s*+(\d{1,3})\s++(\S.*)$")  # "3 深层网络容易过拟合还是…": a number set off by a space
+SPACED = re.compile(r"^\s*+(\d{1,3})\s++(\S.*)$")  # "3 深层网络容易过拟合还是…": a number set off by a space
 _SPACED_RUN = 3
 
 
@@ -120,13 +120,13 @@ def _spaced_runs(lines: list[Line]) -> list[Line]:
     def close() -> None:
         if len(run) >= _SPACED_RUN:
             for k in run:
-                m = _SPACED.match(out[k].text)
+                m = SPACED.match(out[k].text)
                 number, rest = int(m.group(1)), m.group(2).strip()
                 out[k] = replace(out[k], numbering=Numbering("dot", (number,), rest), text=f"{number}. {rest}")
         run.clear()
 
     for k, ln in enumerate(lines):
-        m = None if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code else _SPACED.match(ln.text)
+        m = None if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code else SPACED.match(ln.text)
         if m is not None and int(m.group(1)) == len(run) + 1:
             run.append(k)
             continue
@@ -135,6 +135,7 @@ def _spaced_runs(lines: list[Line]) -> list[Line]:
             run.append(k)
     close()
     return out
+
 
 def _comments_of_loose_code(lines: list[Line]) -> list[Line]:
     """`lines` with each `# …` heading that stands between two Python statements read as the

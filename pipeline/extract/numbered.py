@@ -10,9 +10,11 @@ section label (`二、判断题`, `三、填空题`) every numbered statement is
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 
-from ..text import blank_marks, ends_with_question_mark, join_wrapped, is_question_like, is_section_title, quiz_section
+from ..text import (OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, introduces, join_wrapped,
+                    is_question_like, is_section_title, quiz_section)
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line, parse_numbering
 
@@ -30,7 +32,7 @@ def _asks(ln: Line) -> bool:
     blank to fill ("…最后剩下的数是__")."""
     question, _ = split_inline_answer(ln.text)
     text = question_text(question)
-    return (is_question_like(text) and not ln.numbering.rest.rstrip().endswith((":", "："))) or bool(blank_marks(question))
+    return (is_question_like(text) and not introduces(ln.numbering.rest)) or bool(blank_marks(question))
 
 
 # the statements of these sections ask to be judged or filled in, with or without a question mark
@@ -76,7 +78,7 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
 
 
 # a true/false key alone on its line under a statement: "**True**", "错", "√"
-_TRUE_FALSE_KEY = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:(?i:true|false)|对|错|正确|错误|[√×✓✗])\s*+(?:\*\*|__)?\s*+$")
+_TRUE_FALSE_KEY = re.compile(rf"^\s*+(?:\*\*|__)?\s*+(?:{TRUE_FALSE_WORD})\s*+(?:\*\*|__)?\s*+$")
 
 
 def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
@@ -97,7 +99,7 @@ def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int
 _MAX_OPTION = 100  # characters of an option line: longer lettered lines are the points of an answer
 _SENTENCE_END = re.compile(r"[。．.？?！!：:）)]\s*+(?:\*\*|__)?\s*+$")  # a stem is a sentence
 # an option line under a quiz item: "A. …", "**B. …**", "(c) …"
-_OPTION = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+[(（]?([A-Ha-h])(?:[.．、)）]|\s*+[:：])\s*+\S")
+_OPTION = re.compile(rf"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+[(（]?([{OPTION_LETTERS}])(?:[.．、)）]|\s*+[:：])\s*+\S")
 
 
 def _offering_options(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
@@ -115,7 +117,7 @@ def _offering_options(numbered: list[Line], lines: list[Line], position: dict[in
             if below.numbering is not None or below.heading:
                 break
             if (m := _OPTION.match(below.text)) is not None and len(below.text.strip()) <= _MAX_OPTION:
-                letters.append(m.group(1).upper())
+                letters.append(unicodedata.normalize("NFKC", m.group(1)).upper())
             elif letters and not below.blank:
                 break  # text after an option: the block ends (or it was a lettered part)
         if letters[:3] == ["A", "B", "C"]:

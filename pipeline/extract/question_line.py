@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import EN_ASK, EN_IMPERATIVE, ends_with_question_mark, fold, is_question_like
+from ..text import EN_ASK, EN_IMPERATIVE, ends_with_question_mark, fold, introduces, is_question_like
 from .base import Mark, question_text, topic_text
 from .bullet import split_prompt
 from .lines import Line
@@ -107,7 +107,7 @@ def _list_members(lines: list[Line], marks: list[Mark]) -> list[Mark]:
                 text = ln.text.strip()
                 if ln.index in asked or not _plain(ln) or ln.numbering or len(text) > _MAX_QUESTION:
                     continue
-                if position == 0 and text.endswith((":", "：")) and len(text) <= _MAX_LABEL:
+                if position == 0 and introduces(text) and len(text) <= _MAX_LABEL:
                     found.append(Mark(ln.index, "topic", topic_text(text), NAME, False))
                 elif is_question_like(question_text(text)) and not _SPEAKER.match(text):
                     found.append(Mark(ln.index, "question", question_text(text), NAME, True))
@@ -237,7 +237,7 @@ def _questions(lines: list[Line]) -> list[Mark]:
             marks.append(Mark(ln.index, "question", question_text(labelled[0]), NAME, True, answer=labelled[1]))
             waiting = not labelled[1]
             continue
-        if waiting and _plain(ln) and len(text) <= 50 and _IMPERATIVE.search(text) and not text.endswith((":", "：")):
+        if waiting and _plain(ln) and len(text) <= 50 and _IMPERATIVE.search(text) and not introduces(text):
             marks.append(Mark(ln.index, "question", question_text(text), NAME, False))
             continue
         waiting = False
