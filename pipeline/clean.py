@@ -690,9 +690,27 @@ _FORMULA_IMAGE = re.compile(r"^https?://latex\.codecogs\.com/(?:gif|png|svg|eps)
 _RENDER_OPTIONS = re.compile(r"^(?:\\(?:inline|dpi\{\d+\}|bg_\w+|fn_\w+|fg_\w+|tiny|small|normalsize|large|Large|LARGE|huge|Huge)\s*+)+")
 
 
-# ... and a link to its equation editor around the formula's picture, `[![](公式.png)](…eqnedit.php?latex=…)`
-_FORMULA_LINK = re.compile(r"\[(?:!\[[^\[\]]*+\]\([^()\s]*+\))?\]\((https?://(?:www\.)?codecogs\.com/eqnedit\.php\?latex="
-                           r"(?:[^()\s]++|\([^()\s]*+\))*+)\)", re.I)
+# ... and a link to its equation editor around the formula's picture, `[![](公式.png)](…eqnedit.php?latex=…)`:
+# the opening of the link, up to its formula (whose parentheses nest to any depth: `L(x,g(f(x)))`)
+_FORMULA_LINK = re.compile(r"\[(?:!\[[^\[\]]*+\]\([^()\s]*+\))?\]\(https?://(?:www\.)?codecogs\.com/eqnedit\.php\?latex=", re.I)
+
+
+def _formula_links(text: str) -> str:
+    """`text` with each link to CodeCogs' equation editor (around the formula's picture) as the
+    LaTeX it holds, `$…$`; the link's end is the parenthesis that balances its opening one."""
+    out, at = [], 0
+    for m in _FORMULA_LINK.finditer(text):
+        if m.start() < at:
+            continue
+        depth, end = 1, m.end()
+        while end < len(text) and depth and not text[end].isspace():
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            continue  # no balancing parenthesis: not a link
+        out += [text[at:m.start()], _math(_latex(text[m.end():end - 1]), text[m.start():end])]
+        at = end
+    return "".join(out) + text[at:]
 
 
 def _latex(query: str) -> str:
@@ -718,7 +736,7 @@ def formula_images(state: CleanState) -> None:
     for i in state.live():
         text = state.lines[i].text
         if "codecogs" in text:
-            text = _FORMULA_LINK.sub(lambda m: _math(_latex(m.group(1).split("latex=", 1)[1]), m.group(0)), text)
+            text = _formula_links(text)
             state.rewrite(i, _MD_IMAGE.sub(_formula, text), "formula_images")
 
 

@@ -242,10 +242,12 @@ def test_formulas_written_as_renderer_images_or_editor_links_are_latex():
     text = ('A1. <img src="https://latex.codecogs.com/gif.latex?\\inline&space;P(y^{<t>}|y^{<1>})" title="P" />\n'
             "![](https://latex.codecogs.com/png.latex?\\dpi{120}&space;\\frac{a}{b})\n"
             "[![](公式_01.png)](http://www.codecogs.com/eqnedit.php?latex=U(-\\sqrt{\\frac{6}{m&plus;n}},1))\n"
+            # (parentheses in the formula nest deeper than one level)
+            "损失：[![](公式_02.png)](http://www.codecogs.com/eqnedit.php?latex=L(x,g(f(x)))) 最小\n"
             "![a chart](https://example.com/loss.png)")
     kept, _ = run(text, "markdown")
     assert kept == ["A1. $P(y^{<t>}|y^{<1>})$", "$\\frac{a}{b}$", "$U(-\\sqrt{\\frac{6}{m+n}},1)$",
-                    "![a chart](https://example.com/loss.png)"]
+                    "损失：$L(x,g(f(x)))$ 最小", "![a chart](https://example.com/loss.png)"]
 
 
 def test_a_bold_span_over_two_lines_of_a_paragraph_stays_a_stray_one_goes():
