@@ -66,7 +66,9 @@ def has_real_answer(answer: str) -> bool:
     # notes that no answer was found, what is there are leads (related questions, links)
     joined = "\n".join(lines)
     free = link_free(joined)
-    if only_asks(free) or _NOT_FOUND.search(joined):
+    # (placeholders between them hold no answer either: "- [ ] TODO" / "…为什么…？" / "- [ ] TODO")
+    asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
+    if only_asks(asked) or _NOT_FOUND.search(joined):
         return False
     kept = []
     for line in free.split("\n"):

@@ -219,6 +219,20 @@ def is_question_like(text: str) -> bool:
     return bool(_ZH_ASK.search(text) or EN_ASK.match(text))
 
 
+# a heading that names an aspect of its subject asks to explain it ("BN的作用", "Dropout 基本原理",
+# "BN和Dropout在训练和测试时的差别", "反向传播推导"): the gold of our sets cards such headings, and a
+# bare aspect ("### 基本原理", "#### 优势") is a part of something else
+_ASPECT = re.compile(r"^(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|具体)?(?:作用|原理|差别|区别|异同|优势|优缺点|利弊|好处|意义|"
+                     r"推导(?:过程)?|解决(?:方法|办法|方案))$")
+
+
+def names_aspect(text: str) -> bool:
+    """Whether `text` (a heading's words) names an aspect of a subject of two or more word
+    characters: the role, principle, difference, merits, meaning, derivation or remedy of it."""
+    m = _ASPECT.match(text.strip().strip("*_ "))
+    return m is not None and len(fold(m.group("subject"))) >= 2 and len(text) <= 60
+
+
 _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
 
 

@@ -75,6 +75,9 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert has_real_answer("关于非参数模型：p72；参数是无穷维的")
     assert not has_real_answer("- TF-IDF算法是做什么的？\n  - 为什么要用 IDF")
     assert has_real_answer("推导forget gate的变化;因为LSTM有进有出")
+    # a question left between placeholders (a heading that lost its marks) answers nothing
+    assert not has_real_answer("- [ ] TODO\n\n核函数为什么能处理非线性问题？\n\n- [ ] TODO")
+    assert has_real_answer("待补充\n\n核函数把样本映射到高维空间。")
     assert has_real_answer("1. 在连续情况下是做积分 2. 这个和全连接神经网络没有区别")
     # link text may hold balanced brackets (CommonMark): still a link and nothing else
     assert not has_real_answer("- [优化笔记 [第二部分]](https://e.com/notes)")

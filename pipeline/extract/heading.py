@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import cache
 
 from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
-                    join_wrapped)
+                    join_wrapped, names_aspect)
 from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
 from .lines import Line
 
@@ -357,7 +357,9 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
                                   span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
             continue  # a sub-heading inside the answer
-        if asks[ln.index] or by_siblings(ln):
+        # (a heading naming an aspect that holds asking headings of its own is their topic: "## 2. 正则化的作用")
+        aspect = names_aspect(question_text(ln.body)) and ln.index not in asking_parents
+        if asks[ln.index] or by_siblings(ln) or aspect:
             marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading,
                               span=spans.get(ln.index, 1)))
             open_question = ln.heading
