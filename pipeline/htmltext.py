@@ -81,6 +81,7 @@ def _span(tag: Tag) -> range:
     return range(start, end + 1)
 
 
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _ITEM_BLOCKS = {"p", "div", "blockquote", "pre", "table", "dl", "section", "details"}
 _RENDERED_IN_ITEMS = _ITEM_BLOCKS - {"p"}
 
@@ -160,7 +161,7 @@ class _Renderer:
             self.seen = max(self.seen, child.sourceline or 0)
             name = child.name
             line = child.sourceline or tag.sourceline or 1
-            if name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            if name in _HEADINGS:
                 self.flush()
                 self.emit(line, "#" * int(name[1]) + " " + _one_line(inline(child)))
             elif name == "summary":
@@ -205,11 +206,21 @@ class _Renderer:
 
     def list_item(self, item: Tag, indent: str, marker: str) -> None:
         """The item's first paragraph on the marker line; its further paragraphs (<li><p>…</p><p>…</p>)
-        as continuation lines indented under it, as CommonMark writes them; nested lists deeper."""
+        as continuation lines indented under it, as CommonMark writes them; nested lists deeper. A
+        heading in the item (a page whose Markdown lacked the blank line before it:
+        `<li>…<h3>公式</h3>…</li>`) ends the item: it and what follows it stand outside the list."""
+        children = list(item.children)
+        cut = next((k for k, c in enumerate(children) if isinstance(c, Tag) and c.name in _HEADINGS), len(children))
+        children, rest = children[:cut], children[cut:]
+        self._item(item, children, indent, marker)
+        if rest:
+            self.block(item, children=rest)
+
+    def _item(self, item: Tag, children: list, indent: str, marker: str) -> None:
         line = item.sourceline or 1
-        head = [c for c in item.children if not isinstance(c, Comment)
+        head = [c for c in children if not isinstance(c, Comment)
                 and not (isinstance(c, Tag) and c.name in {"ul", "ol"})]
-        nested = item.find_all(["ul", "ol"], recursive=False)
+        nested = [c for c in children if isinstance(c, Tag) and c.name in {"ul", "ol"}]
         only = nested[0].find_all("li", recursive=False) if len(nested) == 1 else []
         if len(only) == 1 and not "".join(str(c) for c in head).strip():
             # an item that holds nothing but a list of one item ("1. 1. …" as a page wrote it) is that item
@@ -250,7 +261,7 @@ class _Renderer:
             inner.block(item, children=[text])
             self.out += [SourceLine(x.number, indent + " " * len(marker) + x.text) for x in inner.out]
             self.covered |= inner.covered
-        for sub in item.find_all(["ul", "ol"], recursive=False):
+        for sub in nested:
             for number, child in enumerate(sub.find_all("li", recursive=False), start=_first_number(sub)):
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
 

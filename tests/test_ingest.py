@@ -99,6 +99,13 @@ def test_html_item_holding_only_a_list_of_one_item_is_that_item(tmp_path):
     assert _numbered(doc) == [(3, "1. 什么是学习率？"), (6, "2. 什么是动量？")]
 
 
+def test_html_heading_inside_a_list_item_ends_the_item_and_stands_outside_the_list(tmp_path):
+    # a page whose Markdown lacked a blank line before a heading puts the heading in the item above
+    doc = _page(tmp_path, "<html><body><article>\n<ul>\n<li>收敛快<h3>损失</h3><p>交叉熵。</p></li>\n"
+                          "<li>训练稳定</li>\n</ul>\n</article></body></html>\n")
+    assert _numbered(doc) == [(3, "- 收敛快"), (3, "### 损失"), (3, "交叉熵。"), (4, "- 训练稳定")]
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
