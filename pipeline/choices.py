@@ -31,6 +31,7 @@ from .text import (CJK, OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_
 # the note on a card whose key was inferred (a true/false explanation that plainly affirms
 # or denies): the deck and the sheets mark such a key
 INFERRED_KEY = "answer key inferred from the explanation, not stated in the source"
+KEY_ENTRY = "an entry of the document's answer key: its key and explanation went to the question of its number"
 _L = OPTION_LETTERS
 _LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _OPTION_AT = re.compile(rf"(?:^|(?<=\s))(?:[(（]\s*([{_L}])\s*[)）]|([{_L}])\s*[.．、:：)）])\s*")
@@ -84,7 +85,9 @@ _KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:单项选择题|多�
                          r"(?:参考答案|标准答案|答案解析|答案与解析|答案|(?i:answer\s++key|answers|key))\s*+(?:\*\*)?\s*+[:：]?"
                          r"\s*+(?:\*\*)?$")
 # (under a key label a lower-case letter keys too: "1.  c" for options "a." … "d.")
-_KEY_LINE = re.compile(r"^(\d{1,3})\s*+[.．、)）:：]\s*+(?:\*\*)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|[a-h]|正确|错误|[√×✓✗对错])"
+# (and a key may repeat its question's label and name itself: "**Q1. Answer: B**")
+_KEY_LINE = re.compile(r"^(?:\*\*)?\s*+(?:第\s*+|(?i:question\s*+|q\s*+))?(\d{1,3})\s*+(?:题\s*+)?[.．、)）:：]\s*+(?:\*\*)?\s*+"
+                       r"(?:(?:正确答案|答案|(?i:correct\s++answer|answer))\s*+(?:\*\*)?\s*+[:：]\s*+(?:\*\*)?\s*+)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|[a-h]|正确|错误|[√×✓✗对错])"
                        r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|(?i:question)\s*+|[QqＱ]\s*+)?[(（]?"
                               r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
@@ -562,13 +565,16 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
     taken: set[str] = set()
     label = ""  # the key label line a list of keys may follow
     last = 0  # the number of the last key read under it
+    entry = False  # the line before was that key's, no blank line since
     k = 0
     while k < len(lines):
         line = lines[k]
         text = line.text.strip()
         k += 1
         if not text:
+            entry = False
             continue
+        in_entry, entry = entry, False
         if text.startswith("|"):
             table = [text]
             while k < len(lines) and lines[k].text.strip().startswith("|"):
@@ -592,9 +598,12 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
             if m.group("why"):
                 explanations[last] = _balanced(m.group("why"))
             taken.update((label, text))
-        elif label and last and line.text[:1].isspace():  # the indented explanation of the key above
+            entry = True
+        elif label and last and (line.text[:1].isspace() or (in_entry and not text.startswith("#"))):
+            # the explanation of the key above: indented under it, or the rest of its paragraph
             explanations[last] = (explanations.get(last, "") + "\n" + _balanced(_LIST_ITEM.sub("", text))).strip()
             taken.add(text)
+            entry = True
         else:
             label = ""
     return KeyBlock(keys, explanations, frozenset(taken)) if len(keys) >= 2 else None
@@ -680,6 +689,11 @@ def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
     text_at = {line.number: line.text for line in lines}
     out = []
     for card in cards:
+        if text_at.get(card.sources[0].first, "").strip() in block.lines:
+            # a key entry read as a question ("**Q1. Answer: B**" + why): its key and explanation
+            # are its question's now
+            out.append(replace(card, status="dropped", notes=[*card.notes, KEY_ENTRY]))
+            continue
         lines_in = card.answer.split("\n")
         kept = [line for line in lines_in if line.strip() not in block.lines and not block_keys(line)]
         answer = card.answer if len(kept) == len(lines_in) else "\n".join(kept).strip("\n")
