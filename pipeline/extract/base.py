@@ -116,11 +116,12 @@ def topic_text(text: str) -> str:
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
 _ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution))"
-                           r"\s*+(?:(?:\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)"
+                           r"\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?"
                            # "*solution*" / "**Answer**" alone on its line, in emphasis: a label without a colon
                            r"|(?(open)(?:solutions?|answers?|答案|解答)[ \t]*+(?:\*{1,2}|_{1,2})[ \t]*+(?=\n|$)|(?!)))"
-                           r"[ \t]*+(?(open)(?:(?:\*{1,2}|_{1,2})[ \t]*+)?)", re.I)
+                           # (the bold that closes after the colon, "**答：**", not the one opening the answer: "**答**：**Adam** …")
+                           r"[ \t]*+(?(open)(?(closed)|(?:(?:\*{1,2}|_{1,2})[ \t]*+)?))", re.I)
 
 
 # an explanation label ("**解析**：") follows a key or a worked answer: it labels no answer of its own
