@@ -52,7 +52,7 @@ _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _QUOTED = re.compile(r'^["“「『](.*)["”」』]$')  # a question written in quotes
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
-_INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
+_INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
                             r"(?:(?:\*\*|__)\s*+)?")
 
 
