@@ -220,17 +220,21 @@ def is_question_like(text: str) -> bool:
 
 
 # a heading that names an aspect of its subject asks to explain it ("BN的作用", "Dropout 基本原理",
-# "BN和Dropout在训练和测试时的差别", "反向传播推导"): the gold of our sets cards such headings, and a
-# bare aspect ("### 基本原理", "#### 优势") is a part of something else
-_ASPECT = re.compile(r"^(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|具体)?(?:作用|原理|差别|区别|异同|优势|优缺点|利弊|好处|意义|"
-                     r"推导(?:过程)?|解决(?:方法|办法|方案))$")
+# "BN和Dropout在训练和测试时的差别", "反向传播推导"), and so does one that sets two things side by side
+# ("LayerNorm vs BatchNorm"): the gold of our sets cards such headings, and a bare aspect ("### 基本原理",
+# "#### 优势") is a part of something else. A short aside may follow ("…（必考）").
+_ASPECT = re.compile(r"^(?:(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|具体)?(?:作用|原理|差别|区别|异同|优势|优缺点|利弊|好处|意义|"
+                     r"推导(?:过程)?|解决(?:方法|办法|方案))|(?P<pair>\S.*?\s(?i:vs\.?|versus)\s++\S.*?))"
+                     r"\s*+(?:[(（][^()（）]{1,10}[)）])?$")
 
 
 def names_aspect(text: str) -> bool:
     """Whether `text` (a heading's words) names an aspect of a subject of two or more word
-    characters: the role, principle, difference, merits, meaning, derivation or remedy of it."""
+    characters (the role, principle, difference, merits, meaning, derivation or remedy of it)
+    or compares two things (`A vs B`)."""
     m = _ASPECT.match(text.strip().strip("*_ "))
-    return m is not None and len(fold(m.group("subject"))) >= 2 and len(text) <= 60
+    return (m is not None and len(text) <= 60
+            and (m.group("pair") is not None or len(fold(m.group("subject") or "")) >= 2))
 
 
 _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
