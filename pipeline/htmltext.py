@@ -191,11 +191,24 @@ class _Renderer:
                 cells = [_one_line(inline(c)).strip() for c in child.find_all(["td", "th"], recursive=False)]
                 if any(cells):
                     self.emit(line, "| " + " | ".join(cells) + " |")
+                    table = child.find_parent("table")
+                    if table is not None and table.find("tr") is child:
+                        # the delimiter row a Markdown table needs under its first row (GFM tables)
+                        self.emit(line, "|" + " --- |" * len(cells))
             elif name == "hr":
                 self.flush()
                 self.emit(line, "---")  # a thematic break is structure: it may close the page's last answer
             elif name == "br":
                 self.add_inline(_BREAK, line)
+            elif name == "details":
+                self.flush()
+                self.block(child, list_prefix)
+                self.flush()
+                summary = child.find("summary", recursive=False)
+                if summary is not None and summary.get_text(strip=True) and not labels_answer(summary.get_text()):
+                    # the end of a <details> whose summary is a heading closes the question it asks
+                    # (as in Markdown, where cleaning writes </details> so): its summary is a prompt
+                    self.emit(self.seen, "######")
             elif name in BLOCK_TAGS:
                 self.flush()
                 self.block(child, list_prefix)

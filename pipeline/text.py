@@ -228,13 +228,17 @@ _ASPECT = re.compile(r"^(?:(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|�
                      r"\s*+(?:[(（][^()（）]{1,10}[)）])?$")
 
 
+_ASPECT_LENGTH = 60  # characters: a heading longer than this is a sentence, not a named aspect
+
+
 def names_aspect(text: str) -> bool:
     """Whether `text` (a heading's words) names an aspect of a subject of two or more word
     characters (the role, principle, difference, merits, meaning, derivation or remedy of it)
     or compares two things (`A vs B`)."""
+    if len(text) > _ASPECT_LENGTH:  # (first: the pattern's lazy runs are quadratic in a long text)
+        return False
     m = _ASPECT.match(text.strip().strip("*_ "))
-    return (m is not None and len(text) <= 60
-            and (m.group("pair") is not None or len(fold(m.group("subject") or "")) >= 2))
+    return m is not None and (m.group("pair") is not None or len(fold(m.group("subject") or "")) >= 2)
 
 
 _PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")

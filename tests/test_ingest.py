@@ -106,6 +106,12 @@ def test_html_heading_inside_a_list_item_ends_the_item_and_stands_outside_the_li
     assert _numbered(doc) == [(3, "- 收敛快"), (3, "### 损失"), (3, "交叉熵。"), (4, "- 训练稳定")]
 
 
+def test_html_table_gets_the_delimiter_row_a_markdown_table_needs(tmp_path):
+    doc = _page(tmp_path, "<html><body><article>\n<table>\n<tr><th>方法</th><th>特点</th></tr>\n"
+                          "<tr><td>BN</td><td>跨样本</td></tr>\n</table>\n</article></body></html>\n")
+    assert _numbered(doc) == [(3, "| 方法 | 特点 |"), (3, "| --- | --- |"), (4, "| BN | 跨样本 |")]
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
