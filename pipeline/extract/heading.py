@@ -280,7 +280,9 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             if listed_asking >= 2 or declared:
                 return True
         if size >= 3:
-            return asking >= _SIBLINGS_ASKING * size
+            # (one that holds asking headings of its own titles them: "## 第 3 步 · 进阶" over its
+            # "<summary>"s, among "## 第 1 步 · 为什么…")
+            return asking >= _SIBLINGS_ASKING * size and ln.index not in asking_parents
         # too few siblings to tell ("## 学习率" over "### 学习率的作用" alone): the headings of its
         # level across the document, when they are mostly questions, make it one too, unless it
         # holds asking headings of its own
