@@ -14,7 +14,7 @@ from dataclasses import replace
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
-from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, question_text, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
@@ -286,6 +286,9 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
     needed = _INNER_QUESTIONS[owner.asks]
     if name == qa_marker.NAME:
         needed = min(needed, _LABELLED_QUESTIONS)
+    asked = [m for m in inner if m.role == "question"]
+    if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
+        needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
     return _answered(lines, inner, end, owner.asks) >= needed
 
 

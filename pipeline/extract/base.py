@@ -46,7 +46,7 @@ class Mark:
 # labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
 _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
-                    r"|(?-i:Q\d{1,3}\s++(?=[A-Z][a-z])))\s*+", re.I)  # "Q2 How …", not "Q13 的结论…"
+                    r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
@@ -61,16 +61,35 @@ _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\
 _BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")
 
 
+# an answer in brackets after its question, labelled: "…词表多大？（答：几万。）", "…? (A: about 0.25)"
+_BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：]\s*+(?P<answer>[^\n]+?)\s*+[）)]\s*+[。.]?\s*+$",
+                               re.I)
+
+
+def bracketed_answer(text: str) -> re.Match | None:
+    """The labelled answer in brackets that ends `text` ("…多大？（答：几万）"), or None."""
+    return _BRACKETED_ANSWER.search(text)
+
+
+def labels_inline_answer(text: str) -> bool:
+    """Whether `text` carries a labelled answer after its question ("…？答：…", "…？（答：…）")."""
+    m = _INLINE_ANSWER.search(text)
+    return bracketed_answer(text) is not None or (m is not None and bool(text[m.end():].strip()))
+
+
 def split_inline_answer(text: str) -> tuple[str, str]:
-    """(question, answer) of a line that carries both ("…的影响。答：…", "**What is X?** It is …"),
-    else (text, "")."""
+    """(question, answer) of a line that carries both ("…的影响。答：…", "…多大？（答：几万）",
+    "**What is X?** It is …"), else (text, "")."""
+    if (bracketed := bracketed_answer(text)) is not None:
+        return text[:bracketed.start()], bracketed.group("answer")
     m = _INLINE_ANSWER.search(text)
     if m is not None and text[m.end():].strip():
         return text[:m.start()], text[m.end():].strip("*_ ")
     if (lead := _BOLD_LEAD.match(text)) is not None:
         return lead.group(1) + lead.group(3), lead.group(4).strip()
     return text, ""
-_DIFFICULTY = re.compile(r"^\s*\[(E|M|H|easy|medium|hard)\]\s*", re.I)
+# a difficulty or kind tag before the question: "[M] …", "【基础】…" (a short word in lenticular brackets)
+_DIFFICULTY = re.compile(r"^\s*(?:\[(E|M|H|easy|medium|hard)\]|【[^【】\s]{1,6}】)\s*", re.I)
 # a difficulty rating after the question: "…的利弊***", "…？ ★★"; stars that end the text
 # rate it when no other star is in it (else they close an emphasis: "3. **…的作用**")
 _RATING = re.compile(r"^[^*]*?[^*\s]\*{1,5}\s*+$|[★☆⭐]{1,5}\s*+$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text import EN_ASK, asks_outright, ends_with_question_mark, is_question_like, join_wrapped, link_free
-from .base import TASK_BOX, Mark, question_text, wrapped_lines
+from .base import TASK_BOX, Mark, bracketed_answer, question_text, wrapped_lines
 from .lines import Line
 
 NAME = "bullet"
@@ -33,6 +33,8 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
         opens = asks_outright(prompt) or bool(EN_ASK.match(prompt))
         return (body, "", "") if 0 < len(prompt) <= (_MAX_QUESTION if opens else _MAX_PROMPT) else None
     prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
+    if separator in "?？" and (bracketed := bracketed_answer(body)) is not None and bracketed.start() == m.end():
+        return prompt, separator, bracketed.group("answer")  # "- …多大？（答：几万）"
     if separator in "?？" and answer and (ends_with_question_mark(answer) or (is_question_like(answer)
                                                                            and len(answer) <= _MAX_PART)):
         # a question in parts ("…为何选择点乘而不是加法?两者有什么区别?"): the item asks to its end
