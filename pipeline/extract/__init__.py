@@ -169,6 +169,7 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             if (premise := _labelled_premise(lines, start, end)) is not None:
                 # the problem statement under a heading question belongs on its front
                 owner = heads[k - 1] = replace(owner, text=f"{owner.text}\n{premise[0]}", span=premise[1] - owner.index)
+                answers.update(range(start, premise[1]))  # the question's own lines title nothing
                 start = premise[1]
             marks, inside, section = _under_question(lines, owner, start, end, separators)
             questions += marks
