@@ -45,7 +45,7 @@ _MAX_SENTENCE_OPTION = 400  # … on a page that marks its keys in bold
 _RIGHT_MARK = re.compile(r"\s*+\*\*(?:true|correct|right|正确|对|√|✓|✔)\*\*\s*+$", re.I)
 
 # possessive runs (*+): several \s* side by side made a long run of spaces cubic
-_KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answer|answer)|(?<![解回问])答(?=\s*+[:：]))"
+_KEY_LABEL = r"(?:正确答案|参考答案|标准答案|答案|正确选项|(?i:correct\s++answers?|answers?)|(?<![解回问])答(?=\s*+[:：]))"
 _KEY_HEAD = _KEY_LABEL + r"\s*+(?:\*\*\s*+)?(?:(?:是|为|应为|应该是|选)\s*+)?(?:[:：]\s*+)?(?:\*\*\s*+)?[(（]?\s*+"
 _UPPER_KEYS = r"[A-HＡ-Ｈ](?:\s*+(?:[,，、和]\s*+)?[A-HＡ-Ｈ])*+"
 _LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so that "Bad" is no key
@@ -351,12 +351,16 @@ def checkbox_choices(card: Card) -> Card | None:
             correct.append(label)
     if not correct:
         return None
-    stem = "\n".join(lines[:boxes[0]]).strip()
+    stem = "\n".join(line for line in lines[:boxes[0]] if not _OPTIONS_LABEL.match(line)).strip()
     explanation = textwrap.dedent("\n".join(lines[i] for i in notes)).strip()
     after = "\n".join(line for k, line in enumerate(lines[boxes[-1] + 1:], start=boxes[-1] + 1) if k not in wrapped).strip()
     return replace(card, type="truefalse" if _true_false(options) else "choice",
                    question=card.question + ("\n\n" + stem if stem else ""),
                    answer="\n\n".join(p for p in (explanation, after) if p), choices=options, correct=correct)
+
+
+# a line that only says the options follow ("**Options:**", "选项："): the options say it on the card
+_OPTIONS_LABEL = re.compile(r"^[\s>#*_-]*+(?:options|choices|选项)[\s*_]*+[:：]?[\s*_]*+$", re.I)
 
 
 def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[str, str, bool]],
@@ -369,7 +373,7 @@ def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[s
         correct = implied_true_false(options, explanation)
         if correct:
             notes.append(INFERRED_KEY)
-    stem_text = "\n".join(stem).strip()
+    stem_text = "\n".join(line for line in stem if not _OPTIONS_LABEL.match(line)).strip()
     return replace(card, type="truefalse" if true_false else "choice",
                    question=question + ("\n\n" + stem_text if stem_text else ""),
                    answer=explanation, choices=options, correct=correct, notes=notes)
