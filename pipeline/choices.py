@@ -25,7 +25,8 @@ from typing import Literal
 
 from .blocks import table_rows
 from .model import Card, Choice, SourceLine
-from .text import (CJK, OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped,
+from .text import (CJK, LEAD_IN, OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped,
+                   strip_list_marker, unbold,
                    quiz_section, zh_number)
 
 # the note on a card whose key was inferred (a true/false explanation that plainly affirms
@@ -520,6 +521,8 @@ def cloze_card(card: Card) -> Card | None:
     first = _KEY_PREFIX.sub("", first)
     if _OPTION_AT.match(first) or _BARE_KEY.match(first):
         return None  # options this stage could not read, or their key
+    if LEAD_IN.match(unbold(strip_list_marker(first)).strip()) and more.strip():
+        return None  # "分析思路：" introduces a worked answer: no key for the blank
     end = _KEY_END.search(first)
     keys = _split_keys(first[:end.start()] if end else first, count)
     if keys is None:

@@ -120,8 +120,13 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
-    text = text.strip(" ¶#*_").strip()
+    text = _EDGE_MARKS.sub("", text).strip()
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
+
+
+# marks left at a front's ends: spaces, pilcrows, hashes, stars and a lone underscore of an
+# emphasis, but not a run of underscores, a blank to fill ("_____ prompting means …")
+_EDGE_MARKS = re.compile(r"^(?:[ ¶#*]|_(?!_))++|(?:[ ¶#*]|(?<!_)_)++$")
 
 
 def topic_text(text: str) -> str:
