@@ -138,7 +138,7 @@ def topic_text(text: str) -> str:
 
 # the bold after the colon is taken only when it closes a bold opened before the label
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
-_ANSWER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
+_ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution))"
                            r"\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?"
@@ -156,8 +156,14 @@ def strip_answer_label(text: str) -> str:
     """`text` without the answer label that opens it ("答：", "**Answer:**", "- 参考答案："). A label
     alone on its line takes its list item with it: what was nested under the item loses that
     indentation ("- 参考答案：" / "  ```python" …)."""
-    rest = _ANSWER_LABEL.sub("", text, count=1)
-    return textwrap.dedent(rest).lstrip("\n") if rest != text and rest.startswith("\n") else rest.lstrip("\n")
+    m = _ANSWER_LABEL.match(text)
+    if m is None:
+        return text.lstrip("\n")
+    rest = text[m.end():]
+    if quote := m.group("quote").strip():
+        # a label inside a quote ("> * A: …") leaves the quote: the text after it on its line stays quoted
+        return f"{quote} {rest}" if rest.strip() and not rest.startswith("\n") else rest.lstrip("\n")
+    return textwrap.dedent(rest).lstrip("\n") if rest.startswith("\n") else rest.lstrip("\n")
 
 
 _MAX_WRAPPED = 4  # lines a wrapped question runs on over: a question, not a paragraph of prose
