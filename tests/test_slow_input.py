@@ -53,6 +53,9 @@ HOSTILE_SOURCES = [
     ("extract: Q: question with spaces inside", ".txt", "Q: 什么" + " " * 3_000 + "是批归一化？\n它规范每层的输入。\n"),
     ("extract: inline answer and spaces", ".txt", "Q: 什么是批归一化？" + SPACES + "x\n"),
     ("extract: list prompt of [", ".md", "- " + "[" * 80_000 + "\n"),
+    ("extract: a front's end marks after spaces", ".md", "# 什么是批归一化" + SPACES + "x ¶\n\n它规范每层的输入。\n"),
+    ("extract: bracketed answer and spaces", ".md", Q + "- 为什么？（答：" + SPACES + "x）\n"),
+    ("heading: a long comparison", ".md", "## a vs " + "b vs " * 20_000 + "\n\n正文。\n"),
     ("heading: a page of sibling headings", ".md", "".join(f"### 小节{k}\n" for k in range(6_000))),
     ("heading: sibling headings rated and numbered", ".md", "".join(f"### {k}. 题{k}***\n" for k in range(1, 6_000))),
 ]

@@ -62,7 +62,8 @@ _BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([
 
 
 # an answer in brackets after its question, labelled: "…词表多大？（答：几万。）", "…? (A: about 0.25)"
-_BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：]\s*+(?P<answer>[^\n]+?)\s*+[）)]\s*+[。.]?\s*+$",
+# (no bracket inside the answer: a lazy run before the closing one was quadratic in a long line)
+_BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：](?P<answer>[^\n（）()]++)[）)]\s*+[。.]?\s*+$",
                                re.I)
 
 
@@ -81,7 +82,7 @@ def split_inline_answer(text: str) -> tuple[str, str]:
     """(question, answer) of a line that carries both ("…的影响。答：…", "…多大？（答：几万）",
     "**What is X?** It is …"), else (text, "")."""
     if (bracketed := bracketed_answer(text)) is not None:
-        return text[:bracketed.start()], bracketed.group("answer")
+        return text[:bracketed.start()], bracketed.group("answer").strip()
     m = _INLINE_ANSWER.search(text)
     if m is not None and text[m.end():].strip():
         return text[:m.start()], text[m.end():].strip("*_ ")
@@ -120,13 +121,23 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
-    text = _EDGE_MARKS.sub("", text).strip()
+    text = _without_edge_marks(text).strip()
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 
-# marks left at a front's ends: spaces, pilcrows, hashes, stars and a lone underscore of an
-# emphasis, but not a run of underscores, a blank to fill ("_____ prompting means …")
-_EDGE_MARKS = re.compile(r"^(?:[ ¶#*]|_(?!_))++|(?:[ ¶#*]|(?<!_)_)++$")
+def _without_edge_marks(text: str) -> str:
+    """`text` without the marks left at its ends: spaces, pilcrows, hashes, stars and a lone
+    underscore of an emphasis, but not a run of underscores, a blank to fill ("_____ prompting
+    means …"). (A loop, not a regex anchored at the end: that one is quadratic in a run of spaces.)"""
+    while True:
+        trimmed = text.strip(" ¶#*")
+        if trimmed.startswith("_") and not trimmed.startswith("__"):
+            trimmed = trimmed[1:]
+        if trimmed.endswith("_") and not trimmed.endswith("__"):
+            trimmed = trimmed[:-1]
+        if trimmed == text:
+            return text
+        text = trimmed
 
 
 def topic_text(text: str) -> str:

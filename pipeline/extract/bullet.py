@@ -35,7 +35,7 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
     if (bracketed := bracketed_answer(body)) is not None and m.start() < bracketed.start():
         # "- …多大？（答：几万）", "- 为什么…？直接…不好吗？（答：…）": all before the labelled answer asks
         asked = body[:bracketed.start()].strip()
-        return (asked[:-1], asked[-1], bracketed.group("answer")) if len(asked) <= _MAX_QUESTION else None
+        return (asked[:-1], asked[-1], bracketed.group("answer").strip()) if len(asked) <= _MAX_QUESTION else None
     prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
     if separator in "?？" and answer and (ends_with_question_mark(answer) or (is_question_like(answer)
                                                                            and len(answer) <= _MAX_PART)):
