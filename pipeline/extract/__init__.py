@@ -256,7 +256,10 @@ def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
         end = cut[0]
     name, inner = choose_layout(lines[start:end], BODY_RULES)
     if not _yields(lines, owner, name, inner, end):
-        return marks, range(start, end), False
+        # (the parts of its answer, "1. 根本原因：…", may stand above follow-ups of another layout)
+        name, inner = choose_layout(lines[start:end], [rule for rule in BODY_RULES if rule[0] != name])
+        if not _yields(lines, owner, name, inner, end):
+            return marks, range(start, end), False
     first = next(m.index for m in inner if m.role == "question")
     if (follow := _follow_ups(lines, owner, inner, start, first, end)) is not None:
         return marks + follow, range(start, first), False
@@ -288,6 +291,10 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
     if name == qa_marker.NAME:
         needed = min(needed, _LABELLED_QUESTIONS)
     asked = [m for m in inner if m.role == "question"]
+    # right under an answer label ("- **答案要点**：" / "  1. 根本原因：…"), they are the answer's parts
+    above = next((ln for ln in reversed(lines[owner.index + owner.span:asked[0].index]) if not ln.blank), None) if asked else None
+    if above is not None and strip_answer_label(above.text) != above.text and not strip_answer_label(above.text).strip():
+        return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
     return _answered(lines, inner, end, owner.asks) >= needed
