@@ -516,6 +516,7 @@ def repeated_footer(state: CleanState) -> None:
 
 
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
+_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _END_MATTER_CHARS = 300
 _SIGNATURE_LINES = 8
 # a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
@@ -537,6 +538,10 @@ def end_matter(state: CleanState) -> None:
     if not breaks or breaks[-1] == 0:
         return
     region = live[breaks[-1] + 1:]
+    # headings that close the page with nothing under them title nothing ("# No results matching"
+    # of a site's search box): they do not make the remark before them structure
+    while region and (_HEADING_LINE.match(state.lines[region[-1]].text) or not state.lines[region[-1]].text.strip()):
+        region = region[:-1]
     texts = [state.lines[i].text.strip() for i in region]
     if not region or sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
         return
