@@ -407,6 +407,25 @@ def labelled_choices(card: Card, given: str = "", bold_keys: bool = False) -> Ca
     return _choice_card(card, question, stem, options, after, correct)
 
 
+# a code fence that ends the front and holds nothing but labelled options: a page that set its
+# options in a fence to keep them aligned ("**1. …？**" / "````" / " A. 1/3" / " B. 1/4" / "````")
+_TRAILING_FENCE = re.compile(r"\n[ \t]*+(?P<fence>`{3,}|~{3,})[ \t]*+\n(?P<body>(?:[^\n]*+\n)+?)[ \t]*+(?P=fence)[ \t]*+$")
+
+
+def fenced_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card | None:
+    """`labelled_choices` of a card whose front ends in a fence of labelled options (see
+    `_TRAILING_FENCE`): the options leave the fence, and the front."""
+    m = _TRAILING_FENCE.search(card.question)
+    if m is None:
+        return None
+    body = [line for line in m.group("body").split("\n") if line.strip()]
+    split = split_choices("\n".join(body), "A") or split_choices("\n".join(body), "a")
+    if split is None or split[0] or split[2]:
+        return None  # code, or options among other lines
+    moved = replace(card, question=card.question[:m.start()].rstrip(), answer=m.group("body").strip("\n") + "\n" + card.answer)
+    return labelled_choices(moved, given, bold_keys)
+
+
 def listed_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card | None:
     """A card whose answer lists unlabelled options after the stem and then states the key
     (by label, position or text) or sets one option in bold (every option in bold in a
@@ -544,7 +563,7 @@ def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
     `bold_keys` says the document marks its keys by setting options in bold."""
     if card.type != "basic":
         return card
-    for make in (checkbox_choices, lambda c: labelled_choices(c, given, bold_keys),
+    for make in (checkbox_choices, lambda c: fenced_choices(c, given, bold_keys), lambda c: labelled_choices(c, given, bold_keys),
                  lambda c: listed_choices(c, given, bold_keys), lambda c: held_choices(c, given),
                  lambda c: true_false_statement(c, given), cloze_card):
         made = make(card)
