@@ -60,7 +60,7 @@ def read_source(path: Path, title: str = "", layout: str = "") -> SourceResult:
     file's stem."""
     doc = clean(ingest(path))
     extraction = extract(doc, title or doc.title or path.stem, layout)
-    cards = status.assess_document(choices.classify_document(extraction.cards, doc.lines))
+    cards = status.assess_document(choices.classify_document(extraction.cards, doc.lines), doc.lines)
     return SourceResult(doc, extraction, cards)
 
 

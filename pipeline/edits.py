@@ -25,7 +25,7 @@ from .dedup import combine
 from .ids import Registry
 from .model import Card, Choice, PipelineError, SourceSpan, shorten
 from .stamps import CACHE
-from .status import LABEL_FRONT, TEMPLATE_BLANK, assess
+from .status import EMPTY_ANSWER, LABEL_FRONT, TEMPLATE_BLANK, assess
 from .text import fold
 from .yamlio import dump, line_of, load
 
@@ -99,7 +99,7 @@ def _patched(card: Card, edit: dict) -> Card:
     if "correct" in edit:  # a person stated the key: it is no longer the build's guess
         fields["notes"] = [n for n in card.notes if n != INFERRED_KEY]
     if "answer" in edit:  # a person wrote the answer: it is no template's blank
-        fields["notes"] = [n for n in fields.get("notes", card.notes) if n != TEMPLATE_BLANK]
+        fields["notes"] = [n for n in fields.get("notes", card.notes) if n not in (TEMPLATE_BLANK, EMPTY_ANSWER)]
     if "question" in edit:  # a person wrote the question: it is no label
         fields["notes"] = [n for n in fields.get("notes", card.notes) if n != LABEL_FRONT]
     patched = replace(card, **fields)

@@ -7,13 +7,16 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from .model import Card
+from .extract.base import strip_answer_label
+from .model import Card, SourceLine
 from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, introduces,
-                   is_link_only, link_free)
+                   is_link_only, link_free, strip_list_marker)
 
 _MIN_ANSWER = 2  # folded characters
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
 LABEL_FRONT = "the question repeats word for word over other answers of its source: a label, not the question"
+EMPTY_ANSWER = ("the page leaves this question's answer label empty (and the label after it), where it fills it for "
+                "other questions: no answer")
 # what is left of a line beside its page references when it only names them: a short
 # label without clause punctuation ("AdaGrad：", "多任务学习")
 _REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
@@ -88,6 +91,35 @@ def has_real_answer(answer: str) -> bool:
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 
 
+_LABEL_LINE = re.compile(r"^(?:(?:\*\*|__)[^*_\n]{1,16}(?:\*\*|__)\s*+[:：]?|[^\s。！？?!，,]{1,16}[:：])\s*+$")  # "**参考**", "知识点："
+
+
+def _label_line(text: str) -> bool:
+    """Whether a line is a field label alone ("**解析：**", "**知识点归纳**", "参考：")."""
+    return bool(_LABEL_LINE.match(strip_list_marker(text).replace("\u00a0", " ").strip()))
+
+
+def _answer_field(texts: list[str]) -> bool | None:
+    """Of a question's source lines (`texts`, its own first): whether the first answer label
+    among them holds an answer (True), is left empty (False: nothing after it on its line, and
+    the next label is an empty answer label too, "**答案：**" / "**解析：**" / "**知识点**", or
+    nothing follows), or there is none (None)."""
+    filled = [t for t in texts if t.strip()]
+    for k, text in enumerate(filled):
+        rest = strip_answer_label(text)
+        if rest == text:
+            continue
+        if rest.replace("\u00a0", " ").strip(" *_"):
+            return True
+        after = filled[k + 1:]
+        if not after:
+            return False
+        following = strip_answer_label(after[0])
+        return not (following != after[0] and not following.replace("\u00a0", " ").strip(" *_")
+                    and (len(after) == 1 or _label_line(after[1])))
+    return None
+
+
 def assess(card: Card) -> Card:
     """The card with its status: `dropped` stays; a basic card is `ok` with a real answer,
     else `needs_answer`, and `needs_review` when its front is a label (LABEL_FRONT); a choice or true/false card is `ok` with a key, a cloze card with
@@ -95,7 +127,8 @@ def assess(card: Card) -> Card:
     if card.status == "dropped":
         return card
     if card.type == "basic":
-        status = "ok" if has_real_answer(card.answer) and TEMPLATE_BLANK not in card.notes else "needs_answer"
+        blank = TEMPLATE_BLANK in card.notes or EMPTY_ANSWER in card.notes
+        status = "ok" if has_real_answer(card.answer) and not blank else "needs_answer"
         status = "needs_review" if LABEL_FRONT in card.notes else status
     elif card.type == "cloze":
         keyed = len(card.blanks) == len(blank_marks(card.question)) and all(fold(b) or b.strip() for b in card.blanks)
@@ -109,14 +142,22 @@ _TEMPLATE_REPEATS = 3  # basic cards of one document with the same short answer:
 _TEMPLATE_ANSWER = 60  # folded characters
 
 
-def assess_document(cards: list[Card]) -> list[Card]:
+def assess_document(cards: list[Card], lines: list[SourceLine] = ()) -> list[Card]:
     """The cards of one document, each assessed; a short answer that repeats word for word
     under three or more questions ("Your answer here.", "待补充") is the blank of a template,
     no answer: those cards get the TEMPLATE_BLANK note and are `needs_answer` (an edit of
     the answer takes the note away). Mirrored, a front that repeats word for word over three
     or more different answers under one topic ("Click to reveal", "解析") is a label the page puts before
     each answer: those cards get the LABEL_FRONT note and are `needs_review` (an edit of the
-    question takes it away), and dedup keeps them apart."""
+    question takes it away), and dedup keeps them apart. Where the document (its cleaned
+    `lines`) fills the answer label of some questions ("**答案**：A") and leaves it empty for
+    others, an empty answer label followed by an empty explanation label ("**答案：**" /
+    "**解析：**" / "**知识点归纳**" …) marks a question the author has not answered: those cards
+    get the EMPTY_ANSWER note and are `needs_answer` (an edit of the answer takes it away)."""
+    text_at = {line.number: line.text for line in lines}
+    fields = [_answer_field([text_at.get(n, "") for n in range(c.sources[0].first, c.sources[0].last + 1)])
+              if c.type == "basic" and c.sources and text_at else None for c in cards]
+    empty = any(fields) and not all(f is not False for f in fields)
     # (answer, question, topic) of each basic card, folded once
     folded = [(fold(c.answer), fold(c.question), fold(c.topic)) if c.type == "basic" else None for c in cards]
     answered = {f for f in folded if f is not None and f[0]}
@@ -127,8 +168,9 @@ def assess_document(cards: list[Card]) -> list[Card]:
     fronts = Counter((q, t) for _, q, t in answered)
     labels = {key for key, n in fronts.items() if n >= _TEMPLATE_REPEATS}
     out = []
-    for c, f in zip(cards, folded, strict=True):
+    for c, f, field in zip(cards, folded, fields, strict=True):
         notes = c.notes if f is None else [*c.notes, *([TEMPLATE_BLANK] if f[0] in blanks else []),
-                                           *([LABEL_FRONT] if f[1:] in labels else [])]
+                                           *([LABEL_FRONT] if f[1:] in labels else []),
+                                           *([EMPTY_ANSWER] if empty and field is False else [])]
         out.append(assess(replace(c, notes=notes) if notes != c.notes else c))
     return out

@@ -311,3 +311,22 @@ def test_a_short_answer_repeated_under_three_questions_is_a_templates_blank():
     assert {c.status for c in assess_document([cards[3]] * 3)} == {"ok"}  # one question repeated is no template
     fixed = _patched(assessed[0], {"answer": "编码器、解码器和注意力。"})
     assert fixed.status == "ok" and TEMPLATE_BLANK not in fixed.notes
+
+
+def test_an_empty_answer_label_where_the_page_fills_others_is_no_answer_until_an_edit_fills_it():
+    from pipeline.edits import _patched
+    from pipeline.model import SourceLine
+    from pipeline.status import EMPTY_ANSWER, assess_document
+    texts = ["**1. 梯度裁剪裁什么？**", "**答案**：梯度的范数", "**解析：** 超过阈值就按比例缩小。",
+             "**2. 预热多少步？**", "**答案：**", "**解析：**", "**要点**", "调度器"]
+    lines = [SourceLine(n, t) for n, t in enumerate(texts, start=1)]
+    cards = [Card(question="梯度裁剪裁什么？", answer="梯度的范数\n**解析：** 超过阈值就按比例缩小。", topic="t",
+                  sources=[SourceSpan("a.md", 1, 3)], layout="bold"),
+             Card(question="预热多少步？", answer="**解析：**\n**要点**\n调度器", topic="t",
+                  sources=[SourceSpan("a.md", 4, 8)], layout="bold")]
+    assessed = assess_document(cards, lines)
+    assert [c.status for c in assessed] == ["ok", "needs_answer"] and EMPTY_ANSWER in assessed[1].notes
+    # with no filled label anywhere on the page, the same shape is how the page writes its answers
+    assert [c.status for c in assess_document(cards[1:], lines)] == ["ok"]
+    fixed = _patched(assessed[1], {"answer": "几百到几千步，看总步数。"})
+    assert fixed.status == "ok" and EMPTY_ANSWER not in fixed.notes
