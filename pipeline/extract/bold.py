@@ -51,6 +51,12 @@ def _paragraph(lines: list[Line], k: int) -> bool:
     return (k == 0 or lines[k - 1].blank) and (k + 1 == len(lines) or lines[k + 1].blank)
 
 
+def _title_at(lines: list[Line], k: int, quote: int) -> bool:
+    """Whether line `k` is a bold title: a bold label that is a paragraph of its own, no list
+    item, at quote depth `quote`."""
+    return _label(lines[k]) and not lines[k].bullet and _paragraph(lines, k) and lines[k].quote == quote
+
+
 def _sibling_titles(lines: list[Line], questions: list[Mark], position: dict[int, int]) -> list[Mark]:
     """Boundaries at the bold titles of a bold question's own rank that start the next topic
     ("**为什么要加动量？**" / its answer / "**Nesterov 动量**" / text about that): a bold line that
@@ -64,13 +70,15 @@ def _sibling_titles(lines: list[Line], questions: list[Mark], position: dict[int
     starts = [position[m.index] for m in questions]
     ends = starts[1:] + [len(lines)] if starts else []
     out = []
-    for start, end in zip(starts, ends, strict=True):
+    for before_start, start, end in zip([0, *starts], starts, ends, strict=False):
         if not _paragraph(lines, start):
             continue
-        titles = [k for k in range(start + 1, end)
-                  if _label(lines[k]) and not lines[k].bullet and _paragraph(lines, k)
-                  and lines[k].quote == lines[start].quote]
-        if len(titles) != 1:
+        titles = [k for k in range(start + 1, end) if _title_at(lines, k, lines[start].quote)]
+        # where the question is one of a series of titled sections ("**动量**" / "**SGD原理**" /
+        # "**Adam和Adagrad的区别？**"), the next title of the series ends its answer however many follow
+        series = sum(_title_at(lines, k, lines[start].quote) and not _asking(lines[k])
+                     for k in range(before_start, start)) >= _SERIES
+        if len(titles) != 1 and not (series and titles):
             continue
         k = titles[0]
         title = lines[k]
@@ -83,6 +91,7 @@ def _sibling_titles(lines: list[Line], questions: list[Mark], position: dict[int
 
 
 _SENTENCE_ENDS = ("。", ".", "！", "!", "；", ";")
+_SERIES = 2  # titled sections before a bold question that make it one of a series
 
 
 def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
