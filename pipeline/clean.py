@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
 from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
-                   is_question_like, labels_answer, link_free, strip_list_marker)
+                   is_link_only, is_question_like, labels_answer, link_free, link_text, strip_list_marker)
 
 
 @dataclass
@@ -519,6 +519,9 @@ _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _END_MATTER_CHARS = 300
 _SIGNATURE_LINES = 8
+_SIGNATURE_LEAD = 2  # lines of prose a signature may open with
+_LINKS_LABEL = 16  # characters of the label over a closing list of links
+_IMAGE_ONLY = re.compile(r"^(?:!\[[^\]\n]*+\]\([^)\n]*+\)|<img\b[^>\n]*+>)$", re.I)
 # a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
 _FIELD = re.compile(r"^(?:\*\*|__)?[^\s*_:：，。,]{1,8}[:：]\s*+[^\n。，；,;!?！？]{1,40}?(?:\*\*|__)?$")
 _BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
@@ -526,34 +529,60 @@ _BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
 _STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*(?<![.。!！])\*\*[:：]?\s*$|<)")
 
 
+def _closing(texts: list[str]) -> bool:
+    """Whether the lines of a page's last section after a thematic break are end matter: at
+    most three short lines of plain prose, none asking, none a heading, list item, table row,
+    quote, code or bold label; or a signature, a few short field lines ("**作者：…**", "博客：…")
+    and bold titles, after at most two such prose lines ("读到这了，点个赞吧~"); or a list of links
+    to other pages under at most one short label ("【往期文章】", "Related posts:")."""
+    if not texts:
+        return True
+    # (a link's text may wrap over two lines: the list is read as a whole)
+    listed = texts[1:] if len(texts[0]) <= _LINKS_LABEL and not is_link_only(texts[0]) else texts
+    if len(listed) >= 2 and is_link_only("\n".join(listed)):
+        return True
+    if sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
+        return False
+    prose = [t for t in texts if not (_STRUCTURE.match(t) or _LIST_ITEM.match(t))]
+    if len(texts) <= _END_MATTER_LINES and len(prose) == len(texts):
+        return True
+    # a signature: a title and fields ("**作者：…**", "**版本：v1.0**"), bold or not
+    def field(text: str) -> bool:
+        return bool(_FIELD.match(text) or _FIELD.match(link_text(text)))  # "知乎：[名字](…)"
+
+    lead = 0
+    while lead < min(_SIGNATURE_LEAD, len(texts)) and not (field(texts[lead]) or _BOLD_TITLE.match(texts[lead])) \
+            and texts[lead] in prose:
+        lead += 1
+    rest = texts[lead:]
+    fields = sum(map(field, rest))
+    return (len(rest) <= _SIGNATURE_LINES and fields >= 2 and fields * 2 >= len(rest)
+            and all(field(t) or _BOLD_TITLE.match(t) for t in rest))
+
+
 def end_matter(state: CleanState) -> None:
-    """A closing remark after the page's last thematic break ("If this list helped you, star
-    it …", a footer line under `<hr>`): at most three short lines of plain prose that follow
-    the break to the end, none of them asking, none a heading, list item, table row, quote,
-    code or bold label; or a signature there, a few short field lines ("**作者：…**",
-    "**版本：v1.0**") and bold titles. Found by position, not by words: an answer's own text
-    never stands alone after the last rule of the page."""
+    """Closing remarks after the page's last thematic breaks (see `_closing`: "If this list
+    helped you, star it …", a signature, a list of the author's other posts), section by
+    section back from the end while each is one. Found by position, not by words: an answer's
+    own text never stands alone after the last rules of the page."""
     live = state.live()
     breaks = [pos for pos, i in enumerate(live) if THEMATIC_BREAK.match(state.lines[i].text)]
-    if not breaks or breaks[-1] == 0:
-        return
-    region = live[breaks[-1] + 1:]
-    # headings that close the page with nothing under them title nothing ("# No results matching"
-    # of a site's search box): they do not make the remark before them structure
-    while region and (_HEADING_LINE.match(state.lines[region[-1]].text) or not state.lines[region[-1]].text.strip()):
-        region = region[:-1]
-    texts = [state.lines[i].text.strip() for i in region]
-    if not region or sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
-        return
-    # a signature: a title and fields ("**作者：…**", "**版本：v1.0**"), bold or not
-    fields = sum(bool(_FIELD.match(t)) for t in texts)
-    signature = (len(region) <= _SIGNATURE_LINES and fields >= 2 and fields * 2 >= len(region)
-                 and all(_FIELD.match(t) or _BOLD_TITLE.match(t) for t in texts))
-    if not signature and (len(region) > _END_MATTER_LINES
-                          or any(_STRUCTURE.match(t) or _LIST_ITEM.match(t) for t in texts)):
-        return
-    for i in region:
-        state.drop(i, "end_matter")
+    end = len(live)
+    for at in reversed(breaks):
+        if at == 0:
+            return
+        region = live[at + 1:end]
+        # headings that close the page with nothing under them title nothing ("# No results
+        # matching" of a site's search box): they do not make the remark before them structure
+        while region and end == len(live) and (_HEADING_LINE.match(state.lines[region[-1]].text)
+                                                or not state.lines[region[-1]].text.strip()):
+            region = region[:-1]
+        # (an image alone, a signature's QR code, says nothing either way)
+        if not _closing([text for i in region if (text := state.lines[i].text.strip()) and not _IMAGE_ONLY.match(text)]):
+            return
+        for i in region:
+            state.drop(i, "end_matter")
+        end = at
 
 
 _CHROME_LINE = re.compile(
