@@ -230,11 +230,19 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
     the page's items apart (between three or more pairs of neighbouring questions, and half of
     them or more: "---" / "**11) Topic:** …" / "**Q:** …"): the break ends the answer above, and
     what stands between it and the next question is no part of it."""
+    taken = {m.index for m in marks}
+    # a break right above a numbered list that starts again at 1 ("---" / "1. …" / "2. …") opens a
+    # list of its own: the answer above ends there, whether or not that list asks
+    restarts = [Mark(first.index, "boundary", "", "break", False) for k in breaks
+                if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
+                and first.numbering is not None and first.numbering.numbers == (1,) and not first.indent
+                and not first.quote and first.index not in taken]
+    marks = sorted(marks + restarts, key=lambda m: m.index)
+    taken.update(m.index for m in restarts)
     asked = [m.index for m in marks if m.role == "question" and not lines[m.index].heading]
     gaps = [[k for k in breaks if a < k < b] for a, b in zip(asked, asked[1:], strict=False)]
     if sum(map(bool, gaps)) < _SEPARATING or 2 * sum(map(bool, gaps)) < len(gaps):
         return marks
-    taken = {m.index for m in marks}
     ends = [Mark(k, "boundary", "", "break", False) for gap in gaps for k in gap if k not in taken]
     return sorted(marks + ends, key=lambda m: m.index)
 

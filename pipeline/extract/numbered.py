@@ -149,14 +149,16 @@ def detect(lines: list[Line]) -> list[Mark]:
     if not per_style or max(per_style.values()) == 0:
         return []
     style = max(per_style, key=lambda s: per_style[s])
-    per_depth: dict[int, list[Line]] = {}
+    # a depth is an indent inside a quote depth: the points numbered inside a quoted answer
+    # ("1. **…？**" / "> 1. **剪枝**：…") are no run with the questions outside it
+    per_depth: dict[tuple[int, int], list[Line]] = {}
     for ln in numbered:
         if ln.numbering.style == style:
-            per_depth.setdefault(ln.indent, []).append(ln)
+            per_depth.setdefault((ln.indent, ln.quote), []).append(ln)
     best = max(sum(asks[ln.index] for ln in group) for group in per_depth.values())
     depths = {d for d, group in per_depth.items()
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
-    chosen = [ln for ln in numbered if ln.numbering.style == style and ln.indent in depths]
+    chosen = [ln for ln in numbered if ln.numbering.style == style and (ln.indent, ln.quote) in depths]
     marks = _runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
     for m in marks:
         if m.index in wraps:
@@ -183,12 +185,13 @@ def _sub_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, boo
             and len(ln.numbering.numbers) == 2 and ln.numbering.numbers[0] == parent.get(ln.index)]
 
 
-def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[int], lines: list[Line],
+def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[tuple[int, int]], lines: list[Line],
           position: dict[int, int]) -> list[Mark]:
-    """Asking lines, and the lines that continue their numbering run, depth by depth."""
+    """Asking lines, and the lines that continue their numbering run, depth (indent, quote
+    depth) by depth."""
     marks: list[Mark] = []
     for depth in depths:
-        marks += run_marks([ln for ln in numbered if ln.indent == depth], asks, lines, position)
+        marks += run_marks([ln for ln in numbered if (ln.indent, ln.quote) == depth], asks, lines, position)
     return marks
 
 
