@@ -145,10 +145,14 @@ def script_blocks(state: CleanState) -> None:
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"), None)
-# a line that opens with an invisible character is a paragraph in Markdown however many
-# tabs follow it ("\u200b\t\t在前馈网络中…"): with the character gone, they would make it code
-_SHIELDED_INDENT = re.compile(r"^[\u200b\u200c\u200d\u2060\ufeff]+[ \t\u3000]*+")
+# a line that opens with an invisible character, or with a space that is no space or tab to
+# CommonMark (NBSP, an ideographic space, `&nbsp;`), is a paragraph in Markdown however many
+# more follow it ("\u200b\t\t在前馈网络中…", "&nbsp;&nbsp;&nbsp;&nbsp;考察…", "　　第二段"): turned
+# into spaces they would make it code
 _SPACE_ENTITY = re.compile(r"&(nbsp|ensp|emsp|thinsp|#x0*20|#0*32|#x0*a0|#0*160);", re.I)
+_SHIELDED_INDENT = re.compile(r"^( {0,3})(?:[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\u2002\u2003\u2009\u202f]|"
+                              + _SPACE_ENTITY.pattern + r")(?:[ \t\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\u2002\u2003"
+                              r"\u2009\u202f]|" + _SPACE_ENTITY.pattern + r")*+", re.I)
 _RADICAL = re.compile(r"[\u2e80-\u2ef3\u2f00-\u2fd5]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ",
@@ -162,7 +166,8 @@ def invisible_chars(state: CleanState) -> None:
     The spaces after an invisible character that opens a line outside code go with it: they
     were no indentation."""
     for i, ln in enumerate(state.lines):
-        text = ln.text if i in state.protected else _SHIELDED_INDENT.sub("", ln.text)
+        # (the spaces before the character stay: they place the line in its list item)
+        text = ln.text if i in state.protected else _SHIELDED_INDENT.sub(r"\1", ln.text)
         text = _CONTROL.sub("", text.translate(_INVISIBLE).translate(_SPACE_LIKE))
         text = _SPACE_ENTITY.sub(" ", text)
         if _RADICAL.search(text):
