@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipeline.clean import clean
-from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line, table_row
+from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line, quote_title, table_row
 from pipeline.extract.lines import analyse
 from pipeline.model import Document, SourceLine
 
@@ -252,3 +252,12 @@ def test_question_labels_with_dotted_numbers_leave_the_front():
     assert question_text("**Q2 How does KNN differ?**") == "How does KNN differ?"
     # a reference to a question inside the question is no label
     assert question_text("Q13 的结论对动量法成立吗？") == "Q13 的结论对动量法成立吗？"
+
+
+def test_quote_title_one_line_quotes_over_text():
+    text = "> 为什么要归一化\n让特征尺度相近。\n\n> 批大小的影响\n大批次更稳，小批次噪声大。"
+    marks = quote_title.detect(lines_of(text))
+    assert [(m.text, m.asks) for m in marks] == [("为什么要归一化", True), ("批大小的影响", False)]
+    # a quote of several lines is a passage, a sentence is a note, one prompt alone is no layout
+    assert quote_title.detect(lines_of("> 第一行\n> 第二行\n正文。\n\n> 注：以上适用于 SGD。\n正文。")) == []
+    assert quote_title.detect(lines_of("> 为什么要归一化\n让特征尺度相近。")) == []

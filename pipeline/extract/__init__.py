@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
-from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, table_row
+from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
@@ -26,6 +26,7 @@ QUESTION_RULES = [
     (bullet.NAME, bullet.detect),
     (table_row.NAME, table_row.detect),
     (question_line.NAME, question_line.detect),
+    (quote_title.NAME, quote_title.detect),
 ]
 
 

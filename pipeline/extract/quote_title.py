@@ -1,0 +1,35 @@
+"""A blockquote of one line over unquoted text: the quote is the prompt, the text its answer
+(`> 怎么解决过拟合问题` / `过拟合指的是…`). A quote that is a sentence (`> 注：……。`), a
+citation or only links is no prompt."""
+from __future__ import annotations
+
+from ..text import is_question_like, names_aspect
+from .base import Mark, question_text
+from .lines import Line
+
+NAME = "quote_title"
+_MAX_PROMPT = 60  # characters: a longer quoted line is a passage
+_SENTENCE_ENDS = ("。", ".", "！", "!", "；", ";", "：", ":", "，", ",")
+
+
+def _prompt(lines: list[Line], k: int) -> bool:
+    """Whether line `k` is a one-line quote (no quoted line right above or below it) with
+    unquoted text after it, blank lines aside."""
+    ln = lines[k]
+    if ln.quote != 1 or ln.blank or ln.heading or ln.in_code or ln.link_only:
+        return False
+    if (k and lines[k - 1].quote) or (k + 1 < len(lines) and lines[k + 1].quote):
+        return False
+    after = next((x for x in lines[k + 1:] if not x.blank), None)
+    text = question_text(ln.text)
+    return (after is not None and not after.quote and not after.heading and 0 < len(text) <= _MAX_PROMPT
+            and not text.endswith(_SENTENCE_ENDS) and not text.startswith("《"))
+
+
+def detect(lines: list[Line]) -> list[Mark]:
+    """The one-line quotes over text (see `_prompt`), two or more; each asks by its words or by
+    naming an aspect of a subject (`> 反向传播过程` does not, `> BN的作用` does)."""
+    marks = [Mark(ln.index, "question", question_text(ln.text), NAME,
+                  is_question_like(question_text(ln.text)) or names_aspect(question_text(ln.text)))
+             for k, ln in enumerate(lines) if _prompt(lines, k)]
+    return marks if len(marks) >= 2 else []
