@@ -268,6 +268,9 @@ def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
         # (the parts of its answer, "1. 根本原因：…", may stand above follow-ups of another layout)
         name, inner = choose_layout(lines[start:end], [rule for rule in BODY_RULES if rule[0] != name])
         if not _yields(lines, owner, name, inner, end):
+            if (run := _question_run(lines, start, end)) is not None:
+                # the page's further questions, unanswered, one a line: no part of this answer
+                return marks + [Mark(run, "boundary", "", heading.NAME, False)], range(start, run), False
             return marks, range(start, end), False
     first = next(m.index for m in inner if m.role == "question")
     if (follow := _follow_ups(lines, owner, inner, start, first, end)) is not None:
@@ -279,6 +282,35 @@ def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
     titles = [Mark(a, "topic", topic_text(lines[a].body), heading.NAME, False, level=lines[a].heading)
               for a, b in zip(subs, subs[1:], strict=False) if question_text(lines[a].body) and any(a < i < b for i in asked)]
     return marks + inner + titles, range(0), True
+
+
+_QUESTION_RUN = 3  # plain asking lines in a row that are a list of questions, not an answer's text
+_RUN_LINE = 80  # characters of such a line
+_FOLLOW_UP_LABEL = re.compile(r"^\s*+(?:追问|继续追问|follow[- ]?up)\s*+[:：]\s*+", re.I)
+
+
+def _question_run(lines: list[Line], start: int, end: int) -> int | None:
+    """Where a run of three or more plain lines that each ask (blank lines between them aside;
+    a `追问：` label read through) begins in a heading question's body (`start`:`end`), or None:
+    a 面经 page's further questions, written one a line with no answer ("#### 门控网络是什么结构"
+    / "softmax(mlp(x))" / "…会一样吗？" / "介绍下…" / "…有哪些？"). Lines after a lead-in ("常见追问：")
+    or in a list are follow-ups the answer lists."""
+    run: list[Line] = []
+    introduced = False  # the lines since a lead-in ("常见追问：") are the answer's own list
+    for ln in lines[start:end]:
+        if ln.blank:
+            continue
+        text = _FOLLOW_UP_LABEL.sub("", ln.text)
+        plain = not (ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.quote or ln.bold)
+        if plain and len(text) <= _RUN_LINE and is_question_like(question_text(text)):
+            if not introduced:
+                run.append(ln)
+                if len(run) == _QUESTION_RUN:
+                    return run[0].index
+            continue
+        run = []
+        introduced = bool(LEAD_IN.match(ln.text.strip()))
+    return None
 
 
 def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: int) -> bool:
