@@ -121,8 +121,13 @@ def question_text(text: str) -> str:
     text = _DIFFICULTY.sub("", text)
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
-    text = _without_edge_marks(text).strip()
+    text = _without_edge_marks(_ESCAPED_WRAP.sub(r"\1", text.strip())).strip()
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
+
+
+# emphasis marks the page escaped around the whole question ("\*\*Explain bias vs variance.\*\*"):
+# shown as stars, they only set it off
+_ESCAPED_WRAP = re.compile(r"^(?:\\[*_]){1,2}(?!\\)(.+?)(?:\\[*_]){1,2}$")
 
 
 def _without_edge_marks(text: str) -> str:
