@@ -13,6 +13,7 @@ from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks
                    is_link_only, link_free, strip_list_marker)
 
 _MIN_ANSWER = 2  # folded characters
+_TITLE_ONLY = re.compile(r"^\s*+(?:\*\*|__)[^*_\n]++(?:\*\*|__)\s*+$")  # a line that is a bold title alone
 TEMPLATE_BLANK = "the answer repeats word for word under other questions of its source: a template's blank"
 LABEL_FRONT = "the question repeats word for word over other answers of its source: a label, not the question"
 EMPTY_ANSWER = ("the page leaves this question's answer label empty (and the label after it), where it fills it for "
@@ -68,6 +69,8 @@ def has_real_answer(answer: str) -> bool:
     # further questions and a link to where they are answered answer nothing; where the author
     # notes that no answer was found, what is there are leads (related questions, links)
     joined = "\n".join(lines)
+    if joined.strip() and all(_TITLE_ONLY.match(line) for line in joined.split("\n") if line.strip()):
+        return False  # sub-headings with nothing under them ("**Basic Questions**" …) title nothing
     free = link_free(joined)
     # (placeholders between them hold no answer either: "- [ ] TODO" / "…为什么…？" / "- [ ] TODO")
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))

@@ -75,6 +75,9 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert has_real_answer("关于非参数模型：p72；参数是无穷维的")
     assert not has_real_answer("- TF-IDF算法是做什么的？\n  - 为什么要用 IDF")
     assert has_real_answer("推导forget gate的变化;因为LSTM有进有出")
+    # sub-headings with nothing under them, shown bold on the back, answer nothing
+    assert not has_real_answer("**基础题**\n**进阶题**\n**高阶题**")
+    assert has_real_answer("**基础题**\n先把损失函数写出来。")
     # a question left between placeholders (a heading that lost its marks) answers nothing
     assert not has_real_answer("- [ ] TODO\n\n核函数为什么能处理非线性问题？\n\n- [ ] TODO")
     assert has_real_answer("待补充\n\n核函数把样本映射到高维空间。")

@@ -179,7 +179,13 @@ def strip_answer_label(text: str) -> str:
     if quote := m.group("quote").strip():
         # a label inside a quote ("> * A: …") leaves the quote: the text after it on its line stays quoted
         return f"{quote} {rest}" if rest.strip() and not rest.startswith("\n") else rest.lstrip("\n")
-    return textwrap.dedent(rest).lstrip("\n") if rest.startswith("\n") else rest.lstrip("\n")
+    if not rest.startswith("\n"):
+        return rest.lstrip("\n")
+    # what was nested under the label ("- Short Answer:" / "    - …") loses that indentation, up
+    # to the first line back at the label's depth ("- **Formal explanation**"): left, it made code
+    lines = rest.lstrip("\n").split("\n")
+    nested = next((k for k, line in enumerate(lines) if line.strip() and not line[:1].isspace()), len(lines))
+    return "\n".join([*textwrap.dedent("\n".join(lines[:nested])).split("\n"), *lines[nested:]]) if nested else "\n".join(lines)
 
 
 _MAX_WRAPPED = 4  # lines a wrapped question runs on over: a question, not a paragraph of prose
