@@ -285,6 +285,8 @@ def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
 
 
 _QUESTION_RUN = 3  # plain asking lines in a row that are a list of questions, not an answer's text
+_CLOSING_RUN = 2  # … or that many closing the body
+_SENTENCES = re.compile(r"[。！；]|\.\s")  # a line of sentences is prose that wonders, no bare question
 _RUN_LINE = 80  # characters of such a line
 _FOLLOW_UP_LABEL = re.compile(r"^\s*+(?:追问|继续追问|follow[- ]?up)\s*+[:：]\s*+", re.I)
 
@@ -297,20 +299,24 @@ def _question_run(lines: list[Line], start: int, end: int) -> int | None:
     or in a list are follow-ups the answer lists."""
     run: list[Line] = []
     introduced = False  # the lines since a lead-in ("常见追问：") are the answer's own list
+    content = False  # the body has said something before the run
     for ln in lines[start:end]:
         if ln.blank:
             continue
         text = _FOLLOW_UP_LABEL.sub("", ln.text)
-        plain = not (ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.quote or ln.bold)
-        if plain and len(text) <= _RUN_LINE and is_question_like(question_text(text)):
+        plain = not (ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.quote or ln.bold
+                     or ln.text.lstrip().startswith("|"))  # (a table's rows are no lines of questions)
+        if plain and len(text) <= _RUN_LINE and not _SENTENCES.search(text) and is_question_like(question_text(text)):
             if not introduced:
                 run.append(ln)
                 if len(run) == _QUESTION_RUN:
                     return run[0].index
             continue
         run = []
+        content = True
         introduced = bool(LEAD_IN.match(ln.text.strip()))
-    return None
+    # two that close the body after its answer are the page's next questions too
+    return run[0].index if content and len(run) >= _CLOSING_RUN else None
 
 
 def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: int) -> bool:
