@@ -150,6 +150,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00\u00ad"),
 # more follow it ("\u200b\t\t在前馈网络中…", "&nbsp;&nbsp;&nbsp;&nbsp;考察…", "　　第二段"): turned
 # into spaces they would make it code
 _SPACE_ENTITY = re.compile(r"&(nbsp|ensp|emsp|thinsp|#x0*20|#0*32|#x0*a0|#0*160);", re.I)
+_SHIELD_STARTS = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\u2002\u2003\u2009\u202f&")  # (a cheap test first)
 _SHIELDED_INDENT = re.compile(r"^( {0,3})(?:[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\u2002\u2003\u2009\u202f]|"
                               + _SPACE_ENTITY.pattern + r")(?:[ \t\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\u2002\u2003"
                               r"\u2009\u202f]|" + _SPACE_ENTITY.pattern + r")*+", re.I)
@@ -167,7 +168,8 @@ def invisible_chars(state: CleanState) -> None:
     were no indentation."""
     for i, ln in enumerate(state.lines):
         # (the spaces before the character stay: they place the line in its list item)
-        text = ln.text if i in state.protected else _SHIELDED_INDENT.sub(r"\1", ln.text)
+        shielded = i not in state.protected and ln.text.lstrip(" ")[:1] in _SHIELD_STARTS
+        text = _SHIELDED_INDENT.sub(r"\1", ln.text) if shielded else ln.text
         text = _CONTROL.sub("", text.translate(_INVISIBLE).translate(_SPACE_LIKE))
         text = _SPACE_ENTITY.sub(" ", text)
         if _RADICAL.search(text):
