@@ -354,7 +354,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # 下降区别？GBDT的优缺点？" / "### GBDT优缺点"): it titles the answer to that part
             asked_above = next((m for m in reversed(marks) if m.role == "question"), None)
             echo = asked_above is not None and _repeats_part(question_text(ln.body), asked_above.text)
-            if asks[ln.index] and not short and not outlined and not colon and not echo:
+            # and so does one that asks among sibling sub-headings that mostly title parts
+            # ("## 高斯分布（…）" / "## 为什么推荐使用高斯分布？" under "# …的原因"): a part of its own
+            siblings = groups.get((parent[ln.index], ln.heading), [])
+            parts = 2 * sum(asks[g.index] for g in siblings) < len(siblings)
+            if asks[ln.index] and not short and not outlined and not colon and not echo and not parts:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
                                   span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
