@@ -530,6 +530,9 @@ def _split_keys(text: str, count: int) -> list[str] | None:
     return None
 
 
+_CHECKED_ITEM = re.compile(r"^\s*+[-*+]\s++\[[xX]\]\s++")
+
+
 def cloze_card(card: Card) -> Card | None:
     """A sentence with blanks whose answer opens with one key per blank, in order: a cloze
     card; its answer is the explanation that follows the keys, else the keys."""
@@ -537,7 +540,7 @@ def cloze_card(card: Card) -> Card | None:
     if not count or not card.answer.strip():
         return None
     first, _, more = card.answer.strip().partition("\n")
-    first = _KEY_PREFIX.sub("", first)
+    first = _KEY_PREFIX.sub("", _CHECKED_ITEM.sub("", first))  # "- [x] Large training set": the ticked fill
     if _OPTION_AT.match(first) or _BARE_KEY.match(first):
         return None  # options this stage could not read, or their key
     if LEAD_IN.match(unbold(strip_list_marker(first)).strip()) and more.strip():
