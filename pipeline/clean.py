@@ -362,10 +362,11 @@ def setext_headings(state: CleanState) -> None:
         above = state.lines[i - 1].text
         if i in state.protected or i - 1 in state.dropped or not above.strip() or above.lstrip().startswith(("#", "-", "*", "|", ">")):
             continue
-        # CommonMark 4.3: underline and text indented at most 3 spaces (deeper, they stand in a
-        # list item's answer: "    ----" there is no heading of the page)
+        # CommonMark 4.3: an underline of any length, a single "-" too; underline and text
+        # indented at most 3 spaces (deeper, they stand in a list item's answer: "    ----"
+        # there is no heading of the page)
         indented = any(len(t) - len(t.lstrip(" ")) > 3 for t in (state.lines[i].text, above))
-        if not indented and (re.fullmatch(r"=+", under) or re.fullmatch(r"-{2,}", under)):
+        if not indented and (re.fullmatch(r"=+", under) or re.fullmatch(r"-+", under)):
             level = "#" if under[0] == "=" else "##"
             state.rewrite(i - 1, f"{level} {above.strip()}", "setext_headings")
             state.drop(i, "setext_underline")
