@@ -186,12 +186,15 @@ def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
 
 def _question_list(group: list[Line]) -> list[Line]:
     """The headings of a sibling group that carry plain numbers counting up by one (at least
-    three of them; from 1, or on from an earlier part of a series: "## 6. …", "## 7. …"),
-    or [] when the numbers do not run so."""
+    three of them; from 1, or on from an earlier part of a series: "## 6. …", "## 7. …"; a
+    number repeated now and then is a slip), or [] when the numbers do not run so."""
     numbered = [g for g in group if g.numbering is not None and g.numbering.style in _PLAIN_NUMBERING
                 and len(g.numbering.numbers) == 1]
     numbers = [g.numbering.numbers[0] for g in numbered]
-    return numbered if len(numbered) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) else []
+    # (a number the author wrote twice, "### 5." / "### 5.", still counts up)
+    steps = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
+    counts_up = all(step in (0, 1) for step in steps) and steps.count(0) <= len(steps) // 3
+    return numbered if len(numbered) >= 3 and counts_up and numbers[-1] > numbers[0] else []
 
 
 def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[Mark]:
