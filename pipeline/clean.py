@@ -293,11 +293,21 @@ def _image_link(tag: re.Match) -> str:
     return f"![]({sources[-1]})" if sources else tag.group(0)
 
 
+# an <a href> with its text on the same line ("<a href="./notes.md#x">笔记</a>"): a Markdown link, so
+# that an answer of nothing but links is seen to be one
+_ANCHOR = re.compile(r"<a\b[^>]*?\bhref\s*+=\s*+(?:\"([^\"<>]*+)\"|'([^'<>]*+)')[^>]*+>([^<>\n]*+)</a>", re.I)
+
+
+def _anchor_link(tag: re.Match) -> str:
+    address, text = tag.group(1) or tag.group(2) or "", tag.group(3).strip()
+    return f"[{text}]({address})" if address and text and not address.startswith("#") else tag.group(3)
+
+
 def _strip_tags(text: str) -> str:
     # a tag needs a closing ">": the part after the last one is left alone, so that "<img"
     # after "<img" with no ">" is not scanned to the end of the line each time
     end = text.rfind(">") + 1
-    text = _IMG_TAG.sub(_image_link, text[:end]) + text[end:]
+    text = _ANCHOR.sub(_anchor_link, _IMG_TAG.sub(_image_link, text[:end])) + text[end:]
     text = _BR.sub(" ", text)
     text = _INLINE_BOLD.sub("**", text)
     return _HTML_TAG.sub("", text)

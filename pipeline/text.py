@@ -223,7 +223,7 @@ def is_question_like(text: str) -> bool:
 # "BN和Dropout在训练和测试时的差别", "反向传播推导"), and so does one that sets two things side by side
 # ("LayerNorm vs BatchNorm"): the gold of our sets cards such headings, and a bare aspect ("### 基本原理",
 # "#### 优势") is a part of something else. A short aside may follow ("…（必考）").
-_ASPECT = re.compile(r"^(?:(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|具体)?(?:作用|原理|差别|区别|异同|优势|优缺点|利弊|好处|意义|"
+_ASPECT = re.compile(r"^(?:(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|具体|主要)?(?:作用|原理|思想|差别|区别|异同|对比|比较|优势|优缺点|利弊|好处|意义|"
                      r"推导(?:过程)?|解决(?:方法|办法|方案))|(?P<pair>\S.*?\s(?i:vs\.?|versus)\s++\S.*?))"
                      r"\s*+(?:[(（][^()（）]{1,10}[)）])?$")
 
