@@ -852,9 +852,10 @@ def empty_items(state: CleanState) -> None:
 
 
 def lone_marker(state: CleanState) -> None:
-    """Lines holding only a list marker, a rule (---) or a stray `**`."""
+    """Lines holding only a list marker, a rule (`---`, `* * *`: any CommonMark thematic break) or
+    a stray `**`."""
     for i in state.live():
-        if _LONE_MARKER.match(state.lines[i].text):
+        if _LONE_MARKER.match(state.lines[i].text) or THEMATIC_BREAK.match(state.lines[i].text):
             state.drop(i, "lone_marker")
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import LEAD_IN, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
@@ -180,7 +180,9 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
                                     level=owner.level)
             waiting = None
             continue
-        _, inner = choose_layout(lines[start:end], BODY_RULES)
+        # (under a references heading, "## References" / "## 参考资料", link titles that ask are references)
+        cited = owner is not None and bool(REFERENCES_LABEL.match(lines[owner.index].text))
+        _, inner = choose_layout(lines[start:end], BODY_RULES) if not cited else ("", [])
         asked = [m for m in inner if m.role == "question"]
         # a sub-title right under a question of the section above, nothing between, with text of
         # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),
