@@ -88,7 +88,7 @@ _KEYS_LABEL = re.compile(r"^(?:#{1,6}\s++)?(?:\*\*)?\s*+(?:单项选择题|多�
 # (under a key label a lower-case letter keys too: "1.  c" for options "a." … "d.")
 # (and a key may repeat its question's label and name itself: "**Q1. Answer: B**")
 _KEY_LINE = re.compile(r"^(?:\*\*)?\s*+(?:第\s*+|(?i:question\s*+|q\s*+))?(\d{1,3})\s*+(?:题\s*+)?[.．、)）:：]\s*+(?:\*\*)?\s*+"
-                       r"(?:(?:正确答案|答案|(?i:correct\s++answer|answer))\s*+(?:\*\*)?\s*+[:：]\s*+(?:\*\*)?\s*+)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|[a-h]|正确|错误|[√×✓✗对错])"
+                       rf"(?:{_KEY_LABEL}\s*+(?:\*\*)?\s*+[:：]\s*+(?:\*\*)?\s*+)?(?P<key>[A-HＡ-Ｈ](?:\s*+[,，、]?\s*+[A-HＡ-Ｈ])*+|[a-h]|正确|错误|[√×✓✗对错])"
                        r"(?:\*\*)?\s*+(?:$|[。.，,；;:：]\s*+(?P<why>.*)$)")
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:#{1,6}\s++)?(?:[-*+]\s++)?(?:\*\*)?\s*+(?:第\s*+|(?i:question)\s*+|[QqＱ]\s*+)?[(（]?"
                               r"(\d{1,3})[)）]?\s*+(?:题\s*+)?(?:[.．、:：)）]|$|\s)")
@@ -352,7 +352,7 @@ def checkbox_choices(card: Card) -> Card | None:
             correct.append(label)
     if not correct:
         return None
-    stem = "\n".join(line for line in lines[:boxes[0]] if not _OPTIONS_LABEL.match(line)).strip()
+    stem = _stem_text(lines[:boxes[0]])
     explanation = textwrap.dedent("\n".join(lines[i] for i in notes)).strip()
     after = "\n".join(line for k, line in enumerate(lines[boxes[-1] + 1:], start=boxes[-1] + 1) if k not in wrapped).strip()
     return replace(card, type="truefalse" if _true_false(options) else "choice",
@@ -362,6 +362,12 @@ def checkbox_choices(card: Card) -> Card | None:
 
 # a line that only says the options follow ("**Options:**", "选项："): the options say it on the card
 _OPTIONS_LABEL = re.compile(r"^[\s>#*_-]*+(?:options|choices|选项)[\s*_]*+[:：]?[\s*_]*+$", re.I)
+
+
+def _stem_text(lines: list[str]) -> str:
+    """A choice question's stem lines as its front shows them, without a line that only
+    announces the options."""
+    return "\n".join(line for line in lines if not _OPTIONS_LABEL.match(line)).strip()
 
 
 def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[str, str, bool]],
@@ -374,7 +380,7 @@ def _choice_card(card: Card, question: str, stem: list[str], found: list[tuple[s
         correct = implied_true_false(options, explanation)
         if correct:
             notes.append(INFERRED_KEY)
-    stem_text = "\n".join(line for line in stem if not _OPTIONS_LABEL.match(line)).strip()
+    stem_text = _stem_text(stem)
     return replace(card, type="truefalse" if true_false else "choice",
                    question=question + ("\n\n" + stem_text if stem_text else ""),
                    answer=explanation, choices=options, correct=correct, notes=notes)
@@ -530,9 +536,6 @@ def _split_keys(text: str, count: int) -> list[str] | None:
     return None
 
 
-_CHECKED_ITEM = re.compile(r"^\s*+[-*+]\s++\[[xX]\]\s++")
-
-
 def cloze_card(card: Card) -> Card | None:
     """A sentence with blanks whose answer opens with one key per blank, in order: a cloze
     card; its answer is the explanation that follows the keys, else the keys."""
@@ -540,7 +543,9 @@ def cloze_card(card: Card) -> Card | None:
     if not count or not card.answer.strip():
         return None
     first, _, more = card.answer.strip().partition("\n")
-    first = _KEY_PREFIX.sub("", _CHECKED_ITEM.sub("", first))  # "- [x] Large training set": the ticked fill
+    if (box := _CHECKBOX.match(first)) is not None and box.group(1).strip():
+        first = box.group(2)  # "- [x] Large training set": the ticked fill
+    first = _KEY_PREFIX.sub("", first)
     if _OPTION_AT.match(first) or _BARE_KEY.match(first):
         return None  # options this stage could not read, or their key
     if LEAD_IN.match(unbold(strip_list_marker(first)).strip()) and more.strip():

@@ -828,7 +828,7 @@ def table_debris(state: CleanState) -> None:
 
 
 # (a lone ">" is no debris: it is the blank line between a blockquote's paragraphs)
-_LONE_MARKER = re.compile(r"^\s*([-*+•]|\*\*|__|\d+[.、)]|[-*_]{3,}|={3,})\s*$")
+_LONE_MARKER = re.compile(r"^\s*([-*+•]|\*\*|__|\d+[.、)]|={3,})\s*$")  # (thematic breaks: THEMATIC_BREAK)
 
 
 _EMPTY_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s*$")

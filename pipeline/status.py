@@ -10,7 +10,7 @@ from dataclasses import replace
 from .extract.base import strip_answer_label
 from .model import Card, SourceLine
 from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, introduces,
-                   is_link_only, link_free, strip_list_marker)
+                   is_link_only, link_free, strip_list_marker, unbold)
 
 _MIN_ANSWER = 2  # folded characters
 _TITLE_ONLY = re.compile(r"^\s*+(?:\*\*|__)[^*_\n]++(?:\*\*|__)\s*+$")  # a line that is a bold title alone
@@ -94,12 +94,11 @@ def has_real_answer(answer: str) -> bool:
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 
 
-_LABEL_LINE = re.compile(r"^(?:(?:\*\*|__)[^*_\n]{1,16}(?:\*\*|__)\s*+[:：]?|[^\s。！？?!，,]{1,16}[:：])\s*+$")  # "**参考**", "知识点："
-
-
 def _label_line(text: str) -> bool:
-    """Whether a line is a field label alone ("**解析：**", "**知识点归纳**", "参考：")."""
-    return bool(_LABEL_LINE.match(strip_list_marker(text).replace("\u00a0", " ").strip()))
+    """Whether a line is a field label alone: a bold title ("**知识点归纳**") or a lead-in ending
+    in a colon ("**解析：**", "参考：")."""
+    line = strip_list_marker(text).strip()
+    return bool(_TITLE_ONLY.match(line) or LEAD_IN.match(unbold(line)))
 
 
 def _answer_field(texts: list[str]) -> bool | None:
@@ -112,13 +111,13 @@ def _answer_field(texts: list[str]) -> bool | None:
         rest = strip_answer_label(text)
         if rest == text:
             continue
-        if rest.replace("\u00a0", " ").strip(" *_"):
+        if rest.strip(" *_"):
             return True
         after = filled[k + 1:]
         if not after:
             return False
         following = strip_answer_label(after[0])
-        return not (following != after[0] and not following.replace("\u00a0", " ").strip(" *_")
+        return not (following != after[0] and not following.strip(" *_")
                     and (len(after) == 1 or _label_line(after[1])))
     return None
 
@@ -160,7 +159,7 @@ def assess_document(cards: list[Card], lines: list[SourceLine] = ()) -> list[Car
     text_at = {line.number: line.text for line in lines}
     fields = [_answer_field([text_at.get(n, "") for n in range(c.sources[0].first, c.sources[0].last + 1)])
               if c.type == "basic" and c.sources and text_at else None for c in cards]
-    empty = any(fields) and not all(f is not False for f in fields)
+    empty = True in fields and False in fields  # the page fills some answer labels and leaves others empty
     # (answer, question, topic) of each basic card, folded once
     folded = [(fold(c.answer), fold(c.question), fold(c.topic)) if c.type == "basic" else None for c in cards]
     answered = {f for f in folded if f is not None and f[0]}

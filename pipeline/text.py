@@ -241,7 +241,7 @@ def names_aspect(text: str) -> bool:
     return m is not None and (m.group("pair") is not None or len(fold(m.group("subject") or "")) >= 2)
 
 
-_PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")
+PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")  # a sentence or clause ends here
 
 
 # labels that say what kind of items a quiz section holds ("一、单选题", "三、填空题（每空2分）"):
@@ -272,7 +272,7 @@ def is_section_title(text: str) -> bool:
     """Short, no sentence punctuation at the end, no label-colon inside, no equation
     (`P(A/X)=TP/(TP+FP)`): a title."""
     text = text.strip().strip("*_ ")
-    return bool(text) and len(text) <= 40 and not _PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
+    return bool(text) and len(text) <= 40 and not PROSE_END.search(text) and not re.search(r"[:：]\s*\S", text) \
         and not _ASK_END.search(text) and "=" not in text
 
 

@@ -342,7 +342,7 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
     asked = [m for m in inner if m.role == "question"]
     # right under an answer label ("- **答案要点**：" / "  1. 根本原因：…"), they are the answer's parts
     above = next((ln for ln in reversed(lines[owner.index + owner.span:asked[0].index]) if not ln.blank), None) if asked else None
-    if above is not None and strip_answer_label(above.text) != above.text and not strip_answer_label(above.text).strip():
+    if above is not None and (rest := strip_answer_label(above.text)) != above.text and not rest.strip():
         return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs

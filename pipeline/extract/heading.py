@@ -359,8 +359,8 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             echo = asked_above is not None and _repeats_part(question_text(ln.body), asked_above.text)
             # and so does one that asks among sibling sub-headings that mostly title parts
             # ("## 高斯分布（…）" / "## 为什么推荐使用高斯分布？" under "# …的原因"): a part of its own
-            siblings = groups.get((parent[ln.index], ln.heading), [])
-            parts = 2 * sum(asks[g.index] for g in siblings) < len(siblings)
+            key = (parent[ln.index], ln.heading)
+            parts = 2 * facts(key)[0] < len(groups.get(key, []))
             if asks[ln.index] and not short and not outlined and not colon and not echo and not parts:
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
                                   span=spans.get(ln.index, 1)))

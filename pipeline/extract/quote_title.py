@@ -3,13 +3,12 @@
 citation or only links is no prompt."""
 from __future__ import annotations
 
-from ..text import is_question_like, names_aspect
+from ..text import PROSE_END, is_question_like, names_aspect
 from .base import Mark, question_text
 from .lines import Line
 
 NAME = "quote_title"
 _MAX_PROMPT = 60  # characters: a longer quoted line is a passage
-_SENTENCE_ENDS = ("。", ".", "！", "!", "；", ";", "：", ":", "，", ",")
 
 
 def _prompt(lines: list[Line], k: int) -> bool:
@@ -23,13 +22,12 @@ def _prompt(lines: list[Line], k: int) -> bool:
     after = next((x for x in lines[k + 1:] if not x.blank), None)
     text = question_text(ln.text)
     return (after is not None and not after.quote and not after.heading and 0 < len(text) <= _MAX_PROMPT
-            and not text.endswith(_SENTENCE_ENDS) and not text.startswith("《"))
+            and not PROSE_END.search(text) and not text.startswith("《"))
 
 
 def detect(lines: list[Line]) -> list[Mark]:
     """The one-line quotes over text (see `_prompt`), two or more; each asks by its words or by
     naming an aspect of a subject (`> 反向传播过程` does not, `> BN的作用` does)."""
-    marks = [Mark(ln.index, "question", question_text(ln.text), NAME,
-                  is_question_like(question_text(ln.text)) or names_aspect(question_text(ln.text)))
-             for k, ln in enumerate(lines) if _prompt(lines, k)]
+    prompts = [(ln.index, question_text(ln.text)) for k, ln in enumerate(lines) if _prompt(lines, k)]
+    marks = [Mark(i, "question", text, NAME, is_question_like(text) or names_aspect(text)) for i, text in prompts]
     return marks if len(marks) >= 2 else []
