@@ -37,9 +37,10 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
         asked = body[:bracketed.start()].strip()
         return (asked[:-1], asked[-1], bracketed.group("answer").strip()) if len(asked) <= _MAX_QUESTION else None
     prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
-    if separator in "?？" and answer and (ends_with_question_mark(answer) or (is_question_like(answer)
-                                                                           and len(answer) <= _MAX_PART)):
-        # a question in parts ("…为何选择点乘而不是加法?两者有什么区别?"): the item asks to its end
+    if separator in "?？" and answer and (ends_with_question_mark(body) or (is_question_like(answer)
+                                                                         and len(answer) <= _MAX_PART)):
+        # a question in parts ("…为何选择点乘而不是加法?两者有什么区别?"), or with a short aside after
+        # its mark ("…？（以 elmo 为例）", as a heading's is): the item asks to its end
         prompt, separator, answer = body.strip(), "", ""
     # an item that is one question to its end is a prompt however long ("Why are most modern
     # LLMs decoder-only architectures?"); a long text before a colon is prose
