@@ -25,7 +25,7 @@ _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 # page and chapter references ("p24-p25", "p147 页底", "`Chapter 7.5`", "第 8 章") point at an
 # answer elsewhere
 _PAGE_REFERENCE = re.compile(r"\b[pP]{1,2}\.?\s*+\d+(\s*+[-–~,、/]\s*+[pP]?\.?\s*+\d+)*(?:\s*+页[底首]?)?"  # *+: no quadratic split
-                             r"|`?\b(?:chapter|ch\.|section|sec\.|§)\s*+\d+(?:\.\d+)*+(?:\s*+[-–~]\s*+\d+(?:\.\d+)*+)?\.?`?|第\s*+\d+(?:\.\d+)*\s*+[章节]", re.I)
+                             r"|`?\b(?:chapter|ch\.|section|sec\.|§)\s*+\d+(?:\.\d+)*+(?:\s*+[-–~;；,，]\s*+\d+(?:\.\d+)*+)*+\.?`?|第\s*+\d+(?:\.\d+)*\s*+[章节]", re.I)
 # a line that only cites a book's section ("> 《深度学习》 15.3 半监督…", "> 《DL》 6.4 - 架构设计")
 _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\d+)*+\s[^。！？!?\n]{0,60}$", re.I)
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")

@@ -167,8 +167,9 @@ _EN_IMPERATIVES = r"explain|describe|define|compare|contrast|list|name|give|deri
 EN_IMPERATIVE = re.compile(rf"^(?:{_EN_IMPERATIVES})\b", re.I)
 EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|could|do|does|did|should|"
                     rf"would|will|{_EN_IMPERATIVES})\b", re.I)
-# a question mark may be followed by a short aside in brackets ("…怎么做？（高频）", "…? (hard)")
-_ASK_END = re.compile(r"[?？]\s*+(?:[(（][^()（）\n]{1,20}[)）]\s*+)?$")
+# a question mark may be followed by a short aside in brackets ("…怎么做？（高频）", "…? (hard)",
+# "…？【必考】")
+_ASK_END = re.compile(r"[?？]\s*+(?:[(（【][^()（）【】\n]{1,20}[)）】]\s*+)?$")
 # a quiz blank: a run of underscores that is no __dunder__, or empty brackets
 BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")
 # __bold__ as CommonMark reads it: the marks not inside a word (和__两部分__组成 has two blanks)

@@ -532,6 +532,41 @@ def _material(body: list[Line], introduces: bool) -> int:
     return 0
 
 
+_BANK = 8  # list questions a page has at least to be a question bank
+_BANK_ANSWERED = 0.2  # the share of them answered, at most
+
+
+def _question_bank(lines: list[Line], marks: list[Mark]) -> bool:
+    """Whether a page lists its questions and answers only a few (a 面经, an outline of questions
+    to prepare): at least `_BANK` numbered or bulleted questions, at most `_BANK_ANSWERED` of
+    them with an answer after them (text that goes on asking is none, see `_elaborates`)."""
+    asking = [k for k, m in enumerate(marks) if m.role == "question" and m.layout in _LIST_LAYOUTS]
+    if len(asking) < _BANK:
+        return False
+    answered = 0
+    for k in asking:
+        body = lines[marks[k].index + marks[k].span:marks[k + 1].index if k + 1 < len(marks) else len(lines)]
+        answered += bool(marks[k].answer or (any(not ln.blank for ln in body) and not _elaborates(marks[k], body)))
+    return answered <= _BANK_ANSWERED * len(asking)
+
+
+_LIST_LAYOUTS = {numbered.NAME, bullet.NAME}
+
+
+def _elaborates(mark: Mark, body: list[Line]) -> bool:
+    """Whether the unlabelled text under a listed question goes on asking rather than answers:
+    the question introduces it ("…when the learning rate is:" / "1. too high" …), or it is
+    clauses with no sentence in them, at least one of which asks ("关于word2vec" /
+    "word2vec如何训练，层次softmax和负采样")."""
+    filled = [ln for ln in body if not ln.blank]
+    if not filled or filled[0].in_code or strip_answer_label(filled[0].text) != filled[0].text:
+        return False
+    if introduces(mark.text):
+        return True
+    texts = [question_text(ln.text) for ln in filled]
+    return not any(_SENTENCES.search(t) for t in texts) and any(is_question_like(t) for t in texts)
+
+
 def _titles_a_question(marks: list[Mark], k: int) -> bool:
     """Whether a question follows topic mark `k` before the next heading: a topic line inside
     a section ("(1) 增大感受野", an outline item) that titles no question is no title."""
@@ -559,6 +594,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
                                   (ln.text.strip() or ln.source.strip())[:200]))
 
     asked: dict[int, Card] = {}  # the card of each question mark, by its line index
+    bank = _question_bank(lines, marks)
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level. A
@@ -603,6 +639,10 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
                 and not quiz_section(before.text)
                 and all(ln.blank for ln in lines[before.index + 1:mark.index])):
             topic = before.text  # "## Softmax" right above "## Softmax 如何用于多分类？": its title
+        if bank and mark.layout == bullet.NAME and mark.answer and not (mark.asks or is_question_like(mark.answer)):
+            # in an outline of questions to prepare, "- 核心：…" titles points, it states no answer
+            unclaimed([lines[mark.index]] + body, "section_text")
+            continue
         if not mark.continues:
             unclaimed(body, "section_text")
             body = []
@@ -614,6 +654,8 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         # the code, table or figure that the question needs, before its answer's label, is on
         # the front (the card's span still covers those lines)
         material = 0 if mark.answer else _material(body, introduces(mark.text))
+        if bank and not mark.answer and mark.layout in _LIST_LAYOUTS and _elaborates(mark, body):
+            material = len(body)  # in a question bank, what follows a question unlabelled is more of it
         question = mark.text
         if material:
             question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"

@@ -33,6 +33,7 @@ _QUESTIONS_TITLE = re.compile(r"(?:面试题|试题|习题|问答|题目|(?:常�
 # level of headings across the document, when it has at least _COUSINS of them
 _SIBLINGS_ASKING = 0.6
 _COUSINS = 5
+_RATED_LIST = 3  # headings rated by difficulty, several of them asking, that make a list of questions
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 # "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets), "### 1. 【简答题】" (a plain
 # number is a question's only with its kind in brackets after it)
@@ -269,7 +270,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         # several rated siblings ask
         # (and an unrated sibling where most of the group is rated is an item whose rating was
         # left off: "# …的基本设计模式" among rated "# …***")
-        rated_list = len(rated_ones) >= 3 and rated_asking >= 2
+        rated_list = len(rated_ones) >= _RATED_LIST and rated_asking >= 2
         if rated_list and (ln.index in rated_ones or len(rated_ones) > size / 2):
             return True
         # so are siblings numbered 1, 2, 3 … in one run ("### 4. 常见推理框架介绍" among
@@ -293,6 +294,8 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         return (cousins >= _COUSINS and level_asking[ln.heading] >= _SIBLINGS_ASKING * cousins
                 and ln.index not in asking_parents)
 
+    rated_heads = [ln for ln in heads if rated(ln.body)]
+    rated_page = len(rated_heads) >= _RATED_LIST and sum(asks[ln.index] for ln in rated_heads) >= 2
     numbered_after: set[int] = set()  # headings with a numbered heading of their level after them
     levels_numbered: set[int] = set()
     for ln in reversed(heads):
@@ -361,7 +364,10 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # ("## 高斯分布（…）" / "## 为什么推荐使用高斯分布？" under "# …的原因"): a part of its own
             key = (parent[ln.index], ln.heading)
             parts = 2 * facts(key)[0] < len(groups.get(key, []))
-            if asks[ln.index] and not short and not outlined and not colon and not echo and not parts:
+            # a sub-heading rated as the page rates its questions ("## …的解决方案***" under "# …*")
+            # is a question of the list, whatever else it looks like
+            listed_rated = rated_page and rated(ln.body) and not outlined and not colon
+            if listed_rated or (asks[ln.index] and not short and not outlined and not colon and not echo and not parts):
                 marks.append(Mark(ln.index, "question", _front(ln.body), NAME, True, level=ln.heading,
                                   span=spans.get(ln.index, 1)))
                 open_question, question_number = ln.heading, 0
