@@ -603,6 +603,18 @@ def end_matter(state: CleanState) -> None:
         end = at
 
 
+# a social post's tag line: three or more "#Word" tags and nothing else, bold or not ("#1" ranks
+# something; "# Word" with its space is a heading)
+_HASHTAGS = re.compile(r"^\s*+(?:\*\*|__)?(?:\s*+#[^\W\d_][\w-]*+){3,}+\s*+(?:\*\*|__)?\s*+$")
+
+
+def hashtags(state: CleanState) -> None:
+    """A line of hashtags (`#LLMs #DeepLearning #EdgeAI`): a post's tags for a feed, not its text."""
+    for i in state.live():
+        if _HASHTAGS.match(state.lines[i].text):
+            state.drop(i, "hashtags")
+
+
 _CHROME_LINE = re.compile(
     r"^\s*(展开全文|阅读全文|展开阅读全文|点击展开|收起|[‹«]?\s*(上一篇|下一篇|前一篇|后一篇)\s*[:：].{0,40}|"
     r"版权声明[:：].*|本文链接[:：].*|转载请注明.*|.{0,40}(阅读|浏览)\s*+(?:[数量次]\s*+)?(?:[:：]\s*+)?\d[\d,]*+\s*+(?:次\s*+)?|"
@@ -984,6 +996,7 @@ RULES: list[tuple[str, Rule]] = [
     ("repeated_footer", repeated_footer),
     ("page_chrome", page_chrome),
     ("end_matter", end_matter),
+    ("hashtags", hashtags),
     ("advert", advert),
     ("image_alt_text", image_alt_text),
     ("formula_images", formula_images),

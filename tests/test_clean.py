@@ -268,3 +268,12 @@ def test_a_callouts_marker_line_is_its_title():
     kept, _ = run(text, "markdown")
     assert kept == ["> **Warning**", "> 学习率太大会发散。", "> **补充说明**", "> 正文", "> **要点**",
                     "文中写 [!NOTE] 不是标记。"]
+
+
+def test_a_line_of_hashtags_is_a_feed_tag_line_tags_in_text_or_numbers_are_content():
+    kept, drops = run("### Why quantize?\n\nLess memory.\n\n**#Inference #Quantization #EdgeAI**", "markdown")
+    assert kept == ["### Why quantize?", "Less memory."] and drops == {5: "hashtags"}
+    for text in ("Ranks: #1 #2 #3", "用 #pragma once 和 #define 控制头文件", "#Inference #EdgeAI",
+                 "Tags like #Inference #Quantization #EdgeAI mark a post's topics."):
+        kept, drops = run(text, "markdown")
+        assert "hashtags" not in drops.values() and kept == [text], text

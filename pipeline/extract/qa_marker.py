@@ -1,11 +1,12 @@
-"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, also in bold or in a list item
+"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, a mock interview's
+`Interviewer: …` / `面试官：…` turns, also in bold or in a list item
 (numbered or not: a labelled follow-up in a numbered item is a question of its own).
 The answer is what follows, with or without an `A:` / `答：` label."""
 from __future__ import annotations
 
 import re
 
-from ..text import join_wrapped
+from ..text import is_question_like, join_wrapped
 from .base import Mark, question_text, split_inline_answer
 from .lines import Line
 
@@ -14,7 +15,7 @@ NAME = "qa_marker"
 # question grows a non-space at a time (with the spaces before it), so that the check for
 # the closing marks does not scan the same run of spaces again at each character of it.
 _QUESTION = re.compile(r"^\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?(?:\*\*|__)?\s*+"
-                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3}|题目\s*+\d{0,3})\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
+                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3}|题目\s*+\d{0,3}|(?P<turn>(?i:interviewer)|面试官|考官))\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
                        r"|[【\[]\s*+(?:问题?|Q)\s*+\d{0,3}\s*+[】\]]\s*+[:：]?)"
                        r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
 
@@ -46,6 +47,8 @@ def detect(lines: list[Line]) -> list[Mark]:
         if not m or not m.group("q").strip("*_ ") or (ln.bullet and _in_record(lines, k)):
             continue
         question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
+        if m.group("turn") and not is_question_like(question_text(question)):
+            continue  # "面试官：一位算法组的负责人" introduces someone; a turn that asks is a question
         more = _bold_continued(lines, k)
         if more:
             question = join_wrapped([question.rstrip()] + [ln.text for ln in more])
