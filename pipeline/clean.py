@@ -58,8 +58,12 @@ Rule = Callable[[CleanState], None]
 _MATH_OR_CODE = re.compile(r"(\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`)")
 
 
-def _outside_math(text: str, change: Callable[[str], str]) -> str:
-    parts = _MATH_OR_CODE.split(text)
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+
+
+def _outside(text: str, change: Callable[[str], str], spans: re.Pattern = _MATH_OR_CODE) -> str:
+    """`text` with `change` applied to its parts outside `spans` (math and code spans)."""
+    parts = spans.split(text)
     return "".join(p if k % 2 else change(p) for k, p in enumerate(parts))
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -73,6 +77,8 @@ _ADMONITION = re.compile(r"^(?P<indent> {0,3})(?:!!!|\?\?\?\+?)(?:[ \t]++(?P<kin
 
 
 _QUESTION_KINDS = {"question", "help", "faq"}  # Material for MkDocs' question type and its aliases
+# pymdownx.tabbed's content tab ('=== "Answer"'), its body indented by four spaces under it
+_TAB = re.compile(r"^(?P<indent> {0,3})===[!+]?[ \t]++\"(?P<title>[^\"\n]*+)\"[ \t]*+$")
 
 
 def _indent(text: str) -> int:
@@ -83,19 +89,27 @@ def admonitions(state: CleanState) -> None:
     """In Markdown, an admonition or collapsible block (MkDocs: `??? question "Why …?"`, its
     body indented by four spaces) is a titled section: the title of a question block becomes
     a level-6 heading (what a reader sees over the block), any other's a bold label ("**Note**"),
-    and the body loses the four spaces that would make it code in CommonMark. A nested block
-    is met again, one level out, further down."""
+    and the body loses the four spaces that would make it code in CommonMark. A content tab
+    (pymdownx.tabbed: `=== "Answer"`) is one too, its title a bold label, or nothing over a
+    heading. A nested block is met again, one level out, further down."""
     if state.kind != "markdown":
         return
     for i, ln in enumerate(state.lines):
-        m = _ADMONITION.match(ln.text)
+        m = _ADMONITION.match(ln.text) or _TAB.match(ln.text)
         if m is None:
             continue
-        title = m.group("title") if m.group("title") is not None else (m.group("kind") or "").capitalize()
-        # a question block's title is what it asks; a note's, a tip's… only label its text
-        line = f"###### {title}" if (m.group("kind") or "").lower() in _QUESTION_KINDS else f"**{title.strip()}**"
-        state.rewrite(i, m.group("indent") + line if title.strip() else "", "admonitions")
         body = len(m.group("indent")) + 4
+        if m.re is _TAB:
+            # a tab's title labels its text ("**Answer**"); over a heading it repeats what the heading says
+            below = next((t.text for t in state.lines[i + 1:] if t.text.strip()), "")
+            heading = _indent(below) >= body and below.lstrip().startswith("#")
+            line = "" if heading or not m.group("title").strip() else f"**{m.group('title').strip()}**"
+        else:
+            title = m.group("title") if m.group("title") is not None else (m.group("kind") or "").capitalize()
+            # a question block's title is what it asks; a note's, a tip's… only label its text
+            line = f"###### {title}" if (m.group("kind") or "").lower() in _QUESTION_KINDS else f"**{title.strip()}**"
+            line = line if title.strip() else ""
+        state.rewrite(i, m.group("indent") + line if line else "", "admonitions")
         for k in range(i + 1, len(state.lines)):
             text = state.lines[k].text
             if text.strip() and _indent(text) < body:
@@ -353,7 +367,7 @@ def inline_html(state: CleanState) -> None:
             new = "###### " + _HTML_TAG.sub("", summary.group(1)).strip()
             asked = asked or bool(summary.group(1).strip())
         else:
-            new = _outside_math(text, _strip_tags)
+            new = _outside(text, _strip_tags)
         if asked and _DETAILS_CLOSE.match(text):
             state.rewrite(i, "######", "inline_html")  # closes the question its summary asked
             asked = False
@@ -920,6 +934,8 @@ def stray_bold(state: CleanState) -> None:
 
 _MD_ESCAPE = re.compile(r"\\([(){}])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|-?[\d.]++\s*+(em|ex|pt|mu|px))\s*+")
+# a math span of spacing alone ("$\qquad$ 答：…" indents a paragraph the LaTeX way)
+_SPACING_MATH = re.compile(r"\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspace|[,;:! ])|~))++\s*+\$[ \t]*+")
 
 
 # "F\(x\)" glued to a word is an escaped call, "矩阵 \( P \)" is math
@@ -960,7 +976,7 @@ def markdown_escape(state: CleanState) -> None:
         text = state.lines[i].text
         if "\\" in text:
             text = _ESCAPED_BLANK.sub("____", _paren_math(text))
-            state.rewrite(i, _outside_math(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
+            state.rewrite(i, _outside(text, lambda s: _MD_ESCAPE.sub(r"\1", s)), "markdown_escape")
 
 
 # a page command alone on its line, left by a document written for LaTeX or Pandoc
@@ -968,14 +984,16 @@ _PAGE_COMMAND = re.compile(r"^\s*+\\(?:newpage|clearpage|pagebreak|cleardoublepa
 
 
 def latex_layout(state: CleanState) -> None:
-    r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math;
-    a page command alone on its line (`\newpage`) is dropped."""
+    r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math, and
+    so is a math span of spacing alone (`$\qquad$`); a page command alone on its line
+    (`\newpage`) is dropped."""
     for i in state.live():
         text = state.lines[i].text
         if _PAGE_COMMAND.match(text):
             state.drop(i, "latex_layout")
-        elif "\\" in text:
-            state.rewrite(i, _LATEX_LAYOUT.sub("", text), "latex_layout")
+        elif "\\" in text or "$~" in text:
+            state.rewrite(i, _outside(text, lambda part: _SPACING_MATH.sub("", _LATEX_LAYOUT.sub("", part)), _CODE_SPAN),
+                          "latex_layout")
 
 
 # Order matters: debris that hides structure goes first, inline repairs last.

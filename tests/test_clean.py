@@ -72,6 +72,13 @@ def test_kern_debris_is_removed_inside_math():
     assert kept == ["$$f(z) = z$$"]
 
 
+def test_a_math_span_of_spacing_alone_is_layout_spacing_inside_a_formula_is_math():
+    kept, _ = run("$\\qquad$ 答：不一定。\n$\\quad\\,$解：设 $x \\quad y$ 两个量。\n$~$ 首行", "markdown")
+    assert kept == ["答：不一定。", "解：设 $x \\quad y$ 两个量。", "首行"]
+    kept, _ = run("间距写作 $\\quad x$ 与 `$\\qquad$`", "markdown")
+    assert kept == ["间距写作 $\\quad x$ 与 `$\\qquad$`"]
+
+
 def test_page_commands_alone_on_a_line_are_dropped_by_name():
     kept, drops = run("答案见下。\n\\newpage\n在正文里写 \\newpage 会换页。\n```latex\n\\clearpage\n```", "markdown")
     assert kept == ["答案见下。", "在正文里写 \\newpage 会换页。", "```latex", "\\clearpage", "```"]

@@ -240,8 +240,20 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
                 if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
                 and first.numbering is not None and first.numbering.numbers == (1,) and not first.indent
                 and not first.quote and first.index not in taken]
-    marks = sorted(marks + restarts, key=lambda m: m.index)
-    taken.update(m.index for m in restarts)
+    # so does a break right above a bold title alone ("---" / "**Key Parameters**"), after a
+    # question that is no heading: a section of the page's own starts there
+    asking_at = [m.index for m in marks if m.role == "question"]
+
+    def after_listed_question(k: int) -> bool:
+        above = [i for i in asking_at if i < k]
+        return bool(above) and not lines[above[-1]].heading
+
+    titled = [Mark(first.index, "boundary", "", "break", False) for k in breaks
+              if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
+              and first.bold and not first.quote and not first.indent and first.index not in taken
+              and after_listed_question(k)]
+    marks = sorted(marks + restarts + titled, key=lambda m: m.index)
+    taken.update(m.index for m in restarts + titled)
     asked = [m.index for m in marks if m.role == "question" and not lines[m.index].heading]
     gaps = [[k for k in breaks if a < k < b] for a, b in zip(asked, asked[1:], strict=False)]
     if sum(map(bool, gaps)) < _SEPARATING or 2 * sum(map(bool, gaps)) < len(gaps):

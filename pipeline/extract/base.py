@@ -67,6 +67,15 @@ _BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|
                                re.I)
 
 
+# a true/false key in brackets that ends a statement to judge: "…的梯度为 0。（ √ ）", "…（错）"
+_BRACKETED_KEY = re.compile(r"(?<=\S)\s*+[（(]\s*+(?P<answer>√|×|✓|✗|✔|✘|对|错|正确|错误)\s*+[）)]\s*+$")
+
+
+def bracketed_key(text: str) -> re.Match | None:
+    """The true/false key in brackets that ends a statement ("…为 0。（ √ ）"), or None."""
+    return _BRACKETED_KEY.search(text)
+
+
 def bracketed_answer(text: str) -> re.Match | None:
     """The labelled answer in brackets that ends `text` ("…多大？（答：几万）"), or None."""
     return _BRACKETED_ANSWER.search(text)
@@ -80,8 +89,8 @@ def labels_inline_answer(text: str) -> bool:
 
 def split_inline_answer(text: str) -> tuple[str, str]:
     """(question, answer) of a line that carries both ("…的影响。答：…", "…多大？（答：几万）",
-    "**What is X?** It is …"), else (text, "")."""
-    if (bracketed := bracketed_answer(text)) is not None:
+    "**What is X?** It is …", a statement and its true/false key "…为 0。（√）"), else (text, "")."""
+    if (bracketed := bracketed_answer(text) or bracketed_key(text)) is not None:
         return text[:bracketed.start()], bracketed.group("answer").strip()
     m = _INLINE_ANSWER.search(text)
     if m is not None and text[m.end():].strip():
@@ -156,7 +165,7 @@ def topic_text(text: str) -> str:
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
 _ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
                            r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|候选人|应聘者|candidate|interviewee|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution))"
-                           r"\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)"
+                           r"\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)|Ans[.．](?=\s)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?"
                            # "*solution*" / "**Answer**" alone on its line, in emphasis: a label without a colon
                            r"|(?(open)(?:solutions?|answers?|答案|解答)[ \t]*+(?:\*{1,2}|_{1,2})[ \t]*+(?=\n|$)|(?!)))"
@@ -176,6 +185,13 @@ def strip_answer_label(text: str) -> str:
     if m is None:
         return text.lstrip("\n")
     rest = text[m.end():]
+    if (opened := m.group("open")) and not m.group("closed"):
+        # emphasis opened before the label and closing after the answer's paragraph ("*A1: …*")
+        # styled the pair: it goes with the label
+        cut = rest.find("\n\n") if "\n\n" in rest else len(rest)
+        paragraph = rest[:cut].rstrip()
+        if paragraph.endswith(opened) and not paragraph.endswith(opened + opened[0]) and paragraph.strip() != opened:
+            rest = paragraph[:-len(opened)] + rest[cut:]
     if quote := m.group("quote").strip():
         # a label inside a quote ("> * A: …") leaves the quote: the text after it on its line stays quoted
         return f"{quote} {rest}" if rest.strip() and not rest.startswith("\n") else rest.lstrip("\n")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..text import is_question_like
+from ..text import is_question_like, names_aspect
 from . import numbered
-from .base import Mark, question_text
+from .base import ASKING_SHARE, Mark, question_text
 from .lines import SPACED, Line, Numbering, parse_numbering
 
 NAME = "bold"
@@ -37,12 +37,34 @@ def detect(lines: list[Line]) -> list[Mark]:
              for k, ln in enumerate(lines) if _asking(ln) and k not in answered_by_quote}
     for m in _numbered_run_marks(lines):
         marks.setdefault(m.index, m)
+    for ln in _naming_aspects(lines):
+        marks.setdefault(ln.index, Mark(ln.index, "question", _front(ln.bold), NAME, False))
     # where the questions are bold lines of their own, a bold list item that asks is a part of
     # an answer ("**15. What is feature scaling …?**" / "* __What is normalization?__")
     if any(not lines[position[i]].bullet for i in marks):
         marks = {i: m for i, m in marks.items() if not lines[position[i]].bullet}
     found = [marks[i] for i in sorted(marks)]
     return sorted(found + _sibling_titles(lines, found, position), key=lambda m: m.index)
+
+
+_ASPECT_SERIES = 3  # asking bold labels of one rank, most of that rank, that make a series of questions
+
+
+def _naming_aspects(lines: list[Line]) -> list[Line]:
+    """The bold labels that name an aspect of a subject ("**Multi-Head Attention的作用**", see
+    `text.names_aspect`) among labels of their rank (indent, list item or not) most of which
+    ask, at least `_ASPECT_SERIES` of them: questions of the series, worded as headings are.
+    Labels that name a subject alone ("**Encoder**") stay titles."""
+    ranks: dict[tuple[int, bool], list[Line]] = {}
+    for ln in lines:
+        if _label(ln) and ln.quote == 0:
+            ranks.setdefault((ln.indent, bool(ln.bullet)), []).append(ln)
+    found = []
+    for rank in ranks.values():
+        asking = sum(map(_asking, rank))
+        if asking >= _ASPECT_SERIES and asking >= ASKING_SHARE * len(rank):
+            found += [ln for ln in rank if not _asking(ln) and names_aspect(question_text(ln.bold))]
+    return found
 
 
 def _paragraph(lines: list[Line], k: int) -> bool:

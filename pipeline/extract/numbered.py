@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ..text import (OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, introduces, join_wrapped,
                     is_question_like, is_section_title, quiz_section)
-from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, bracketed_key, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
 from .lines import Line, parse_numbering
 
 NAME = "numbered"
@@ -28,27 +28,40 @@ def _candidate(ln: Line) -> bool:
 
 
 def _asks(ln: Line) -> bool:
-    """Whether a numbered line asks: by its words (not a lead-in ending in a colon), or by a
-    blank to fill ("…最后剩下的数是__")."""
+    """Whether a numbered line asks: by its words (not a lead-in ending in a colon), by a
+    blank to fill ("…最后剩下的数是__"), or by the true/false key that judges it ("…为 0。（√）")."""
     question, _ = split_inline_answer(ln.text)
     text = question_text(question)
-    return (is_question_like(text) and not introduces(ln.numbering.rest)) or bool(blank_marks(question))
+    return ((is_question_like(text) and not introduces(ln.numbering.rest)) or bool(blank_marks(question))
+            or bracketed_key(ln.text) is not None)
 
 
 # the statements of these sections ask to be judged or filled in, with or without a question mark
 _STATEMENT_SECTIONS = {"判断题", "填空题"}
 
 
-def _quiz_items(numbered: list[Line]) -> set[int]:
-    """The numbered lines under a quiz section label, up to the next label of its style."""
+def _quiz_items(numbered: list[Line], lines: list[Line]) -> set[int]:
+    """The numbered lines under a quiz section label, numbered (`二、判断题`, up to the next label
+    of its style) or a heading (`## 判断题`, up to the next heading at its level or above)."""
     items: set[int] = set()
     style = None
-    for ln in numbered:
+    level = 0  # the level of the heading that opened the section, or 0
+    at = {ln.index: ln for ln in numbered}
+    for line in lines:
+        if line.heading:
+            if quiz_section(line.body) in _STATEMENT_SECTIONS:
+                style, level = None, line.heading
+            elif level and line.heading <= level:
+                level = 0
+            continue
+        ln = at.get(line.index)
+        if ln is None:
+            continue
         if quiz_section(ln.numbering.rest) in _STATEMENT_SECTIONS:
-            style = ln.numbering.style
+            style, level = ln.numbering.style, 0
         elif style is not None and ln.numbering.style == style:
             style = None
-        elif style is not None:
+        elif style is not None or level:
             items.add(ln.index)
     return items
 
@@ -137,7 +150,7 @@ def detect(lines: list[Line]) -> list[Mark]:
     # a wrapped item reads as its whole paragraph, on one line
     numbered = [_unwrapped(ln, wraps[ln.index]) if ln.index in wraps else ln for ln in numbered]
     asks = {ln.index: _asks(ln) for ln in numbered}
-    asks.update(dict.fromkeys(_quiz_items(numbered), True))
+    asks.update(dict.fromkeys(_quiz_items(numbered, lines), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
     asks.update({i: True for i in stems})
     asks.update(dict.fromkeys(_answer_labelled(numbered, lines, position), True))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like, join_wrapped
-from .base import Mark, question_text, split_inline_answer
+from .base import Mark, question_text, split_inline_answer, strip_answer_label
 from .lines import Line
 
 NAME = "qa_marker"
@@ -18,6 +18,28 @@ _QUESTION = re.compile(r"^\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?(?:\*\*|__)?\s
                        r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3}|题目\s*+\d{0,3}|(?P<turn>(?i:interviewer)|面试官|考官))\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
                        r"|[【\[]\s*+(?:问题?|Q)\s*+\d{0,3}\s*+[】\]]\s*+[:：]?)"
                        r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
+
+
+# a question's label alone on its line, its question the paragraph under it ("**Question 3**",
+# "Q2:", "**第 3 题**")
+_LABEL_ALONE = re.compile(r"^\s*+(?:\*\*|__)?\s*+(?:(?:Q|question|问题|题目)\s*+\d{0,3}|第\s*+\d{1,3}\s*+题)\s*+[:：.．]?"
+                          r"\s*+(?:\*\*|__)?\s*+$", re.I)
+_MAX_STATED = 6  # lines of the paragraph a label alone stands over
+
+
+def _stated(lines: list[Line], k: int) -> list[Line]:
+    """The paragraph under the label alone at `k`, blank lines between, when it is the question:
+    plain text (no heading, code, list, label), up to `_MAX_STATED` lines; [] otherwise."""
+    paragraph: list[Line] = []
+    for ln in lines[k + 1:]:
+        if ln.blank and not paragraph:
+            continue
+        if ln.blank:
+            break
+        if ln.heading or ln.in_code or ln.bullet or strip_answer_label(ln.text) != ln.text or _LABEL_ALONE.match(ln.text):
+            return paragraph
+        paragraph.append(ln)
+    return paragraph if len(paragraph) <= _MAX_STATED else []
 
 
 # a list item that is a field of a record ("- **场景**：…" / "- **问题**：…" / "- **解决方案**：…")
@@ -42,6 +64,12 @@ def detect(lines: list[Line]) -> list[Mark]:
     marks = []
     for k, ln in enumerate(lines):
         if ln.blank or ln.heading or ln.in_code:
+            continue
+        if _LABEL_ALONE.match(ln.text) and (stated := _stated(lines, k)) and is_question_like(question_text(stated[-1].text)):
+            # (over a paragraph that asks nothing it names a problem, "**问题**" / "训练时显存不够。", or
+            # labels the answer to question 1 further down, "**问题 1：**" / "早期参数随机，…")
+            marks.append(Mark(ln.index, "question", "\n".join(question_text(s.text) for s in stated), NAME, True,
+                              span=stated[-1].index - ln.index + 1))
             continue
         m = _QUESTION.match(ln.text)
         if not m or not m.group("q").strip("*_ ") or (ln.bullet and _in_record(lines, k)):
