@@ -301,6 +301,9 @@ def _literal(text: str) -> str:
     return _ENTITY_LIKE.sub(r"\\&", text) if "&" in text else text
 
 
+_INLINE_BLOCKS = {"li", "p", "div"}  # blocks met where only inline content can go: a break after each
+
+
 def inline(tag: Tag) -> str:
     """An element's inline content as Markdown: bold, code, links, images, math."""
     math = _math(tag)
@@ -326,6 +329,8 @@ def inline(tag: Tag) -> str:
         return text or (href if href.startswith(("http://", "https://")) else "")
     if name in {"strong", "b"} and inner.strip():
         return f"**{inner.strip()}**"
+    if name in _INLINE_BLOCKS and inner.strip():
+        return inner.strip() + _BREAK  # blocks inside a cell ("<td><ul><li>…</li><li>…</li></ul>") stay apart
     if name == "code" and tag.parent is not None and tag.parent.name != "pre" and inner.strip():
         return f"`{tag.get_text().strip()}`"  # code is literal: no escapes
     return inner

@@ -112,6 +112,13 @@ def test_html_table_gets_the_delimiter_row_a_markdown_table_needs(tmp_path):
     assert _numbered(doc) == [(3, "| 方法 | 特点 |"), (3, "| --- | --- |"), (4, "| BN | 跨样本 |")]
 
 
+def test_html_blocks_inside_a_table_cell_stay_apart(tmp_path):
+    doc = _page(tmp_path, "<html><body><article>\n<table>\n<tr><th>问题</th><th>答案</th></tr>\n"
+                          "<tr><td>怎么防过拟合？</td><td><ul><li>正则化</li><li>早停</li></ul></td></tr>\n"
+                          "<tr><td><p>为什么？</p></td><td><p>数据少。</p><p>模型大。</p></td></tr>\n</table>\n</article></body></html>\n")
+    assert _numbered(doc)[2:] == [(4, "| 怎么防过拟合？ | 正则化 早停 |"), (5, "| 为什么？ | 数据少。 模型大。 |")]
+
+
 @pytest.mark.parametrize("name, content, kind", [
     ("notes.txt", "# 激活函数\n\n## 什么是ReLU？\n负半轴为零。\n\n```python\nx = 1\n```\n", "markdown"),
     ("copy.md", "激活函数\n\n什么是ReLU？\n负半轴为零。\n\n什么是GELU？\n用高斯分布函数加权。\n", "text"),
