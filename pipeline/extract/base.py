@@ -185,7 +185,7 @@ def strip_answer_label(text: str) -> str:
     if m is None:
         return text.lstrip("\n")
     rest = text[m.end():]
-    if (opened := m.group("open")) and not m.group("closed"):
+    if (opened := m.group("open")) and not m.group("closed") and not m.group().rstrip(" \t").endswith(opened):
         # emphasis opened before the label and closing after the answer's paragraph ("*A1: …*")
         # styled the pair: it goes with the label
         cut = rest.find("\n\n") if "\n\n" in rest else len(rest)
