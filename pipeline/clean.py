@@ -617,6 +617,26 @@ def end_matter(state: CleanState) -> None:
         end = at
 
 
+# a record of the page about a question (company, round, date, tags): three or more bold-named
+# fields on one line set apart by bars, one of them a date ("> **Company**: X ｜ **Date**: 2025-08-31 ｜ …")
+_RECORD_FIELD = re.compile(r"^\s*+(?:\*\*|__)[^*_\n|｜]{1,20}(?:\*\*|__)\s*+[:：]\s*+[^|｜\n]*$|^\s*+(?:\*\*|__)[^*_\n|｜]{1,20}[:：](?:\*\*|__)[^|｜\n]*$")
+_DATE = re.compile(r"\b(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+
+
+def record_lines(state: CleanState) -> None:
+    """A line that records facts about the question rather than answering it: three or more
+    bold-named fields set apart by `|` or `｜`, one of them a date (an interview log's
+    `**Company**: … ｜ **Round**: … ｜ **Date**: 2025-08-31 ｜ **Tags**: […]`). A table row opens
+    with its bar; fields without a date (`**优点**：快 ｜ **缺点**：慢`) are content."""
+    for i in state.live():
+        text = state.lines[i].text.lstrip(" >")
+        if text.startswith("|") or not _DATE.search(text):
+            continue
+        fields = re.split(r"[|｜]", text)
+        if len(fields) >= 3 and all(_RECORD_FIELD.match(f) for f in fields):
+            state.drop(i, "record_line")
+
+
 # a social post's tag line: three or more "#Word" tags and nothing else, bold or not ("#1" ranks
 # something; "# Word" with its space is a heading)
 _HASHTAGS = re.compile(r"^\s*+(?:\*\*|__)?(?:\s*+#[^\W\d_][\w-]*+){3,}+\s*+(?:\*\*|__)?\s*+$")
@@ -1015,6 +1035,7 @@ RULES: list[tuple[str, Rule]] = [
     ("page_chrome", page_chrome),
     ("end_matter", end_matter),
     ("hashtags", hashtags),
+    ("record_lines", record_lines),
     ("advert", advert),
     ("image_alt_text", image_alt_text),
     ("formula_images", formula_images),

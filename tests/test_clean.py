@@ -284,3 +284,13 @@ def test_a_line_of_hashtags_is_a_feed_tag_line_tags_in_text_or_numbers_are_conte
                  "Tags like #Inference #Quantization #EdgeAI mark a post's topics."):
         kept, drops = run(text, "markdown")
         assert "hashtags" not in drops.values() and kept == [text], text
+
+
+def test_a_dated_record_of_fields_set_apart_by_bars_is_a_record_line_pros_and_cons_are_content():
+    kept, drops = run("### 为什么用 RMSNorm？\n> **公司**: 某厂 ｜ **轮次**: 一面 ｜ **日期**: 2025-03-02\n\n省去减均值，更快。", "markdown")
+    assert kept == ["### 为什么用 RMSNorm？", "省去减均值，更快。"] and drops == {2: "record_line"}
+    for text in ("**优点**：快 ｜ **缺点**：占内存 ｜ **适用**：小模型",
+                 "| **公司** | 某厂 | 2025-03-02 |",
+                 "**发布**: 2025-03-02 ｜ 共 3 页"):
+        kept, drops = run(text, "markdown")
+        assert "record_line" not in drops.values() and kept == [text], text
