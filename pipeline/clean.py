@@ -228,15 +228,31 @@ def _without_comments(text: str) -> str:
 _ATTRIBUTE_LIST = re.compile(r"^\s*+\{:\s*+(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++))(?:\s++(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"|'[^']*+'|\S++)))*+\s*+\}\s*+$")
 
 
+# pandoc's and kramdown's attributes after a heading (`### Why? {#why}`) or right after an image or
+# a link (`![…](a.png){#fig:loss width=50%}`), and a heading's permalink (`[🔗](#why)`, `[¶](#why)`)
+_HEADING_ATTRIBUTES = re.compile(r"(?<=\S)[ \t]*+\{:?[ \t]*+[.#][^{}\n]{0,80}\}[ \t]*+$")
+_LINK_ATTRIBUTES = re.compile(r"(?<=\))\{:?[ \t]*+[.#][^{}\n]{0,80}\}")
+_PERMALINK = re.compile(r"[ \t]*+\[(?:¶|#|§|🔗|:link:)\]\(#[^()\s]*+\)[ \t]*+$")
+_HEADING_START = re.compile(r"^ {0,3}#{1,6}[ \t]")
+
+
 def attribute_lists(state: CleanState) -> None:
     """In Markdown, a kramdown attribute list alone on its line (`{:.warning}` under a label,
     as Jekyll pages write it) styles the block above and shows nothing: dropped as
-    `attribute_list`."""
+    `attribute_list`. Attributes after a heading or right after an image or a link (`{#why}`,
+    `{#fig:a width=50%}`) and a heading's permalink (`[🔗](#why)`) are markup too: they leave
+    the line."""
     if state.kind != "markdown":
         return
     for i in state.live():
-        if _ATTRIBUTE_LIST.match(state.lines[i].text):
+        text = state.lines[i].text
+        if _ATTRIBUTE_LIST.match(text):
             state.drop(i, "attribute_list")
+            continue
+        kept = _LINK_ATTRIBUTES.sub("", text) if "){" in text else text
+        if _HEADING_START.match(kept):
+            kept = _PERMALINK.sub("", _HEADING_ATTRIBUTES.sub("", kept))
+        state.rewrite(i, kept, "attribute_list")
 
 
 # GitHub's alerts and Obsidian's callouts: "> [!WARNING]", "> [!note]- Title"

@@ -1,5 +1,7 @@
 """Markdown table rows that pair a question with its answer: `| 什么是BN？ | 批量归一化… |`.
-The first cell must ask; the other cells are the answer. Header and delimiter rows are not."""
+The question column is the one whose cells ask in most rows of the table (a number or a
+category may stand before it: `| 3 | 什么是BN？ | … |`); the cells after it are the answer.
+Header and delimiter rows are not questions."""
 from __future__ import annotations
 
 import re
@@ -16,14 +18,33 @@ def cells(text: str) -> list[str]:
     return [c.strip() for c in text.strip().strip("|").split("|")]
 
 
+def _question_column(rows: list[list[str]]) -> int:
+    """The column whose cells ask in most of `rows` (the leftmost on a tie)."""
+    width = max(map(len, rows))
+    asking = [sum(1 for row in rows if k < len(row) and is_question_like(question_text(row[k]))) for k in range(width)]
+    return asking.index(max(asking))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
-    marks = []
-    for ln in lines:
+    tables: list[list[Line]] = []
+    for k, ln in enumerate(lines):
         text = ln.text.strip()
-        if ln.in_code or not text.startswith("|") or text.count("|") < 3 or _DELIMITER.match(text):
+        if ln.in_code or not text.startswith("|") or text.count("|") < 3:
             continue
-        row = cells(text)
-        question, answer = question_text(row[0]), " ".join(c for c in row[1:] if c)
-        if question and answer and is_question_like(question):
-            marks.append(Mark(ln.index, "question", question, NAME, True, answer=answer, continues=False))
+        if tables and k and lines[k - 1] is tables[-1][-1]:
+            tables[-1].append(ln)
+        else:
+            tables.append([ln])
+    marks = []
+    for table in tables:
+        rows = [(ln, cells(ln.text)) for ln in table if not _DELIMITER.match(ln.text.strip())]
+        if not rows:
+            continue
+        column = _question_column([row for _, row in rows])
+        for ln, row in rows:
+            if column >= len(row):
+                continue
+            question, answer = question_text(row[column]), " ".join(c for c in row[column + 1:] if c)
+            if question and answer and is_question_like(question):
+                marks.append(Mark(ln.index, "question", question, NAME, True, answer=answer, continues=False))
     return marks
