@@ -164,6 +164,12 @@ def test_dotted_numbering_with_subquestions():
     assert cards[1][1] == ""
 
 
+def test_numbers_with_a_dot_inside_their_brackets_number_items():
+    text = "（1.）为什么要归一化？\n加速收敛。\n\n（2.）什么是 BN？\n批归一化。\n\n1.) 早停\n2.) 权重衰减"
+    cards = cards_of(text, "text")
+    assert [(c[0], c[1]) for c in cards] == [("为什么要归一化？", "加速收敛。"), ("什么是 BN？", "批归一化。\n\n1.) 早停\n2.) 权重衰减")]
+
+
 def test_bold_question_lines():
     text = "**为什么要归一化？**\n\n加速收敛。\n\n**BN 和 LN 有何区别？**\n\n维度不同。"
     assert questions(bold.detect(lines_of(text))) == ["为什么要归一化？", "BN 和 LN 有何区别？"]

@@ -17,9 +17,9 @@ _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
     ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)(?:[.．，](?!\d)|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
     ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
-    ("dot", re.compile(r"^\s*(\d{1,3})[.．](?!\d)\s*(.*)$")),
-    ("paren", re.compile(r"^\s*(\d{1,3})[)）]\s*(.*)$")),
-    ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})\s*[)）]\s*(.*)$")),
+    ("dot", re.compile(r"^\s*(\d{1,3})[.．](?![\d)）])\s*(.*)$")),
+    ("paren", re.compile(r"^\s*(\d{1,3})[.．]?[)）]\s*(.*)$")),  # "1)", "1.)"
+    ("wrapped", re.compile(r"^\s*[(（]\s*(\d{1,3})[.．]?\s*[)）]\s*(.*)$")),  # "(1)", "（1.）"
     ("zh", re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．，]\s*(.*)$")),
     ("zh_wrapped", re.compile(r"^\s*[(（]\s*([一二三四五六七八九十]{1,3})\s*[)）]\s*(.*)$")),
     # a bold number that labels an item: "**4-2** 在一个过程中…？", "**3.** …"
