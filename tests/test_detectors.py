@@ -258,6 +258,10 @@ def test_question_labels_with_dotted_numbers_leave_the_front():
     assert question_text("**Q2 How does KNN differ?**") == "How does KNN differ?"
     # a reference to a question inside the question is no label
     assert question_text("Q13 的结论对动量法成立吗？") == "Q13 的结论对动量法成立吗？"
+    # a follow-up's label leaves it, and so do the quotes around the question; the word in a question stays
+    assert question_text('追问2："为什么不直接用输入？"') == "为什么不直接用输入？"
+    assert question_text("Follow-up 1: Why not a larger batch?") == "Why not a larger batch?"
+    assert question_text("追问的时机怎么把握？") == "追问的时机怎么把握？"
 
 
 def test_quote_title_one_line_quotes_over_text():

@@ -45,7 +45,8 @@ class Mark:
 # Possessive space runs (*+) where plain ones side by side were tried in every split; link
 # labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
-_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+)\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
+_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+)"
+                    r"\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
                     r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"

@@ -44,7 +44,7 @@ def detect(lines: list[Line]) -> list[Mark]:
         for ln, row in rows:
             if column >= len(row):
                 continue
-            question, answer = question_text(row[column]), " ".join(c for c in row[column + 1:] if c)
+            question, answer = question_text(row[column]), "\n\n".join(c for c in row[column + 1:] if c)
             if question and answer and is_question_like(question):
                 marks.append(Mark(ln.index, "question", question, NAME, True, answer=answer, continues=False))
     return marks
