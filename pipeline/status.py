@@ -37,6 +37,9 @@ _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上�
 _NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该题|我|笔者|作者)?\s*+(?:暂时|目前|还|仍|也)?\s*+"
                         r"(?:(?:没有?|未|尚未)找到|找不到|暂无)(?:答案|解答)(?=\s*+(?:[，,。.;；!！：:]|$))"
                         r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I | re.M)
+# a task's status written where an answer would go ("Done", "NOT DONE", "已完成"): it says the
+# author did the exercise, not what the answer is
+_STATUS_ONLY = re.compile(r"^\s*+(?:(?:not\s++(?:yet\s++)?)?(?:done|completed?|finished|skipped)|(?:已|未|没有?)完成|已做|未做)\s*+[.。!！]?\s*+$", re.I)
 # placeholders authors leave where an answer will go
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
                           r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
@@ -74,7 +77,7 @@ def has_real_answer(answer: str) -> bool:
     free = link_free(joined)
     # (placeholders between them hold no answer either: "- [ ] TODO" / "…为什么…？" / "- [ ] TODO")
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
-    if only_asks(asked) or _NOT_FOUND.search(joined):
+    if only_asks(asked) or _NOT_FOUND.search(joined) or _STATUS_ONLY.match(unbold(free)):
         return False
     kept = []
     for line in free.split("\n"):

@@ -88,6 +88,11 @@ def test_real_answer_excludes_links_labels_placeholders():
     # link text may hold balanced brackets (CommonMark): still a link and nothing else
     assert not has_real_answer("- [优化笔记 [第二部分]](https://e.com/notes)")
     assert has_real_answer("[第二部分] 讲动量。")
+    # a task's status where the answer would be says nothing about it
+    for status_only in ("Done", "**NOT DONE**", "已完成", "not yet done."):
+        assert not has_real_answer(status_only), status_only
+    assert has_real_answer("Done when the validation loss stops improving.")
+    assert has_real_answer("完成一次前向和反向传播。")
 
 
 def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():

@@ -325,8 +325,8 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         # the next question, colon or not
         following = (question_number and ln.heading == open_question and ln.numbering is not None
                      and ln.numbering.numbers == (question_number + 1,))
-        if open_question and label and not following:
-            continue  # "### Prefix Decoder：" under a question is a part of its answer
+        if open_question and label and not following and ln.heading > open_question:
+            continue  # "### Prefix Decoder：" under a question is a part of its answer ("## Notes:" above it is not)
         if open_question and _ANSWERING_HEADING.match(_fold_label(ln.body)):
             continue  # "#### Solution" after "#### Answer": more of the answer
         restarts = (question_number > outline_next and ln.heading == open_question and ln.numbering is not None
