@@ -385,10 +385,12 @@ def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, f
 
 
 def _with_later_answers(lines: list[Line], marks: list[Mark]) -> list[Mark]:
-    """`marks` with the answers given further down by number (`deferred`); an answer's list
-    items are no outline's sections."""
+    """`marks` with the answers given further down by number or by part letter (`deferred`);
+    an answer's list items are no outline's sections."""
     by_index = {m.index: m for m in marks}
     by_index.update({m.index: m for m in deferred.detect(lines, marks)})
+    part_questions, part_answers = deferred.parts(lines)
+    by_index.update({m.index: m for m in part_questions + part_answers})
     out: list[Mark] = []
     for i in sorted(by_index):
         if not (by_index[i].layout == "outline" and out and out[-1].role == "answer"):

@@ -3,13 +3,18 @@ unanswered ("1. …？", "2. …？"), then their answers further down, each und
 only carries the question's number ("**问题 1：**", "Answer 2:") or as the numbered items of
 an answer section ("参考答案：" / "1. …" / "2. …"). Each such label or item becomes an answer
 mark aimed at the question of its number: the nearest one above it that has no answer of
-its own."""
+its own.
+
+An exam's worked solutions do the same by letter (`parts`): a problem states its premise and
+its lettered parts ("**a)** Perform forward propagation.", "**b)** …"), then solves them under
+headings that name each part ("#### Part (a): Forward Propagation"). Each part becomes a
+question whose front carries the premise, answered under its heading."""
 from __future__ import annotations
 
 import re
 
 from ..text import LEAD_IN
-from .base import Mark
+from .base import Mark, question_text
 from .lines import Line
 
 NAME = "deferred"
@@ -73,3 +78,71 @@ def detect(lines: list[Line], marks: list[Mark]) -> list[Mark]:
             found.append(Mark(ln.index, "answer", "", NAME, False, target=q.index,
                               answer="" if label else ln.numbering.rest))
     return found
+
+
+# a lettered part of a problem: "**a)** …", "(b) …", "c. …" (lower case: capitals letter options)
+_PART = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+[(（]?([a-h])[)）.．]\s*+(?:\*\*|__)?\s++(\S.*)$")
+# a heading that names the part it solves: "Part (a): …", "(b) …", "c) …"
+_PART_HEADING = re.compile(r"^(?:part\s*+[(（]?([a-h])[)）]?|[(（]([a-h])[)）]|([a-h])[)）])(?:\s*+[:：.．\-–—]|\s|$)", re.I)
+_MAX_PREMISE = 60  # lines of a problem statement that its parts' fronts carry
+
+
+def _letter(text: str) -> str:
+    m = _PART_HEADING.match(question_text(text).strip())
+    return next(g for g in m.groups() if g).lower() if m else ""
+
+
+def parts(lines: list[Line]) -> tuple[list[Mark], list[Mark]]:
+    """(question marks, answer marks) of the lettered parts of problems solved under headings
+    that name them: every part of a run (a, b, c … in order) must have its heading further down,
+    before the next run of parts; [] and [] otherwise. A part's front is the problem statement
+    above it (from the heading over the problem, at most `_MAX_PREMISE` lines) and the part."""
+    questions: list[Mark] = []
+    answers: list[Mark] = []
+    run: list[Line] = []  # the parts of the current problem, a, b, c …
+    solved: dict[str, Line] = {}  # letter -> the heading that solves that part
+
+    def close() -> None:
+        if len(run) >= 2 and all(_PART.match(p.text).group(1) in solved for p in run):
+            for part in run:
+                letter = _PART.match(part.text).group(1)
+                premise = _premise(lines, run[0])
+                text = question_text(_PART.match(part.text).group(2))
+                front = f"{premise}\n\n{text}" if premise else text
+                questions.append(Mark(part.index, "question", front, NAME, True))
+                answers.append(Mark(solved[letter].index, "answer", "", NAME, False, target=part.index))
+        run.clear()
+        solved.clear()
+
+    for ln in lines:
+        if ln.in_code:
+            continue
+        m = _PART.match(ln.text) if not ln.heading else None
+        if m is not None and not solved:
+            expected = chr(ord("a") + len(run))
+            if m.group(1) == expected:
+                run.append(ln)
+                continue
+            if m.group(1) == "a":
+                close()
+                run.append(ln)
+            continue
+        if m is not None and m.group(1) == "a":
+            close()
+            run.append(ln)
+            continue
+        if ln.heading and run and (letter := _letter(ln.body)) and letter not in solved:
+            solved[letter] = ln
+    close()
+    return questions, answers
+
+
+def _premise(lines: list[Line], first: Line) -> str:
+    """The problem statement above its first part: the lines from the nearest heading above it
+    (at most `_MAX_PREMISE`), as Markdown."""
+    position = next(k for k, ln in enumerate(lines) if ln.index == first.index)
+    start = position
+    while start > 0 and not lines[start - 1].heading and position - start < _MAX_PREMISE:
+        start -= 1
+    text = "\n".join(ln.source.rstrip() for ln in lines[start:position]).strip("\n")
+    return text
