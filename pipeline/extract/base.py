@@ -62,24 +62,30 @@ _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\
 _BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")
 
 
-# an answer in brackets after its question, labelled: "…词表多大？（答：几万。）", "…? (A: about 0.25)"
+# an answer in brackets after its question, labelled: "…词表多大？（答：几万。）", "…? (A: about 0.25)",
+# or after an arrow: "- "KV Cache 占多少显存？" → 64MB per layer"
 # (no bracket inside the answer: a lazy run before the closing one was quadratic in a long line)
-_BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：](?P<answer>[^\n（）()]++)[）)]\s*+[。.]?\s*+$",
-                               re.I)
+_BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：](?P<answer>[^\n（）()]++)[）)]\s*+[。.]?\s*+$"
+                               r"|(?:(?<=[？?][\"”」』])|(?<=[？?]))[ \t]*+(?:→|->|=>|⇒)[ \t]*+(?P<arrowed>\S[^\n]*+)$", re.I)
 
 
 # a true/false key in brackets that ends a statement to judge: "…的梯度为 0。（ √ ）", "…（错）"
 _BRACKETED_KEY = re.compile(r"(?<=\S)\s*+[（(]\s*+(?P<answer>√|×|✓|✗|✔|✘|对|错|正确|错误)\s*+[）)]\s*+$")
 
 
-def bracketed_key(text: str) -> re.Match | None:
-    """The true/false key in brackets that ends a statement ("…为 0。（ √ ）"), or None."""
-    return _BRACKETED_KEY.search(text)
+def bracketed_key(text: str) -> tuple[int, str] | None:
+    """(where it starts, the key) of the true/false key in brackets that ends a statement
+    ("…为 0。（ √ ）"), or None."""
+    m = _BRACKETED_KEY.search(text)
+    return None if m is None else (m.start(), m.group("answer"))
 
 
-def bracketed_answer(text: str) -> re.Match | None:
-    """The labelled answer in brackets that ends `text` ("…多大？（答：几万）"), or None."""
-    return _BRACKETED_ANSWER.search(text)
+def bracketed_answer(text: str) -> tuple[int, str] | None:
+    """(where it starts, the answer) of the labelled answer in brackets that ends `text`
+    ("…多大？（答：几万）"), or of the answer after an arrow behind its question mark ("…多大？" →
+    几万"); None when there is none."""
+    m = _BRACKETED_ANSWER.search(text)
+    return None if m is None else (m.start(), (m.group("answer") or m.group("arrowed")).strip())
 
 
 def labels_inline_answer(text: str) -> bool:
@@ -92,7 +98,7 @@ def split_inline_answer(text: str) -> tuple[str, str]:
     """(question, answer) of a line that carries both ("…的影响。答：…", "…多大？（答：几万）",
     "**What is X?** It is …", a statement and its true/false key "…为 0。（√）"), else (text, "")."""
     if (bracketed := bracketed_answer(text) or bracketed_key(text)) is not None:
-        return text[:bracketed.start()], bracketed.group("answer").strip()
+        return text[:bracketed[0]], bracketed[1]
     m = _INLINE_ANSWER.search(text)
     if m is not None and text[m.end():].strip():
         return text[:m.start()], text[m.end():].strip("*_ ")

@@ -32,10 +32,13 @@ def split_prompt(body: str) -> tuple[str, str, str] | None:
         # not when an asking word stands inside its prose ("…最大的区别在于…")
         opens = asks_outright(prompt) or bool(EN_ASK.match(prompt))
         return (body, "", "") if 0 < len(prompt) <= (_MAX_QUESTION if opens else _MAX_PROMPT) else None
-    if (bracketed := bracketed_answer(body)) is not None and m.start() < bracketed.start():
-        # "- …多大？（答：几万）", "- 为什么…？直接…不好吗？（答：…）": all before the labelled answer asks
-        asked = body[:bracketed.start()].strip()
-        return (asked[:-1], asked[-1], bracketed.group("answer").strip()) if len(asked) <= _MAX_QUESTION else None
+    if (bracketed := bracketed_answer(body)) is not None and m.start() < bracketed[0]:
+        # "- …多大？（答：几万）", "- 为什么…？直接…不好吗？（答：…）", "- "…多大？" → 几万": all before the
+        # labelled answer asks
+        asked = body[:bracketed[0]].strip()
+        if len(asked) > 2 and asked[0] in "\"“「『" and asked[-1] in "\"”」』":
+            asked = asked[1:-1].strip()  # a question in quotes: '"…显存？" → 64MB'
+        return (asked[:-1], asked[-1], bracketed[1]) if len(asked) <= _MAX_QUESTION else None
     prompt, separator, answer = body[:m.start()].strip(), m.group(0), body[m.end():].strip()
     if separator in "?？" and answer and (ends_with_question_mark(body) or (is_question_like(answer)
                                                                          and len(answer) <= _MAX_PART)):
