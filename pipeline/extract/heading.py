@@ -16,7 +16,7 @@ from functools import cache
 
 from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
-from .base import ASKING_SHARE, Mark, question_text, rated, topic_text
+from .base import ASKING_SHARE, Mark, question_text, rated, strip_answer_label, topic_text
 from .lines import Line
 
 NAME = "heading"
@@ -78,8 +78,12 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
 
 def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> bool:
     """Whether the heading's first sub-heading (`following`, the next heading), with nothing
-    but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："): the
-    heading is its question."""
+    but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："), or the
+    first line under it is an answer's label ("#### 5.1 试述…" / "**答：**"): the heading is its
+    question."""
+    first = next((x for x in lines[ln.index + 1:] if not x.blank), None)
+    if first is not None and not first.heading and not first.in_code and strip_answer_label(first.text) != first.text:
+        return True
     return (following is not None and following.heading > ln.heading
             and _ANSWERING_HEADING.match(_fold_label(following.body)) is not None
             and all(x.blank for x in lines[ln.index + 1:following.index]))
@@ -283,6 +287,10 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
                         and not listed & asking_parents)
             if listed_asking >= 2 or declared:
                 return True
+        # an unnumbered heading above the first of a numbered list of questions prefaces the list
+        # ("#### 本文原载于…。" over "#### 1. 列举…", "#### 2. …")
+        if ln.numbering is None and len(listed) >= 3 and ln.index < min(listed):
+            return False
         if size >= 3:
             # (one that holds asking headings of its own titles them: "## 第 3 步 · 进阶" over its
             # "<summary>"s, among "## 第 1 步 · 为什么…")

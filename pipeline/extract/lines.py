@@ -15,7 +15,8 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s++(.*))?$")  # an empty heading ("#
 _BULLET = re.compile(r"^(\s*)([-*+•·▪●○◦])\s+(.*)$")
 _NUMBERING = [
     # style name, pattern; group 1 is the number, group 2 the rest. \d takes full-width digits too.
-    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)(?:[.．，](?!\d)|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
+    # (a star after the number marks an optional exercise: "5.9* 试推导…")
+    ("dotted", re.compile(r"^\s*(\d{1,3}(?:[.．]\d{1,3})+)\*?(?:[.．，](?!\d)|(?=\s)|(?=[\u4e00-\u9fff]))\s*(.*)$")),
     ("dun", re.compile(r"^\s*(\d{1,3})\s*[、]\s*(.*)$")),
     ("dot", re.compile(r"^\s*(\d{1,3})[.．](?![\d)）])\s*(.*)$")),
     ("paren", re.compile(r"^\s*(\d{1,3})[.．]?[)）]\s*(.*)$")),  # "1)", "1.)"
