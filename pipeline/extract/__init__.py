@@ -13,13 +13,14 @@ from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
-from . import bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
+from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse
 
 # (name, detect) in order of precedence on a tie
 QUESTION_RULES = [
     (qa_marker.NAME, qa_marker.detect),
+    (arrowed.NAME, arrowed.detect),
     (heading.NAME, heading.detect),
     (numbered.NAME, numbered.detect),
     (bold.NAME, bold.detect),
