@@ -31,6 +31,10 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
 _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
                       r"\s*+[。.]?\s*+$", re.I)
+# an answer that only names the file holding it ("代码见shuffle.py", "See solution.ipynb"): the
+# file is not on the page
+_FILE_POINTER = re.compile(r"^\s*+(?:代码|实现|答案|解答|详情|code|solution|answer)?\s*+(?:见|参见|详见|请见|在|see|in)\s*+[:：]?\s*+"
+                           r"`?[\w./-]{1,80}\.(?:py|ipynb|md|pdf|cpp|cc|c|h|java|js|ts|m|r|txt|html?)`?\s*+[。.]?\s*+$", re.I)
 # an author's note, opening a line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
 # the author's voice (the question, the author or nobody before it, the note ends its clause),
 # not a sentence about a model that "找不到答案" / "没找到答案时…"
@@ -91,8 +95,8 @@ def has_real_answer(answer: str) -> bool:
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         if CREDIT_LINE.match(line):
             continue  # "Source: Prof. X, University Y": whose figure it was, not an answer
-        if _SAME_AS.match(line):
-            continue  # "同 Q13", "same as question 4": the answer is another question's
+        if _SAME_AS.match(line) or _FILE_POINTER.match(line):
+            continue  # "同 Q13", "same as question 4", "代码见 a.py": the answer is elsewhere
         kept.append(line)
     return len(fold("\n".join(kept))) >= _MIN_ANSWER
 

@@ -93,6 +93,10 @@ def test_real_answer_excludes_links_labels_placeholders():
         assert not has_real_answer(status_only), status_only
     assert has_real_answer("Done when the validation loss stops improving.")
     assert has_real_answer("完成一次前向和反向传播。")
+    # an answer that only names the file holding it is elsewhere
+    assert not has_real_answer("代码见shuffle_channel.py")
+    assert not has_real_answer("See `solution.ipynb`.")
+    assert has_real_answer("见 train.py 第 20 行：先清零梯度再反向传播。")
 
 
 def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():
