@@ -271,3 +271,12 @@ def test_quote_title_one_line_quotes_over_text():
     # a quote of several lines is a passage, a sentence is a note, one prompt alone is no layout
     assert quote_title.detect(lines_of("> 第一行\n> 第二行\n正文。\n\n> 注：以上适用于 SGD。\n正文。")) == []
     assert quote_title.detect(lines_of("> 为什么要归一化\n让特征尺度相近。")) == []
+
+
+def test_a_problem_statement_shown_on_its_parts_fronts_is_no_text_left_out():
+    text = ("## Problem 1\n\n### Statement\n\nA layer has 4 inputs and 3 outputs.\n\n**a)** Count its weights.\n\n"
+            "**b)** Count its biases.\n\n### Solution\n\n#### Part (a)\n\n12.\n\n#### Part (b)\n\n3.\n\n## Notes\n\nGood luck.")
+    lines = [SourceLine(i, t) for i, t in enumerate(text.split("\n"), start=1)]
+    result = extract(clean(Document("d.md", "markdown", lines, len(lines), "utf-8")), "d")
+    assert [c.question.split("\n")[0] for c in result.cards] == ["A layer has 4 inputs and 3 outputs."] * 2
+    assert [d.text for d in result.drops] == ["Good luck."]

@@ -601,10 +601,12 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     topic_lines: list[int] = []
     layouts: dict[str, int] = {}
 
+    shown = deferred.shown_premises(lines, marks)  # problem statements on the fronts of their parts
+
     def unclaimed(chunk: list[Line], rule: str) -> None:
         for ln in chunk:
             # a line of quote markers alone (">>") is blank text but not a blank line: named too
-            if not is_blank(ln.source):
+            if not is_blank(ln.source) and ln.index not in shown:
                 drops.append(Drop("link_only" if ln.link_only else rule, doc.name, ln.number,
                                   (ln.text.strip() or ln.source.strip())[:200]))
 

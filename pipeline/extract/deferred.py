@@ -137,12 +137,28 @@ def parts(lines: list[Line]) -> tuple[list[Mark], list[Mark]]:
     return questions, answers
 
 
-def _premise(lines: list[Line], first: Line) -> str:
-    """The problem statement above its first part: the lines from the nearest heading above it
-    (at most `_MAX_PREMISE`), as Markdown."""
+def premise_lines(lines: list[Line], first: Line) -> list[Line]:
+    """The problem statement above its first part `first`: the lines from the nearest heading
+    above it, at most `_MAX_PREMISE`; the cards of its parts show them on their fronts."""
     position = next(k for k, ln in enumerate(lines) if ln.index == first.index)
     start = position
     while start > 0 and not lines[start - 1].heading and position - start < _MAX_PREMISE:
         start -= 1
-    text = "\n".join(ln.source.rstrip() for ln in lines[start:position]).strip("\n")
-    return text
+    return lines[start:position]
+
+
+def _premise(lines: list[Line], first: Line) -> str:
+    """`premise_lines` as Markdown."""
+    return "\n".join(ln.source.rstrip() for ln in premise_lines(lines, first)).strip("\n")
+
+
+def shown_premises(lines: list[Line], marks: list[Mark]) -> set[int]:
+    """The line indices of the problem statements that the fronts of `marks`' lettered parts
+    show (see `parts`): no text left out of every card."""
+    at = {ln.index: ln for ln in lines}
+    shown: set[int] = set()
+    for m in marks:
+        part = _PART.match(at[m.index].text) if m.layout == NAME and m.role == "question" else None
+        if part is not None and part.group(1) == "a":
+            shown.update(ln.index for ln in premise_lines(lines, at[m.index]))
+    return shown
