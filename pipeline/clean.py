@@ -970,8 +970,14 @@ def stray_bold(state: CleanState) -> None:
 
 _MD_ESCAPE = re.compile(r"\\([(){}])")
 _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|-?[\d.]++\s*+(em|ex|pt|mu|px))\s*+")
+# inline math padded with spaces inside its dollars ("$ v_{ih} $"), as some editors write it: in
+# CommonMark's dollar math (pandoc's rule) that is no math, and the dollars pair wrongly across
+# the text between ("…$，因$…"); a span with LaTeX in it (a backslash, ^, _ or a brace) is math,
+# "$ 5 and $" is not
+_PADDED_MATH = re.compile(r"(?<![$\\A-Za-z0-9])\$ ++([^$\n]*?[\\^_{}][^$\n]*?) ++\$(?!\$)")
 # a math span of spacing alone ("$\qquad$ 答：…" indents a paragraph the LaTeX way)
-_SPACING_MATH = re.compile(r"\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspace|[,;:! ])|~))++\s*+\$[ \t]*+")
+# (its dollars open and close a span: "$T1$ ~ $T4$" holds none)
+_SPACING_MATH = re.compile(r"(?<!\S)\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspace|[,;:! ])|~))++\s*+\$(?![A-Za-z0-9$])[ \t]*+")
 
 
 # "F\(x\)" glued to a word is an escaped call, "矩阵 \( P \)" is math
@@ -1021,15 +1027,15 @@ _PAGE_COMMAND = re.compile(r"^\s*+\\(?:newpage|clearpage|pagebreak|cleardoublepa
 
 def latex_layout(state: CleanState) -> None:
     r"""Spacing commands (`\kern{8 em}`, `\hspace{…}`) are layout debris, also inside math, and
-    so is a math span of spacing alone (`$\qquad$`); a page command alone on its line
-    (`\newpage`) is dropped."""
+    so is a math span of spacing alone (`$\qquad$`); inline math padded inside its dollars
+    (`$ x_{i} $`) loses the padding; a page command alone on its line (`\newpage`) is dropped."""
     for i in state.live():
         text = state.lines[i].text
         if _PAGE_COMMAND.match(text):
             state.drop(i, "latex_layout")
-        elif "\\" in text or "$~" in text:
-            state.rewrite(i, _outside(text, lambda part: _SPACING_MATH.sub("", _LATEX_LAYOUT.sub("", part)), _CODE_SPAN),
-                          "latex_layout")
+        elif "\\" in text or "$" in text:
+            state.rewrite(i, _outside(text, lambda part: _PADDED_MATH.sub(r"$\1$", _SPACING_MATH.sub("", _LATEX_LAYOUT.sub("", part))),
+                                      _CODE_SPAN), "latex_layout")
 
 
 # Order matters: debris that hides structure goes first, inline repairs last.

@@ -75,8 +75,17 @@ def test_kern_debris_is_removed_inside_math():
 def test_a_math_span_of_spacing_alone_is_layout_spacing_inside_a_formula_is_math():
     kept, _ = run("$\\qquad$ 答：不一定。\n$\\quad\\,$解：设 $x \\quad y$ 两个量。\n$~$ 首行", "markdown")
     assert kept == ["答：不一定。", "解：设 $x \\quad y$ 两个量。", "首行"]
-    kept, _ = run("间距写作 $\\quad x$ 与 `$\\qquad$`", "markdown")
-    assert kept == ["间距写作 $\\quad x$ 与 `$\\qquad$`"]
+    for text in ("间距写作 $\\quad x$ 与 `$\\qquad$`", "分为（ $T1$ ~ $T4$ ）四块"):
+        kept, _ = run(text, "markdown")
+        assert kept == [text], text
+
+
+def test_inline_math_padded_inside_its_dollars_loses_the_padding_prices_and_display_math_stay():
+    kept, _ = run("$ v_{ih} $ 只在计算 $ b_{h} $，因$ x_{i} $ 时用上", "markdown")
+    assert kept == ["$v_{ih}$ 只在计算 $b_{h}$，因$x_{i}$ 时用上"]
+    for text in ("costs $ 5 and $ 10 a month", "$$ x_1 + x_2 $$", "`$ a_{i} $` in code"):
+        kept, _ = run(text, "markdown")
+        assert kept == [text], text
 
 
 def test_page_commands_alone_on_a_line_are_dropped_by_name():

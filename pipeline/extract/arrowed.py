@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..text import ends_with_question_mark
 from .base import Mark, question_text
 from .lines import Line
 
@@ -44,6 +45,12 @@ def detect(lines: list[Line]) -> list[Mark]:
             m = _ARROW.match(lines[end].text)
             answers.append(m.group("answer").strip() if m else lines[end].text.strip())
             end += 1
+        # lines after the paragraph's question mark go with the arrow lines under them ("…EI
+        # Service?" / "Model Arts" / "-> EI Experience Hall"): the first answer lost its arrow
+        asking = [j for j, ln in enumerate(paragraph) if ends_with_question_mark(question_text(ln.text))]
+        if asking and asking[-1] + 1 < len(paragraph):
+            answers = [ln.text.strip() for ln in paragraph[asking[-1] + 1:]] + answers
+            paragraph = paragraph[:asking[-1] + 1]
         answer = answers[0] if len(answers) == 1 else "\n".join(f"- {a}" for a in answers)
         text = "\n".join(question_text(ln.text) for ln in paragraph)
         marks.append(Mark(paragraph[0].index, "question", text, NAME, True, answer=answer, continues=False,
