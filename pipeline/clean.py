@@ -232,7 +232,7 @@ _ATTRIBUTE_LIST = re.compile(r"^\s*+\{:\s*+(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"
 # a link (`![…](a.png){#fig:loss width=50%}`), and a heading's permalink (`[🔗](#why)`, `[¶](#why)`)
 _HEADING_ATTRIBUTES = re.compile(r"(?<=\S)[ \t]*+\{:?[ \t]*+[.#][^{}\n]{0,80}\}[ \t]*+$")
 _LINK_ATTRIBUTES = re.compile(r"(?<=\))\{:?[ \t]*+[.#][^{}\n]{0,80}\}")
-_PERMALINK = re.compile(r"[ \t]*+\[(?:¶|#|§|🔗|:link:)\]\(#[^()\s]*+\)[ \t]*+$")
+_PERMALINK = re.compile(r"(?<![ \t])[ \t]*+\[(?:¶|#|§|🔗|:link:)\]\(#[^()\s]*+\)[ \t]*+$")
 _HEADING_START = re.compile(r"^ {0,3}#{1,6}[ \t]")
 
 

@@ -566,6 +566,22 @@ def _question_bank(lines: list[Line], marks: list[Mark]) -> bool:
 
 
 _LIST_LAYOUTS = {numbered.NAME, bullet.NAME}
+_PROBLEMS = 2  # titled problems with a solution label that make a page of problems
+
+
+def _unsolved_problems(lines: list[Line], marks: list[Mark]) -> set[int]:
+    """The heading questions titled without asking ("### Problem 1: UCB") that hold no solution
+    label, on a page where at least `_PROBLEMS` such headings, and most of them, hold one over
+    their statement ("**Solution:**"): problems left unsolved."""
+    titled: dict[int, bool] = {}
+    for k, m in enumerate(marks):
+        if m.role == "question" and lines[m.index].heading and not is_question_like(m.text):
+            end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
+            titled[m.index] = heading.solution_label_at(lines[m.index + m.span:end]) is not None
+    solved = sum(titled.values())
+    if solved < _PROBLEMS or 2 * solved <= len(titled):
+        return set()
+    return {i for i, has in titled.items() if not has}
 
 
 def _elaborates(mark: Mark, body: list[Line]) -> bool:
@@ -612,6 +628,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
 
     asked: dict[int, Card] = {}  # the card of each question mark, by its line index
     bank = _question_bank(lines, marks)
+    unsolved = _unsolved_problems(lines, marks)
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level. A
@@ -671,6 +688,10 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         # the code, table or figure that the question needs, before its answer's label, is on
         # the front (the card's span still covers those lines)
         material = 0 if mark.answer else _material(body, introduces(mark.text))
+        if not material and not mark.answer and lines[mark.index].heading and not is_question_like(mark.text):
+            # a problem's title over its statement and a solution label: the statement is the
+            # question; on a page of such problems, one with no solution is all statement
+            material = heading.solution_label_at(body) or (len(body) if mark.index in unsolved else 0)
         if bank and not mark.answer and mark.layout in _LIST_LAYOUTS and _elaborates(mark, body):
             material = len(body)  # in a question bank, what follows a question unlabelled is more of it
         question = mark.text

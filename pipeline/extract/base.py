@@ -45,7 +45,8 @@ class Mark:
 # Possessive space runs (*+) where plain ones side by side were tried in every split; link
 # labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
-_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+)"
+_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+"
+                    r"|(?:problem|exercise|习题|练习)\s*+\d{1,3}(?:\.\d{1,3})?)"
                     r"\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
                     r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
@@ -112,6 +113,9 @@ _DIFFICULTY = re.compile(r"^\s*(?:\[(E|M|H|easy|medium|hard)\]|【[^【】\s]{1,
 _RATING = re.compile(r"^[^*]*?[^*\s]\*{1,5}\s*+$|[★☆⭐]{1,5}\s*+$")
 
 
+_STARS = re.compile(r"(?<!\s)\s*+[★☆⭐]{1,5}\s*+$")  # a rating in stars that ends a question (one start per space run)
+
+
 def rated(text: str) -> bool:
     """Whether a question carries a difficulty tag or rating ("[M] …", "…***", "… ★★")."""
     return bool(_DIFFICULTY.match(text)) or bool(_RATING.search(text.strip()))
@@ -134,7 +138,7 @@ def question_text(text: str) -> str:
     text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
     text = undecorated(strip_numbering(text))  # "1. 🧠 …" too
     text = _LABEL.sub("", text)
-    text = _DIFFICULTY.sub("", text)
+    text = _DIFFICULTY.sub("", _STARS.sub("", text))
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
     text = _without_edge_marks(_ESCAPED_WRAP.sub(r"\1", text.strip())).strip()
@@ -171,8 +175,8 @@ def topic_text(text: str) -> str:
 # the bold after the colon is taken only when it closes a bold opened before the label
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
 _ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
-                           r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|候选人|应聘者|candidate|interviewee|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution))"
-                           r"\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)|Ans[.．](?=\s)"
+                           r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|候选人|应聘者|candidate|interviewee|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution)(?:\s++(?:approach|sketch|outline|steps))?)"
+                           r"(?:\s*+[(（][^()（）\n]{1,12}[)）])?\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)|Ans[.．](?=\s)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?"
                            # "*solution*" / "**Answer**" alone on its line, in emphasis: a label without a colon
                            r"|(?(open)(?:solutions?|answers?|答案|解答)[ \t]*+(?:\*{1,2}|_{1,2})[ \t]*+(?=\n|$)|(?!)))"

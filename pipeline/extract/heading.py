@@ -16,6 +16,7 @@ from functools import cache
 
 from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
+from . import qa_marker
 from .base import ASKING_SHARE, Mark, question_text, rated, strip_answer_label, topic_text
 from .lines import Line
 
@@ -76,6 +77,18 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     return pairs
 
 
+def solution_label_at(body: list[Line]) -> int | None:
+    """The position in `body` of the first answer label alone on its line at the margin
+    ("**Solution:**", "答案：" with nothing after it), outside code and quotes; None when there
+    is none or it opens the body."""
+    for k, ln in enumerate(body):
+        if ln.in_code or ln.quote or ln.indent or ln.blank:
+            continue
+        if (rest := strip_answer_label(ln.text)) != ln.text and not rest.strip():
+            return k if any(not b.blank for b in body[:k]) else None
+    return None
+
+
 def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> bool:
     """Whether the heading's first sub-heading (`following`, the next heading), with nothing
     but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："), or the
@@ -83,6 +96,16 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
     question."""
     first = next((x for x in lines[ln.index + 1:] if not x.blank), None)
     if first is not None and not first.heading and not first.in_code and strip_answer_label(first.text) != first.text:
+        return True
+    # a problem's heading over its statement and a solution label alone further down, before the
+    # next heading ("### Problem 2: Bandits" / premise / "**Questions:**" … / "**Solution:**")
+    # (a statement that labels its question, "**题目**：…", is that question's, and a list of asking
+    # items, "1. …？", holds questions of its own that the label answers: the heading titles them)
+    section = lines[ln.index + 1:following.index if following is not None else len(lines)]
+    at = solution_label_at(section)
+    if at is not None and not any(qa_marker.labels_question(x.text) or ((x.numbering is not None or x.bullet)
+                                                                        and is_question_like(question_text(x.text)))
+                                  for x in section[:at]):
         return True
     return (following is not None and following.heading > ln.heading
             and _ANSWERING_HEADING.match(_fold_label(following.body)) is not None

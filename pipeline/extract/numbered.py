@@ -94,19 +94,36 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
 _TRUE_FALSE_KEY = re.compile(rf"^\s*+(?:\*\*|__)?\s*+(?:{TRUE_FALSE_WORD})\s*+(?:\*\*|__)?\s*+$")
 
 
-def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int, int]) -> list[int]:
+def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int, int],
+                     asks: dict[int, bool]) -> dict[int, list[Line]]:
     """The items whose first line under them, nested in the item or at its margin, labels an
     answer ("1. 实现一个批次函数。" / "   - 参考答案：…") or is a true/false key ("**True**"): they ask,
     worded so or not (an explanation label, "   * **解析：**", follows a key: "1. **B. Adam**" is no
-    question)."""
-    found = []
+    question). So does a title that does not ask whose paragraph states the problem, the label
+    after it ("1) Pooling" / "Input 16×16, 2×2 max pool. Output size?" / "Solution: 8×8."): that
+    paragraph (at most `_MAX_STEM` lines, no options) is its stem. Item index -> its stem lines
+    after the numbered line."""
+    found: dict[int, list[Line]] = {}
     for ln in numbered:
-        below = next((b for b in lines[position[ln.index] + 1:] if not b.blank), None)
+        after = lines[position[ln.index] + 1:]
+        paragraph = []
+        for b in after:
+            if b.blank or b.numbering is not None or b.bullet or b.heading or b.in_code or _labels(b):
+                break
+            paragraph.append(b)
+        if paragraph and (asks[ln.index] or ln.indent or len(paragraph) > _MAX_STEM
+                          or any(_OPTION.match(b.text) for b in paragraph)):
+            continue
+        below = next((b for b in after[len(paragraph):] if not b.blank), None)
         if (below is not None and not below.in_code and not below.heading and below.indent >= ln.indent
-                and below.numbering is None and (_TRUE_FALSE_KEY.match(below.text) or (
-                    strip_answer_label(below.text) != below.text and not EXPLANATION_LABEL.match(below.text)))):
-            found.append(ln.index)
+                and below.numbering is None and (_TRUE_FALSE_KEY.match(below.text) or _labels(below))):
+            found[ln.index] = paragraph
     return found
+
+
+def _labels(ln: Line) -> bool:
+    """Whether a line opens with an answer's label (not an explanation's)."""
+    return strip_answer_label(ln.text) != ln.text and not EXPLANATION_LABEL.match(ln.text)
 
 
 _MAX_OPTION = 100  # characters of an option line: longer lettered lines are the points of an answer
@@ -153,7 +170,10 @@ def detect(lines: list[Line]) -> list[Mark]:
     asks.update(dict.fromkeys(_quiz_items(numbered, lines), True))
     stems = {ln.index: stem for ln in numbered if not asks[ln.index] and (stem := _stem(lines, position[ln.index]))}
     asks.update({i: True for i in stems})
-    asks.update(dict.fromkeys(_answer_labelled(numbered, lines, position), True))
+    at = {ln.index: ln for ln in numbered}
+    labelled = _answer_labelled(numbered, lines, position, asks)
+    asks.update(dict.fromkeys(labelled, True))
+    stems.update({i: [at[i], *paragraph] for i, paragraph in labelled.items() if paragraph and i not in stems})
     asks.update(dict.fromkeys(_offering_options(numbered, lines, position), True))
     # questions are numbered in one style (at one or more depths); other styles number points in answers
     per_style: dict[str, int] = {}

@@ -42,6 +42,11 @@ def _stated(lines: list[Line], k: int) -> list[Line]:
     return paragraph if len(paragraph) <= _MAX_STATED else []
 
 
+def labels_question(text: str) -> bool:
+    """Whether a line opens with a question's label ("**题目**：…", "Q3: …")."""
+    return _QUESTION.match(text) is not None
+
+
 # a list item that is a field of a record ("- **场景**：…" / "- **问题**：…" / "- **解决方案**：…")
 _FIELD = re.compile(r"^\s*+[-*+]\s++(?:\*\*|__)[^*_:：\n]{1,12}(?:\*\*|__)\s*+[:：]")
 
