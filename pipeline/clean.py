@@ -572,6 +572,8 @@ _LINKS_LABEL = 16  # characters of the label over a closing list of links
 _IMAGE_ONLY = re.compile(r"^(?:!\[[^\]\n]*+\]\([^)\n]*+\)|<img\b[^>\n]*+>)$", re.I)
 # a field of a signature: a short name and a value that is no sentence ("**作者：小徐**", "邮箱：a@b.c")
 _FIELD = re.compile(r"^(?:\*\*|__)?[^\s*_:：，。,]{1,8}[:：]\s*+[^\n。，；,;!?！？]{1,40}?(?:\*\*|__)?$")
+_TRAILING_PICTOGRAPHS = re.compile(r"(?<![\U0001F000-\U0001FAFF\u2600-\u27BF\ufe0f\s])"  # one start per run
+                                   r"[\U0001F000-\U0001FAFF\u2600-\u27BF\ufe0f\s]++(?=(?:\*\*|__)\s*+$)")
 _BOLD_TITLE = re.compile(r"^(?:\*\*|__)[^*_\n]{1,30}(?:\*\*|__)$")
 # a bold label is structure, a bold sentence ("**Go build the future!**") prose; list items: _LIST_ITEM
 _STRUCTURE = re.compile(r"^\s*+(?:#{1,6}\s|\||>|```|~~~|\*\*.*(?<![.。!！])\*\*[:：]?\s*$|<)")
@@ -591,7 +593,8 @@ def _closing(texts: list[str]) -> bool:
         return True
     if sum(map(len, texts)) > _END_MATTER_CHARS or any(map(is_question_like, texts)):
         return False
-    prose = [t for t in texts if not (_STRUCTURE.match(t) or _LIST_ITEM.match(t))]
+    # (a pictograph after a bold sentence's end, "**Good luck! 🍀**", leaves it a sentence)
+    prose = [t for t in texts if not (_STRUCTURE.match(_TRAILING_PICTOGRAPHS.sub("", t)) or _LIST_ITEM.match(t))]
     if len(texts) <= _END_MATTER_LINES and len(prose) == len(texts):
         return True
     # a signature: a title and fields ("**作者：…**", "**版本：v1.0**"), bold or not

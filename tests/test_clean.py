@@ -191,6 +191,11 @@ def test_missing_local_image_and_path_outside_source_are_dropped(tmp_path):
 def test_end_matter_after_the_last_thematic_break():
     kept, drops = run("### Why?\n\nBecause.\n\n---\n\nHappy studying, see you next time.", "markdown")
     assert drops == {5: "lone_marker", 7: "end_matter"}
+    # a bold sentence is a remark too, a pictograph after its end or not; a bold label is structure
+    kept, drops = run("### Why?\n\nBecause.\n\n---\n\n**Good luck! 🍀**", "markdown")
+    assert drops == {5: "lone_marker", 7: "end_matter"}
+    _, drops = run("### Why?\n\nBecause.\n\n---\n\n**Summary 📌**", "markdown")
+    assert "end_matter" not in drops.values()
     # more than a short remark, a list, a question or nothing before the break: kept
     for text in ("### Why?\n\nBecause.\n\n***\n\none\ntwo\nthree\nfour",
                  "### Why?\n\nBecause.\n\n---\n\n- a list item",
