@@ -362,9 +362,10 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             continue  # "#### Solution" after "#### Answer": more of the answer
         restarts = (question_number > outline_next and ln.heading == open_question and ln.numbering is not None
                     and ln.numbering.numbers == (outline_next,))
-        if restarts and not asks[ln.index]:
+        if restarts and (not asks[ln.index] or outline_next > 1):
             outline_next += 1
-            continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline
+            continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline,
+            # an item that asks once it has begun too ("### 5. 如何降低显存需求" after "### 4. 计算激活值显存")
         if (question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]
                 and not REFERENCES_LABEL.match(ln.body) and not _QUESTIONS_TITLE.search(fold(ln.body))):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
