@@ -407,10 +407,17 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         # (a heading naming an aspect that holds asking headings of its own is their topic: "## 2. 正则化的作用")
         aspect = names_aspect(question_text(ln.body)) and ln.index not in asking_parents
         if asks[ln.index] or by_siblings(ln) or aspect:
-            marks.append(Mark(ln.index, "question", _front(ln.body), NAME, asks[ln.index], level=ln.heading,
+            number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
+            body = ln.body
+            # the next number of a run glued to a question that opens with a digit ("### 4.1x1的卷积…"
+            # after "### 3. …": 4. and "1x1的卷积…", not 4.1) is the run's number
+            glued = f"{question_number + 1}." if question_number and ln.numbering is None else ""
+            if glued and body.lstrip("*_ ").startswith(glued):
+                body, number = body.lstrip("*_ ")[len(glued):], question_number + 1
+            marks.append(Mark(ln.index, "question", _front(body), NAME, asks[ln.index], level=ln.heading,
                               span=spans.get(ln.index, 1)))
             open_question = ln.heading
-            question_number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
+            question_number = number
             outline_next = 1
         else:
             marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
