@@ -41,6 +41,10 @@ from .workers import Stopped, release_stops, run_jobs, stops_held
 from .yamlio import write_atomic
 
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
+# documents a user may drop into source/ that no front end reads (images and data beside the
+# sources are no documents): each is named as skipped, never passed over in silence
+UNREAD_DOCUMENTS = {".rst", ".mdx", ".adoc", ".asciidoc", ".org", ".tex", ".ipynb", ".rtf", ".doc", ".docx", ".odt",
+                    ".pdf", ".epub"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed
 OUTPUTS = ".outputs.json"  # per output: the digest of the cards it was made from, its stamps
@@ -134,6 +138,10 @@ def source_files(source_dir: Path) -> SourceListing:
         raise PipelineError(str(source_dir), "no such source directory")
     listing = SourceListing()
     for path in sorted(source_dir.iterdir()):
+        if path.suffix.lower() in UNREAD_DOCUMENTS and not path.name.startswith("."):
+            listing.skipped.append(f"{path}: a {path.suffix} document is not read (sources are "
+                                   f"{', '.join(SOURCE_SUFFIXES)})")
+            continue
         if path.suffix.lower() not in SOURCE_SUFFIXES or path.name in HUMAN_FILES or path.name.startswith("."):
             continue
         try:

@@ -38,6 +38,17 @@ def test_keep_going_builds_the_rest_and_lists_the_skipped(tmp_path):
     assert "a-broken.md" in report and "b-broken.txt" in report
 
 
+def test_a_document_of_a_kind_no_front_end_reads_is_named_as_skipped_an_image_beside_the_sources_is_not(tmp_path):
+    src = copy_sources(tmp_path)
+    (src / "quiz.rst").write_text("Question\n========\n\nWhat is dropout?\n", encoding="utf-8")
+    (src / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = run_cli("build", "--source", str(src), "--build", str(tmp_path / "b"))
+    assert result.returncode == 0
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert "quiz.rst: a .rst document is not read" in report and "quiz.rst" in result.stderr
+    assert "figure.png" not in report and "figure.png" not in result.stderr
+
+
 def test_all_bad_files_are_reported_in_one_run(tmp_path):
     src = copy_sources(tmp_path)
     (src / "a-broken.md").write_bytes(b"\x00\x00\x00\x00" * 10)
