@@ -43,7 +43,7 @@ from .yamlio import write_atomic
 HUMAN_FILES = {MANIFEST, "card_ids.yaml", "edits.yaml"}
 # documents a user may drop into source/ that no front end reads (images and data beside the
 # sources are no documents): each is named as skipped, never passed over in silence
-UNREAD_DOCUMENTS = {".rst", ".mdx", ".adoc", ".asciidoc", ".org", ".tex", ".ipynb", ".rtf", ".doc", ".docx", ".odt",
+UNREAD_DOCUMENTS = {".rst", ".adoc", ".asciidoc", ".org", ".tex", ".ipynb", ".rtf", ".doc", ".docx", ".odt",
                     ".pdf", ".epub"}
 CURRENT = ".cards.json"  # the cards of this build, as JSON: fast to read back for diffs
 PREVIOUS = ".previous-cards.json"  # the cards of the last build that differed

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
+import json5
+
 from .blocks import code_lines, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
 from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
@@ -83,6 +85,57 @@ _TAB = re.compile(r"^(?P<indent> {0,3})===[!+]?[ \t]++\"(?P<title>[^\"\n]*+)\"[ 
 
 def _indent(text: str) -> int:
     return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip(" "))
+
+
+# the Hugging Face course's quiz component in MDX: "<Question" … "choices={[{text: …, explain: …,
+# correct: true}, …]}" … "/>", its array a JavaScript literal (read by json5)
+_QUIZ_OPEN = re.compile(r"^\s*+<Question\b")
+_QUIZ_CHOICES = re.compile(r"choices=\{(\[.*\])\}", re.S)
+_MAX_COMPONENT = 400  # lines a quiz component may run over before it is taken for text
+
+
+def mdx_quiz(state: CleanState) -> None:
+    """In Markdown (MDX), a quiz component (`<Question choices={[…]} />`) becomes what its page
+    shows: the options lettered A, B, C …, then `答案：` with the right ones and `解析：` with
+    their explanations, on the component's first lines; its other lines are dropped as
+    `mdx_quiz`. A component whose array does not parse is left as it is."""
+    if state.kind != "markdown":
+        return
+    k = 0
+    while k < len(state.lines):
+        if not _QUIZ_OPEN.match(state.lines[k].text):
+            k += 1
+            continue
+        end = next((j for j in range(k, min(len(state.lines), k + _MAX_COMPONENT))
+                    if state.lines[j].text.rstrip().endswith("/>")), None)
+        if end is None:
+            return
+        found = _QUIZ_CHOICES.search("\n".join(ln.text for ln in state.lines[k:end + 1]))
+        try:
+            choices = json5.loads(found.group(1)) if found else None
+        except ValueError:
+            choices = None
+        if not (isinstance(choices, list) and choices and all(isinstance(c, dict) and "text" in c for c in choices)):
+            k = end + 1
+            continue
+        letters = [chr(ord("A") + n) for n in range(len(choices))]
+        # (a JavaScript string may hold an HTML entity, "&#60;mask>": the page shows "<mask>")
+        shown = [f"{letter}. {html.unescape(str(c['text'])).strip()}" for letter, c in zip(letters, choices, strict=False)]
+        right = [(letter, c) for letter, c in zip(letters, choices, strict=False) if c.get("correct") is True]
+        if right:
+            shown.append("答案：" + "、".join(letter for letter, _ in right))
+            explained = " ".join(html.unescape(str(c["explain"])).strip() for _, c in right if c.get("explain"))
+            if explained:
+                shown.append(f"解析：{explained}")
+        if len(shown) > end - k + 1:
+            k = end + 1
+            continue
+        for n, j in enumerate(range(k, end + 1)):
+            if n < len(shown):
+                state.rewrite(j, shown[n], "mdx_quiz")
+            else:
+                state.drop(j, "mdx_quiz")
+        k = end + 1
 
 
 def admonitions(state: CleanState) -> None:
@@ -1043,6 +1096,7 @@ def latex_layout(state: CleanState) -> None:
 
 # Order matters: debris that hides structure goes first, inline repairs last.
 RULES: list[tuple[str, Rule]] = [
+    ("mdx_quiz", mdx_quiz),
     ("admonitions", admonitions),
     ("protect_code", protect_code),
     ("script_blocks", script_blocks),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .model import Document, PipelineError, SourceLine
 
-SOURCE_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
+SOURCE_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown",
                    ".html": "html", ".htm": "html"}
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
