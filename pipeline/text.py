@@ -189,10 +189,16 @@ def blank_marks(text: str) -> list[re.Match]:
 _BOLD_MARK = re.compile(r"\*\*|(?<!_)__(?!_)")
 
 
+_CODE_SPANS = re.compile(r"(`++)[^`]+?\1")  # inline code: its marks are literal ("`__call__`")
+
+
 def unbold(text: str) -> str:
-    """The text without its bold marks (`**`, `__`); a blank written `__` stays."""
-    blanks = {m.start() for m in blank_marks(text)}
-    return _BOLD_MARK.sub(lambda m: m.group() if m.start() in blanks else "", text)
+    """The text without its bold marks (`**`, `__`); a blank written `__` stays, and so does
+    what a code span holds."""
+    kept = {m.start() for m in blank_marks(text)}
+    if "`" in text:
+        kept.update(k for m in _CODE_SPANS.finditer(text) for k in range(m.start(), m.end()))
+    return _BOLD_MARK.sub(lambda m: m.group() if m.start() in kept else "", text)
 
 
 def ends_with_question_mark(text: str) -> bool:
@@ -304,7 +310,7 @@ def is_code_statement(text: str) -> bool:
 
 
 # a <details> summary that only labels the answer under it ("答案", "Show answer"): no question
-ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:[^\w\s<>]++\s*+)?(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答)|解析|答|"
+ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:[^\w\s<>]++\s*+)?(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答|解决方案)|解析|答|"
                             r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 
 

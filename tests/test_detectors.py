@@ -262,6 +262,8 @@ def test_question_labels_with_dotted_numbers_leave_the_front():
     assert question_text('追问2："为什么不直接用输入？"') == "为什么不直接用输入？"
     assert question_text("Follow-up 1: Why not a larger batch?") == "Why not a larger batch?"
     assert question_text("追问的时机怎么把握？") == "追问的时机怎么把握？"
+    # what a code span holds is literal: its underscores are no bold marks
+    assert question_text("4. Why do we use `__call__` in **LayerNorm**?") == "Why do we use `__call__` in LayerNorm?"
 
 
 def test_quote_title_one_line_quotes_over_text():

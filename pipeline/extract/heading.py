@@ -48,7 +48,7 @@ _STEM_WINDOW = 4 * _MAX_STEM  # lines, blank ones included, that a stem may spre
 # headings that only say what follows: a question ("### Question") and then its answer ("### Response")
 _ASKING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:question|problem|问题|提问|题目|题干)$", re.I)
 _OPTIONS_HEADING = re.compile(r"^(?:options|choices|选项)$", re.I)  # between the two: part of the question
-_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|explanation|(?:参考|标准)?(?:答案|回答|解答)|解析)$",
+_ANSWERING_HEADING = re.compile(r"^(?:follow[- ]?up\s+)?(?:answer|response|reply|solution|explanation|(?:参考|标准)?(?:答案|回答|解答|解决方案)|解析)$",
                                 re.I)
 
 
