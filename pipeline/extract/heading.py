@@ -199,8 +199,9 @@ def _stem(lines: list[Line], head: Line) -> list[Line]:
 def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
     """The lines of the paragraph a hard-wrapped heading runs on into ("### 4. When an
     experienced engineer … from previous" / "" / "problems to train a good model …?"): the
-    heading wide and stopping inside a sentence (`text.hard_wrapped`), the paragraph, after at
-    most one blank line, plain text opening in lower case; [] for a whole heading."""
+    heading wide and stopping inside a sentence (`text.hard_wrapped`) on a word in Latin
+    letters, the paragraph, after at most one blank line, plain text opening in lower case; []
+    for a whole heading."""
     if not hard_wrapped(lines[k].source):
         return []
     j = k + 1 + (k + 1 < len(lines) and lines[k + 1].blank)
@@ -209,7 +210,9 @@ def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
                                   or lines[j].in_code or lines[j].quote):
         more.append(lines[j])
         j += 1
-    return more if more and more[0].text.lstrip()[:1].islower() and more[0].text.lstrip()[:1].isascii() else []
+    # (a Chinese heading ends its own words: "…是如何对应的" over "encoder的输出…" is two things)
+    ends_in_word = lines[k].text.rstrip()[-1:].isascii()
+    return more if more and ends_in_word and more[0].text.lstrip()[:1].islower() and more[0].text.lstrip()[:1].isascii() else []
 
 
 def _question_list(group: list[Line]) -> list[Line]:
