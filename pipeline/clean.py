@@ -283,7 +283,8 @@ _ATTRIBUTE_LIST = re.compile(r"^\s*+\{:\s*+(?:[.#][\w-]++|[\w-]++=(?:\"[^\"]*+\"
 
 # pandoc's and kramdown's attributes after a heading (`### Why? {#why}`) or right after an image or
 # a link (`![…](a.png){#fig:loss width=50%}`), and a heading's permalink (`[🔗](#why)`, `[¶](#why)`)
-_HEADING_ATTRIBUTES = re.compile(r"(?<=\S)[ \t]*+\{:?[ \t]*+[.#][^{}\n]{0,80}\}[ \t]*+$")
+# (and a doc-builder's anchor after a heading, "# 小测试 [[小测试]]", as the Hugging Face docs write it)
+_HEADING_ATTRIBUTES = re.compile(r"(?<=\S)[ \t]*+(?:\{:?[ \t]*+[.#][^{}\n]{0,80}\}|\[\[[^\[\]\n]{1,80}\]\])[ \t]*+$")
 _LINK_ATTRIBUTES = re.compile(r"(?<=\))\{:?[ \t]*+[.#][^{}\n]{0,80}\}")
 _PERMALINK = re.compile(r"(?<![ \t])[ \t]*+\[(?:¶|#|§|🔗|:link:)\]\(#[^()\s]*+\)[ \t]*+$")
 _HEADING_START = re.compile(r"^ {0,3}#{1,6}[ \t]")

@@ -285,10 +285,10 @@ def test_kramdown_attribute_lists_alone_on_a_line_are_markup():
 
 
 def test_attributes_after_a_heading_or_an_image_and_a_headings_permalink_are_markup():
-    text = ("### 什么是梯度裁剪？ {#clip}\n### 为什么要权重衰减？ [🔗](#wd)\n![损失曲线](https://e.com/a.png){#fig:loss width=50%}\n"
+    text = ("### 什么是梯度裁剪？ {#clip}\n### 为什么要权重衰减？ [🔗](#wd)\n# 小测验 [[小测验]]\n![损失曲线](https://e.com/a.png){#fig:loss width=50%}\n"
             "集合写作 {#a, #b} 时是文字。\n见 [上一节](#wd) 的推导\n$$x^{.5}$$")
     kept, _ = run(text, "markdown")
-    assert kept == ["### 什么是梯度裁剪？", "### 为什么要权重衰减？", "![损失曲线](https://e.com/a.png)", "集合写作 {#a, #b} 时是文字。",
+    assert kept == ["### 什么是梯度裁剪？", "### 为什么要权重衰减？", "# 小测验", "![损失曲线](https://e.com/a.png)", "集合写作 {#a, #b} 时是文字。",
                     "见 [上一节](#wd) 的推导", "$$x^{.5}$$"]
 
 
