@@ -33,6 +33,7 @@ class CleanState:
     protected: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     title: str = ""  # the document's own title, from its front matter
+    closed_answers: list[int] = field(default_factory=list)  # lines that close a <details> answer ("答案")
 
     _live: list[int] | None = None
 
@@ -400,6 +401,7 @@ def _strip_tags(text: str) -> str:
 _SUMMARY_OPEN = re.compile(r"^\s*+(?:<details\b[^>]*+>\s*+)?<summary\b[^>]*+>\s*+$", re.I)  # its text on the lines below
 _SUMMARY_CLOSE = re.compile(r"^\s*+</summary>", re.I)
 _DETAILS_CLOSE = re.compile(r"^\s*+</details>\s*+$", re.I)
+_DETAILS_END = re.compile(r"</details>\s*+$", re.I)
 
 
 def inline_html(state: CleanState) -> None:
@@ -412,11 +414,13 @@ def inline_html(state: CleanState) -> None:
         return
     summary_open = False  # inside a <summary> written over several lines: its text is a heading
     asked = False  # the open <details> block's summary became a heading
+    labelled = False  # the open <details> block's summary only labels the answer in it
     for i in state.live():
         text = state.lines[i].text
         if summary_open and "<" not in text:
             if labels_answer(text):
                 state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
+                labelled = True
             else:
                 state.rewrite(i, "###### " + text.strip(), "inline_html")
                 asked = True
@@ -428,6 +432,12 @@ def inline_html(state: CleanState) -> None:
         elif _SUMMARY_CLOSE.match(text):
             summary_open = False
         # <details><summary>答案</summary>…: the summary labels the answer that follows, it is no heading
+        opens = bool(ANSWER_SUMMARY.search(text))
+        if (labelled or opens) and _DETAILS_END.search(text):
+            state.closed_answers.append(i)  # the answer ends here: what follows is the page's (see end_matter)
+            labelled = False
+        else:
+            labelled = labelled or opens
         text = ANSWER_SUMMARY.sub("", text)
         heading = _HTML_HEADING.match(text) or None
         summary = _HTML_SUMMARY.match(text)
@@ -668,10 +678,14 @@ def _closing(texts: list[str]) -> bool:
 def end_matter(state: CleanState) -> None:
     """Closing remarks after the page's last thematic breaks (see `_closing`: "If this list
     helped you, star it …", a signature, a list of the author's other posts), section by
-    section back from the end while each is one. Found by position, not by words: an answer's
-    own text never stands alone after the last rules of the page."""
+    section back from the end while each is one; the end of the page's last `<details>`
+    answer counts as a break. Found by position, not by words: an answer's own text never
+    stands alone after the last rules of the page."""
     live = state.live()
     breaks = [pos for pos, i in enumerate(live) if THEMATIC_BREAK.match(state.lines[i].text)]
+    # the end of the last <details> answer ends the page's answers as a break does
+    if state.closed_answers and (at := bisect_right(live, state.closed_answers[-1]) - 1) >= 0:
+        breaks = sorted({*breaks, at})
     end = len(live)
     for at in reversed(breaks):
         if at == 0:
