@@ -21,6 +21,7 @@ EMPTY_ANSWER = ("the page leaves this question's answer label empty (and the lab
 # what is left of a line beside its page references when it only names them: a short
 # label without clause punctuation ("AdaGrad：", "多任务学习")
 _REFERENCE_NAME = re.compile(r"^[\s;；,，、.。]*+[^，。；;,.!?！？\n]{0,16}?[:：]?[\s;；,，、.。]*+$")
+_SECTION_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3})++(?![\w.])")  # "3.10" beside a page reference names a place too
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*+•]\s*|\d+[.)、]\s*|\[[ xX]?\]\s*)+")
 # page and chapter references ("p24-p25", "p147 页底", "`Chapter 7.5`", "第 8 章") point at an
 # answer elsewhere
@@ -91,7 +92,7 @@ def has_real_answer(answer: str) -> bool:
             break  # what follows a references label ("**REFERENCES:**") is a list of references
         if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
-        if references and _REFERENCE_NAME.match(line):
+        if references and _REFERENCE_NAME.match(_SECTION_NUMBER.sub("", line)):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
         if CREDIT_LINE.match(line):
             continue  # "Source: Prof. X, University Y": whose figure it was, not an answer

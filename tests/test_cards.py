@@ -75,6 +75,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert has_real_answer("关于非参数模型：p72；参数是无穷维的")
     # a list of chapters ("`Chapter 3.2; 3.4`") is references too; a number list in prose stays
     assert not has_real_answer("迁移学习 p201;p205     `Chapter 15.2; 15.4`")
+    assert not has_real_answer("p43：3.10 上面那一段")
+    assert has_real_answer("p43：学习率取 3.10 倍时损失发散，需要减小步长")
     assert has_real_answer("第 3 步用 section 2 的公式；2, 4 两层共享权重")
     assert not has_real_answer("- TF-IDF算法是做什么的？\n  - 为什么要用 IDF")
     assert has_real_answer("推导forget gate的变化;因为LSTM有进有出")
