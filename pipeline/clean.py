@@ -365,6 +365,9 @@ HTML_ELEMENTS = ("a|abbr|article|aside|audio|b|big|blockquote|body|br|button|cap
 _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|"
                        r"[^\s\"'=<>`]++))?+)*+\s*+/?>", re.I)
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
+# a line that is one run of coloured text alone ("<font color=DeepSkyBlue>BN的公式</font>"): a page's
+# styled title, shown set off as bold is
+_STYLED_LINE = re.compile(r"^\s*+<font\b[^<>]*+>\s*+([^<>\n]+?)\s*+</font>\s*+$", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole
 # rest of the line from every "<img" of a line without ">"
@@ -439,6 +442,8 @@ def inline_html(state: CleanState) -> None:
         else:
             labelled = labelled or opens
         text = ANSWER_SUMMARY.sub("", text)
+        if styled := _STYLED_LINE.match(text):
+            text = f"<b>{styled.group(1)}</b>"
         heading = _HTML_HEADING.match(text) or None
         summary = _HTML_SUMMARY.match(text)
         if heading:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 from ..text import is_question_like, names_aspect
@@ -48,13 +49,16 @@ def detect(lines: list[Line]) -> list[Mark]:
 
 
 _ASPECT_SERIES = 3  # asking bold labels of one rank, most of that rank, that make a series of questions
+# "X的Y", a short attribute of a subject ("BN的公式", "BN层的参数量"): among questions, it asks for it
+_OF_ATTRIBUTE = re.compile(r"^\S[^的\n]{0,30}的[^\s的，。,.：:]{1,6}$")
 
 
 def _naming_aspects(lines: list[Line]) -> list[Line]:
     """The bold labels that name an aspect of a subject ("**Multi-Head Attention的作用**", see
-    `text.names_aspect`) among labels of their rank (indent, list item or not) most of which
-    ask, at least `_ASPECT_SERIES` of them: questions of the series, worded as headings are.
-    Labels that name a subject alone ("**Encoder**") stay titles."""
+    `text.names_aspect`) or an attribute of it ("**BN的公式**") among labels of their rank
+    (indent, list item or not) most of which ask, at least `_ASPECT_SERIES` of them: questions
+    of the series, worded as headings are. Labels that name a subject alone ("**Encoder**")
+    stay titles."""
     ranks: dict[tuple[int, bool], list[Line]] = {}
     for ln in lines:
         if _label(ln) and ln.quote == 0:
@@ -63,7 +67,8 @@ def _naming_aspects(lines: list[Line]) -> list[Line]:
     for rank in ranks.values():
         asking = sum(map(_asking, rank))
         if asking >= _ASPECT_SERIES and asking >= ASKING_SHARE * len(rank):
-            found += [ln for ln in rank if not _asking(ln) and names_aspect(question_text(ln.bold))]
+            found += [ln for ln in rank if not _asking(ln) and (names_aspect(text := question_text(ln.bold))
+                                                                 or _OF_ATTRIBUTE.match(text))]
     return found
 
 
