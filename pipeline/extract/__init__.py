@@ -9,6 +9,7 @@ Topics come from headings, numbered section lines and bare title lines."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
@@ -243,11 +244,11 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
                 and not first.quote and first.index not in taken]
     # so does a break right above a bold title alone ("---" / "**Key Parameters**"), after a
     # question that is no heading: a section of the page's own starts there
-    asking_at = [m.index for m in marks if m.role == "question"]
+    asking_at = sorted(m.index for m in marks if m.role == "question")
 
     def after_listed_question(k: int) -> bool:
-        above = [i for i in asking_at if i < k]
-        return bool(above) and not lines[above[-1]].heading
+        above = bisect_left(asking_at, k)  # the questions above break k
+        return above > 0 and not lines[asking_at[above - 1]].heading
 
     titled = [Mark(first.index, "boundary", "", "break", False) for k in breaks
               if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
@@ -547,6 +548,7 @@ def _material(body: list[Line], introduces: bool) -> int:
     return 0
 
 
+_LIST_LAYOUTS = {numbered.NAME, bullet.NAME}  # the layouts whose questions are items of a list
 _BANK = 8  # list questions a page has at least to be a question bank
 _BANK_ANSWERED = 0.2  # the share of them answered, at most
 
@@ -565,23 +567,23 @@ def _question_bank(lines: list[Line], marks: list[Mark]) -> bool:
     return answered <= _BANK_ANSWERED * len(asking)
 
 
-_LIST_LAYOUTS = {numbered.NAME, bullet.NAME}
 _PROBLEMS = 2  # titled problems with a solution label that make a page of problems
 
 
-def _unsolved_problems(lines: list[Line], marks: list[Mark]) -> set[int]:
-    """The heading questions titled without asking ("### Problem 1: UCB") that hold no solution
-    label, on a page where at least `_PROBLEMS` such headings, and most of them, hold one over
-    their statement ("**Solution:**"): problems left unsolved."""
-    titled: dict[int, bool] = {}
+def _problem_statements(lines: list[Line], marks: list[Mark]) -> dict[int, int]:
+    """Per heading question titled without asking ("### Problem 2: Bandits"), how many lines of
+    its body are its statement, the question's front: those above an answer label alone
+    ("**Solution:**"); on a page where at least `_PROBLEMS` such headings, and most, hold one,
+    the whole body of one that holds none (a problem left unsolved). Headings with no statement
+    are left out."""
+    titled: dict[int, tuple[int | None, int]] = {}
     for k, m in enumerate(marks):
         if m.role == "question" and lines[m.index].heading and not is_question_like(m.text):
-            end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
-            titled[m.index] = heading.solution_label_at(lines[m.index + m.span:end]) is not None
-    solved = sum(titled.values())
-    if solved < _PROBLEMS or 2 * solved <= len(titled):
-        return set()
-    return {i for i, has in titled.items() if not has}
+            body = lines[m.index + m.span:marks[k + 1].index if k + 1 < len(marks) else len(lines)]
+            titled[m.index] = (heading.solution_label_at(body), len(body))
+    solved = sum(at is not None for at, _ in titled.values())
+    problems = solved >= _PROBLEMS and 2 * solved > len(titled)
+    return {i: at if at is not None else size for i, (at, size) in titled.items() if at is not None or problems}
 
 
 def _elaborates(mark: Mark, body: list[Line]) -> bool:
@@ -628,7 +630,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
 
     asked: dict[int, Card] = {}  # the card of each question mark, by its line index
     bank = _question_bank(lines, marks)
-    unsolved = _unsolved_problems(lines, marks)
+    statements = _problem_statements(lines, marks)
     first = marks[0].index if marks else len(lines)
     unclaimed(lines[:first], "preamble" if marks else "no_questions")
     # heading topics nest: a question takes the deepest open topic above its own level. A
@@ -691,7 +693,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if not material and not mark.answer and lines[mark.index].heading and not is_question_like(mark.text):
             # a problem's title over its statement and a solution label: the statement is the
             # question; on a page of such problems, one with no solution is all statement
-            material = heading.solution_label_at(body) or (len(body) if mark.index in unsolved else 0)
+            material = statements.get(mark.index, 0)
         if bank and not mark.answer and mark.layout in _LIST_LAYOUTS and _elaborates(mark, body):
             material = len(body)  # in a question bank, what follows a question unlabelled is more of it
         question = mark.text

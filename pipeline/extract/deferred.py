@@ -104,10 +104,10 @@ def parts(lines: list[Line]) -> tuple[list[Mark], list[Mark]]:
 
     def close() -> None:
         if len(run) >= 2 and all(_PART.match(p.text).group(1) in solved for p in run):
+            premise = _premise(lines, run[0])
             for part in run:
-                letter = _PART.match(part.text).group(1)
-                premise = _premise(lines, run[0])
-                text = question_text(_PART.match(part.text).group(2))
+                letter, text = _PART.match(part.text).groups()
+                text = question_text(text)
                 front = f"{premise}\n\n{text}" if premise else text
                 questions.append(Mark(part.index, "question", front, NAME, True))
                 answers.append(Mark(solved[letter].index, "answer", "", NAME, False, target=part.index))
