@@ -99,7 +99,8 @@ def mdx_quiz(state: CleanState) -> None:
     """In Markdown (MDX), a quiz component (`<Question choices={[…]} />`) becomes what its page
     shows: the options lettered A, B, C …, then `答案：` with the right ones and `解析：` with
     their explanations, on the component's first lines; its other lines are dropped as
-    `mdx_quiz`. A component whose array does not parse is left as it is."""
+    `mdx_quiz`. A component whose array does not parse, or that does not end within
+    `_MAX_COMPONENT` lines, is left as it is."""
     if state.kind != "markdown":
         return
     k = 0
@@ -110,7 +111,8 @@ def mdx_quiz(state: CleanState) -> None:
         end = next((j for j in range(k, min(len(state.lines), k + _MAX_COMPONENT))
                     if state.lines[j].text.rstrip().endswith("/>")), None)
         if end is None:
-            return
+            k += 1  # no end within reach: this one is text, later components are still read
+            continue
         found = _QUIZ_CHOICES.search("\n".join(ln.text for ln in state.lines[k:end + 1]))
         try:
             choices = json5.loads(found.group(1)) if found else None
@@ -367,7 +369,7 @@ _HTML_TAG = re.compile(r"</?(?:" + HTML_ELEMENTS + r")(?:\s++[A-Za-z_:@][-\w:.@]
 _INLINE_BOLD = re.compile(r"</?(b|strong)>", re.I)
 # a line that is one run of coloured text alone ("<font color=DeepSkyBlue>BN的公式</font>"): a page's
 # styled title, shown set off as bold is
-_STYLED_LINE = re.compile(r"^\s*+<font\b[^<>]*+>\s*+([^<>\n]+?)\s*+</font>\s*+$", re.I)
+_STYLED_LINE = re.compile(r"^\s*+<font\b[^<>]*+>([^<>\n]++)</font>\s*+$", re.I)  # (no lazy run: linear)
 _BR = re.compile(r"<br\s*/?>", re.I)
 # an <img> tag, then its last src attribute: one regex for both backtracked over the whole
 # rest of the line from every "<img" of a line without ">"
@@ -442,8 +444,8 @@ def inline_html(state: CleanState) -> None:
         else:
             labelled = labelled or opens
         text = ANSWER_SUMMARY.sub("", text)
-        if styled := _STYLED_LINE.match(text):
-            text = f"<b>{styled.group(1)}</b>"
+        if (styled := _STYLED_LINE.match(text)) and styled.group(1).strip():
+            text = f"<b>{styled.group(1).strip()}</b>"
         heading = _HTML_HEADING.match(text) or None
         summary = _HTML_SUMMARY.match(text)
         if heading:
@@ -1050,7 +1052,16 @@ _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|
 # CommonMark's dollar math (pandoc's rule) that is no math, and the dollars pair wrongly across
 # the text between ("…$，因$…"); a span with LaTeX in it (a backslash, ^, _ or a brace) is math,
 # "$ 5 and $" is not
-_PADDED_MATH = re.compile(r"(?<![$\\A-Za-z0-9])\$ ++([^$\n]*?[\\^_{}][^$\n]*?) ++\$(?!\$)")
+_PADDED_MATH = re.compile(r"(?<![$\\A-Za-z0-9])\$ ++([^$\n]++)\$(?!\$)")  # one run, no lazy split: linear
+
+
+def _unpadded(m: re.Match) -> str:
+    """`$ x_{i} $` as `$x_{i}$` when the span ends in its padding and holds LaTeX; else as it was."""
+    inner = m.group(1)
+    return f"${inner.strip()}$" if inner.endswith(" ") and _LATEX_SIGN.search(inner) else m.group()
+
+
+_LATEX_SIGN = re.compile(r"[\\^_{}]")
 # a math span of spacing alone ("$\qquad$ 答：…" indents a paragraph the LaTeX way)
 # (its dollars open and close a span: "$T1$ ~ $T4$" holds none)
 _SPACING_MATH = re.compile(r"(?<!\S)\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspace|[,;:! ])|~))++\s*+\$(?![A-Za-z0-9$])[ \t]*+")
@@ -1110,7 +1121,7 @@ def latex_layout(state: CleanState) -> None:
         if _PAGE_COMMAND.match(text):
             state.drop(i, "latex_layout")
         elif "\\" in text or "$" in text:
-            state.rewrite(i, _outside(text, lambda part: _PADDED_MATH.sub(r"$\1$", _SPACING_MATH.sub("", _LATEX_LAYOUT.sub("", part))),
+            state.rewrite(i, _outside(text, lambda part: _PADDED_MATH.sub(_unpadded, _SPACING_MATH.sub("", _LATEX_LAYOUT.sub("", part))),
                                       _CODE_SPAN), "latex_layout")
 
 

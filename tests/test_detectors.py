@@ -282,3 +282,10 @@ def test_a_problem_statement_shown_on_its_parts_fronts_is_no_text_left_out():
     result = extract(clean(Document("d.md", "markdown", lines, len(lines), "utf-8")), "d")
     assert [c.question.split("\n")[0] for c in result.cards] == ["A layer has 4 inputs and 3 outputs."] * 2
     assert [d.text for d in result.drops] == ["Good luck."]
+
+
+
+def test_lettered_parts_are_read_by_their_bold_letter_only():
+    from pipeline.extract.deferred import _PART
+    assert [bool(_PART.match(t)) for t in ("**a)** Count it.", "**(b)** Count it.", "**c.** Do it.", "a) SGD")] == [
+        True, True, True, False]

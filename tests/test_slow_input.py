@@ -43,6 +43,8 @@ HOSTILE_SOURCES = [
     ("latex_layout: padded dollars and spaces", ".md", Q + "$" + SPACES + "\\x" + SPACES + "y\n"),
     ("arrowed: arrow lines of spaces", ".md", Q + "a?\n" + ("->" + SPACES + "\n") * 3),
     ("hashtags: tags and spaces", ".md", Q + "#a #b" + SPACES + "#c x\n"),
+    ("latex_layout: padded dollars over many LaTeX words", ".md", Q + "$ " + "a_b " * 20_000 + "\n"),
+    ("inline_html: a coloured line of spaces", ".md", Q + "<font>x" + SPACES + "y\n"),
     ("question_line: a labelled line of clauses", ".txt", Q + "为什么，" * 5_000 + "：x\n"),
     ("latex_layout: unclosed spacing commands", ".md", Q + "\\kern{" * 20_000 + "\n"),
     ("links: autolink openers", ".md", Q + "<http://a" * 20_000 + "\n"),

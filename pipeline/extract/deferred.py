@@ -80,8 +80,9 @@ def detect(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     return found
 
 
-# a lettered part of a problem: "**a)** …", "(b) …", "c. …" (lower case: capitals letter options)
-_PART = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+[(（]?([a-h])[)）.．]\s*+(?:\*\*|__)?\s++(\S.*)$")
+# a lettered part of a problem, its letter in bold: "**a)** …", "**(b)** …", "**c.** …" (lower case: capitals
+# letter options; plain "a) …" lines are left to the option and outline readers)
+_PART = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)\s*+[(（]?([a-h])[)）.．]\s*+(?:\*\*|__)\s++(\S.*)$")
 # a heading that names the part it solves: "Part (a): …", "(b) …", "c) …"
 _PART_HEADING = re.compile(r"^(?:part\s*+[(（]?([a-h])[)）]?|[(（]([a-h])[)）]|([a-h])[)）])(?:\s*+[:：.．\-–—]|\s|$)", re.I)
 _MAX_PREMISE = 60  # lines of a problem statement that its parts' fronts carry
