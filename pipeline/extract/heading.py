@@ -94,7 +94,10 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
     but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："), or the
     first line under it is an answer's label ("#### 5.1 试述…" / "**答：**"): the heading is its
     question."""
-    first = next((x for x in lines[ln.index + 1:] if not x.blank), None)
+    k = ln.index + 1  # a walk, not a slice of the rest of the page: this runs once per heading
+    while k < len(lines) and lines[k].blank:
+        k += 1
+    first = lines[k] if k < len(lines) else None
     if first is not None and not first.heading and not first.in_code and strip_answer_label(first.text) != first.text:
         return True
     # a problem's heading over its statement and a solution label alone further down, before the
