@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pipeline.clean import clean
 from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line, quote_title, table_row
-from pipeline.extract.lines import analyse
+from pipeline.extract.lines import analyse, last_content, next_content
 from pipeline.model import Document, SourceLine
 
 
@@ -20,6 +20,14 @@ def cards_of(text: str, kind: str = "markdown"):
 
 def questions(marks):
     return [m.text for m in marks if m.role == "question"]
+
+
+def test_the_lines_around_a_position_skip_blank_lines_within_bounds():
+    lines = lines_of("一\n\n二\n\n\n三")
+    assert [next_content(lines, k).text for k in range(0, 4)] == ["一", "二", "二", "三"]
+    assert next_content(lines, 6) is None and next_content(lines, 3, 5) is None
+    assert [last_content(lines, k).text for k in (1, 2, 3, 5, 6)] == ["一", "一", "二", "二", "三"]
+    assert last_content(lines, 0) is None and last_content(lines, 5, 3) is None
 
 
 def test_qa_marker_q_and_a_lines():

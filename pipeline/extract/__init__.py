@@ -16,7 +16,7 @@ from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
-from .lines import Line, analyse
+from .lines import Line, analyse, last_content, next_content
 
 # (name, detect) in order of precedence on a tie
 QUESTION_RULES = [
@@ -101,7 +101,7 @@ def _headings_after(lines: list[Line], separators: frozenset[int]) -> frozenset[
     """The headings that a separating break stands right above."""
     found = set()
     for k in separators:
-        following = next((ln for ln in lines[k:] if not ln.blank), None)
+        following = next_content(lines, k)
         if following is not None and following.heading:
             found.add(following.index)
     return frozenset(found)
@@ -113,7 +113,7 @@ def _cut(lines: list[Line], start: int, end: int, separators: frozenset[int]) ->
     questions (a list of questions after `---`); with those questions. None when the text
     after every break asks nothing or opens with a sub-heading: then it is more of the answer."""
     for k in sorted(separators):
-        following = next((ln for ln in lines[k:end] if not ln.blank), None)
+        following = next_content(lines, k, end)
         # a sub-heading after the break ("### 英文回答") goes on with the answer's own parts
         if start < k < end and following is not None and not following.heading:
             _, inner = choose_layout(lines[k:end], BODY_RULES)
@@ -239,7 +239,7 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
     # a break right above a numbered list that starts again at 1 ("---" / "1. …" / "2. …") opens a
     # list of its own: the answer above ends there, whether or not that list asks
     restarts = [Mark(first.index, "boundary", "", "break", False) for k in breaks
-                if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
+                if (first := next_content(lines, k)) is not None
                 and first.numbering is not None and first.numbering.numbers == (1,) and not first.indent
                 and not first.quote and first.index not in taken]
     # so does a break right above a bold title alone ("---" / "**Key Parameters**"), after a
@@ -251,7 +251,7 @@ def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[in
         return above > 0 and not lines[asking_at[above - 1]].heading
 
     titled = [Mark(first.index, "boundary", "", "break", False) for k in breaks
-              if (first := next((ln for ln in lines[k:] if not ln.blank), None)) is not None
+              if (first := next_content(lines, k)) is not None
               and first.bold and not first.quote and not first.indent and first.index not in taken
               and after_listed_question(k)]
     marks = sorted(marks + restarts + titled, key=lambda m: m.index)
@@ -355,7 +355,7 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
         needed = min(needed, _LABELLED_QUESTIONS)
     asked = [m for m in inner if m.role == "question"]
     # right under an answer label ("- **答案要点**：" / "  1. 根本原因：…"), they are the answer's parts
-    above = next((ln for ln in reversed(lines[owner.index + owner.span:asked[0].index]) if not ln.blank), None) if asked else None
+    above = last_content(lines, asked[0].index, owner.index + owner.span) if asked else None
     if above is not None and (rest := strip_answer_label(above.text)) != above.text and not rest.strip():
         return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
@@ -435,8 +435,8 @@ _INLINE_MARKUP = re.compile(r"\*\*|__|`|\$|\[")
 def _closes(lines: list[Line], k: int, headed: set[int]) -> int:
     """The level of the heading question that line `k`, a plain line, stands right above, after
     an answer's text (blank lines aside); 0 when it does not."""
-    after = next((ln for ln in lines[k + 1:] if not ln.blank), None)
-    before = next((ln for ln in reversed(lines[:k]) if not ln.blank), None)
+    after = next_content(lines, k + 1)
+    before = last_content(lines, k)
     closes = after is not None and after.index in headed and before is not None and not before.heading
     # a title is plain text at the page's margin: a quoted line ("> 《…》 7.1 …") cites, and a line
     # with emphasis, code or math in it ("…映射到**相同长度**的输出序列") ends the answer's prose

@@ -20,7 +20,7 @@ def _paragraph(lines: list[Line], k: int) -> list[Line]:
     """The paragraph that ends right above line `k`: plain lines (no heading, list item, code,
     arrow line), at most `_MAX_PARAGRAPH`; [] when there is none."""
     paragraph: list[Line] = []
-    for ln in reversed(lines[:k]):
+    for ln in map(lines.__getitem__, range(k - 1, -1, -1)):  # no copy of the page per arrow line
         if ln.blank or ln.heading or ln.in_code or ln.bullet or _ARROW.match(ln.text):
             break
         paragraph.insert(0, ln)

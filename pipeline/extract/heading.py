@@ -18,7 +18,7 @@ from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold
                     join_wrapped, names_aspect)
 from . import qa_marker
 from .base import ASKING_SHARE, Mark, question_text, rated, strip_answer_label, topic_text
-from .lines import Line
+from .lines import Line, next_content
 
 NAME = "heading"
 _NOT_QUESTION = re.compile(r"^(参考|参考资料|参考文献|参考链接|references?|总结|小结|目录|contents|前言|附录|"
@@ -94,10 +94,7 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
     but blank lines before it, labels an answer ("## GAN 的思想" / "### 参考回答："), or the
     first line under it is an answer's label ("#### 5.1 试述…" / "**答：**"): the heading is its
     question."""
-    k = ln.index + 1  # a walk, not a slice of the rest of the page: this runs once per heading
-    while k < len(lines) and lines[k].blank:
-        k += 1
-    first = lines[k] if k < len(lines) else None
+    first = next_content(lines, ln.index + 1)
     if first is not None and not first.heading and not first.in_code and strip_answer_label(first.text) != first.text:
         return True
     # a problem's heading over its statement and a solution label alone further down, before the

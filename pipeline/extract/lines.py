@@ -107,6 +107,25 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
     return _spaced_runs(_comments_of_loose_code(out))
 
 
+def next_content(lines: list[Line], start: int, end: int | None = None) -> Line | None:
+    """The first line that is not blank at or after position `start` of `lines` and before
+    `end` (the end of `lines` when None); None when there is none. A walk, not a slice: callers
+    ask this once per heading, break or line, and a copy of the rest of the page each time
+    made long pages quadratic."""
+    stop = len(lines) if end is None else end
+    while start < stop and lines[start].blank:
+        start += 1
+    return lines[start] if start < stop else None
+
+
+def last_content(lines: list[Line], end: int, start: int = 0) -> Line | None:
+    """The last line that is not blank before position `end` of `lines` and at or after
+    `start`; None when there is none (a walk back, as `next_content`)."""
+    while end > start and lines[end - 1].blank:
+        end -= 1
+    return lines[end - 1] if end > start else None
+
+
 SPACED = re.compile(r"^\s*+(\d{1,3})\s++(\S.*)$")  # "3 深层网络容易过拟合还是…": a number set off by a space
 _SPACED_RUN = 3
 

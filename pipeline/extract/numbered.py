@@ -16,7 +16,7 @@ from dataclasses import replace
 from ..text import (OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, introduces, join_wrapped,
                     is_question_like, is_section_title, quiz_section)
 from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, bracketed_key, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
-from .lines import Line, parse_numbering
+from .lines import Line, next_content, parse_numbering
 
 NAME = "numbered"
 _MAX_QUESTION = 600  # characters: quiz questions with their premises can be long
@@ -302,7 +302,7 @@ def _unanswered_list(run: list[Line], lines: list[Line], position: dict[int, int
     if len(run) < 3 or any(b.index - a.index != 1 for a, b in zip(run, run[1:], strict=False)):
         return False
     after = position[run[-1].index] + 1
-    following = next((ln for ln in lines[after:] if not ln.blank), None)
+    following = next_content(lines, after)
     return after < len(lines) and lines[after].blank and following is not None and following.indent <= run[-1].indent
 
 

@@ -31,7 +31,7 @@ def _stated(lines: list[Line], k: int) -> list[Line]:
     """The paragraph under the label alone at `k`, blank lines between, when it is the question:
     plain text (no heading, code, list, label), up to `_MAX_STATED` lines; [] otherwise."""
     paragraph: list[Line] = []
-    for ln in lines[k + 1:]:
+    for ln in map(lines.__getitem__, range(k + 1, len(lines))):
         if ln.blank and not paragraph:
             continue
         if ln.blank:
@@ -55,7 +55,7 @@ def _in_record(lines: list[Line], k: int) -> bool:
     """Whether the list item at `k` follows a sibling item that is a labelled field: its
     `问题：` names the problem of a case, not a question to study."""
     ln = lines[k]
-    for before in reversed(lines[:k]):
+    for before in map(lines.__getitem__, range(k - 1, -1, -1)):  # no copy of the page per item
         if before.blank:
             continue
         if before.indent < ln.indent or not before.bullet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..text import PROSE_END, is_question_like, names_aspect
 from .base import Mark, question_text
-from .lines import Line
+from .lines import Line, next_content
 
 NAME = "quote_title"
 _MAX_PROMPT = 60  # characters: a longer quoted line is a passage
@@ -19,7 +19,7 @@ def _prompt(lines: list[Line], k: int) -> bool:
         return False
     if (k and lines[k - 1].quote) or (k + 1 < len(lines) and lines[k + 1].quote):
         return False
-    after = next((x for x in lines[k + 1:] if not x.blank), None)
+    after = next_content(lines, k + 1)
     text = question_text(ln.text)
     return (after is not None and not after.quote and not after.heading and 0 < len(text) <= _MAX_PROMPT
             and not PROSE_END.search(text) and not text.startswith("《"))
