@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pipeline.clean import clean
 from pipeline.extract import bare_line, bold, bullet, extract, heading, numbered, qa_marker, question_line, quote_title, table_row
+from pipeline.extract.base import answer_label_alone, opens_with_answer_label
 from pipeline.extract.lines import analyse, last_content, next_content
 from pipeline.model import Document, SourceLine
 
@@ -28,6 +29,14 @@ def test_the_lines_around_a_position_skip_blank_lines_within_bounds():
     assert next_content(lines, 6) is None and next_content(lines, 3, 5) is None
     assert [last_content(lines, k).text for k in (1, 2, 3, 5, 6)] == ["一", "一", "二", "二", "三"]
     assert last_content(lines, 0) is None and last_content(lines, 5, 3) is None
+
+
+def test_answer_labels_at_a_line_start_and_alone():
+    assert opens_with_answer_label("答：打破对称性。") and opens_with_answer_label("- **Answer:** gradient clipping")
+    # the same words as content, not labels
+    assert not opens_with_answer_label("答辩时通常会问什么？") and not opens_with_answer_label("Answers vary with the data.")
+    assert answer_label_alone("**参考答案：**") and answer_label_alone("Solution:") and answer_label_alone("> 答：")
+    assert not answer_label_alone("答：打破对称性。") and not answer_label_alone("**答**：**Adam** 更快")
 
 
 def test_qa_marker_q_and_a_lines():

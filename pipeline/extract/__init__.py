@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
-from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, labels_inline_answer, question_text, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse, last_content, next_content
 
 # (name, detect) in order of precedence on a tie
@@ -140,7 +140,7 @@ def outline_items(lines: list[Line], questions: list[Mark]) -> list[Mark]:
     return [Mark(ln.index, "topic", topic_text(ln.body), "outline", False) for ln in lines
             if ln.index not in qset and (ln.bullet or ln.numbering) and not ln.heading and not ln.in_code
             and not ln.link_only and ln.indent < max(depth) and container[ln.index] in held
-            and strip_answer_label(ln.text) == ln.text]  # "- **A：** …" under "- **Q：** …" answers it
+            and not opens_with_answer_label(ln.text)]  # "- **A：** …" under "- **Q：** …" answers it
 
 
 def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = frozenset()) -> list[Mark]:
@@ -221,11 +221,11 @@ def _labelled_premise(lines: list[Line], start: int, end: int) -> tuple[str, int
     if not labelled or is_question_like(labelled[0].text):
         return None
     for k, ln in enumerate(body[first + 1:], start=first + 1):
-        if not ln.blank and strip_answer_label(ln.text) != ln.text:
+        if not ln.blank and opens_with_answer_label(ln.text):
             text = "\n".join([labelled[0].text] + [x.text.strip() for x in body[first + 1:k] if not x.blank])
             return text, body[k].index
         if ln.heading or ln.in_code or (ln.blank and k + 1 < len(body) and not body[k + 1].blank
-                                        and strip_answer_label(body[k + 1].text) == body[k + 1].text):
+                                        and not opens_with_answer_label(body[k + 1].text)):
             return None  # a second paragraph that no answer label opens: more than a statement
     return None
 
@@ -356,7 +356,7 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
     asked = [m for m in inner if m.role == "question"]
     # right under an answer label ("- **答案要点**：" / "  1. 根本原因：…"), they are the answer's parts
     above = last_content(lines, asked[0].index, owner.index + owner.span) if asked else None
-    if above is not None and (rest := strip_answer_label(above.text)) != above.text and not rest.strip():
+    if above is not None and answer_label_alone(above.text):
         return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
@@ -536,7 +536,7 @@ def _material(body: list[Line], introduces: bool) -> int:
     for k, ln in enumerate(body):
         if ln.blank:
             continue
-        label = not ln.in_code and strip_answer_label(ln.text) != ln.text
+        label = not ln.in_code and opens_with_answer_label(ln.text)
         if label:
             return k if shown and not EXPLANATION_LABEL.match(ln.text) else 0
         asking = asks_outright(question_text(ln.text))
@@ -592,7 +592,7 @@ def _elaborates(mark: Mark, body: list[Line]) -> bool:
     clauses with no sentence in them, at least one of which asks ("关于word2vec" /
     "word2vec如何训练，层次softmax和负采样")."""
     filled = [ln for ln in body if not ln.blank]
-    if not filled or filled[0].in_code or strip_answer_label(filled[0].text) != filled[0].text:
+    if not filled or filled[0].in_code or opens_with_answer_label(filled[0].text):
         return False
     if introduces(mark.text):
         return True

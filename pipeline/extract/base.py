@@ -188,6 +188,16 @@ _ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<ope
 EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
 
 
+def opens_with_answer_label(text: str) -> bool:
+    """Whether the line `text` opens with an answer label ("答：…", "**Answer:**", "- 参考答案：")."""
+    return _ANSWER_LABEL.match(text) is not None
+
+
+def answer_label_alone(text: str) -> bool:
+    """Whether the line `text` is an answer label with nothing after it ("**答：**", "Solution:")."""
+    return (m := _ANSWER_LABEL.match(text)) is not None and not text[m.end():].strip()
+
+
 def strip_answer_label(text: str) -> str:
     """`text` without the answer label that opens it ("答：", "**Answer:**", "- 参考答案："). A label
     alone on its line takes its list item with it: what was nested under the item loses that

@@ -17,7 +17,7 @@ from functools import cache
 from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
 from . import qa_marker
-from .base import ASKING_SHARE, Mark, question_text, rated, strip_answer_label, topic_text
+from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
 from .lines import Line, next_content
 
 NAME = "heading"
@@ -84,7 +84,7 @@ def solution_label_at(body: list[Line]) -> int | None:
     for k, ln in enumerate(body):
         if ln.in_code or ln.quote or ln.indent or ln.blank:
             continue
-        if (rest := strip_answer_label(ln.text)) != ln.text and not rest.strip():
+        if answer_label_alone(ln.text):
             return k if any(not b.blank for b in body[:k]) else None
     return None
 
@@ -95,7 +95,7 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
     first line under it is an answer's label ("#### 5.1 试述…" / "**答：**"): the heading is its
     question."""
     first = next_content(lines, ln.index + 1)
-    if first is not None and not first.heading and not first.in_code and strip_answer_label(first.text) != first.text:
+    if first is not None and not first.heading and not first.in_code and opens_with_answer_label(first.text):
         return True
     # a problem's heading over its statement and a solution label alone further down, before the
     # next heading ("### Problem 2: Bandits" / premise / "**Questions:**" … / "**Solution:**")

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ..text import (OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, introduces, join_wrapped,
                     is_question_like, is_section_title, quiz_section)
-from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, bracketed_key, wrapped_lines, question_text, split_inline_answer, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, bracketed_key, opens_with_answer_label, question_text, split_inline_answer, topic_text, wrapped_lines
 from .lines import Line, next_content, parse_numbering
 
 NAME = "numbered"
@@ -82,7 +82,7 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     for ln in lines[position + 1:position + 1 + _MAX_STEM]:
         if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold:
             return []
-        if split_inline_answer(ln.text)[1] or strip_answer_label(ln.text) != ln.text:
+        if split_inline_answer(ln.text)[1] or opens_with_answer_label(ln.text):
             return []
         stem.append(ln)
         if is_question_like(question_text(ln.text)) and ends_with_question_mark(ln.text):
@@ -123,7 +123,7 @@ def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int
 
 def _labels(ln: Line) -> bool:
     """Whether a line opens with an answer's label (not an explanation's)."""
-    return strip_answer_label(ln.text) != ln.text and not EXPLANATION_LABEL.match(ln.text)
+    return opens_with_answer_label(ln.text) and not EXPLANATION_LABEL.match(ln.text)
 
 
 _MAX_OPTION = 100  # characters of an option line: longer lettered lines are the points of an answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like, join_wrapped
-from .base import Mark, question_text, split_inline_answer, strip_answer_label
+from .base import Mark, opens_with_answer_label, question_text, split_inline_answer
 from .lines import Line
 
 NAME = "qa_marker"
@@ -36,7 +36,7 @@ def _stated(lines: list[Line], k: int) -> list[Line]:
             continue
         if ln.blank:
             break
-        if ln.heading or ln.in_code or ln.bullet or strip_answer_label(ln.text) != ln.text or _LABEL_ALONE.match(ln.text):
+        if ln.heading or ln.in_code or ln.bullet or opens_with_answer_label(ln.text) or _LABEL_ALONE.match(ln.text):
             return paragraph
         paragraph.append(ln)
     return paragraph if len(paragraph) <= _MAX_STATED else []
