@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from ..text import ends_with_question_mark
-from .base import Mark, question_text
+from .base import ARROW, Mark, question_text
 from .lines import Line
 
 NAME = "arrowed"
-_ARROW = re.compile(r"^\s*+(?:->|→|=>|⇒)\s*+(?P<answer>\S.*)$")
+_ARROW = re.compile(rf"^\s*+{ARROW}\s*+(?P<answer>\S.*)$")
 _MIN_PAIRS = 2  # paragraphs so answered that make the layout
 _MAX_PARAGRAPH = 6  # lines of a question paragraph
 

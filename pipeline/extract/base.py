@@ -63,11 +63,14 @@ _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\
 _BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")
 
 
+ARROW = r"(?:->|→|=>|⇒)"  # what points from a question or statement to its answer
+
 # an answer in brackets after its question, labelled: "…词表多大？（答：几万。）", "…? (A: about 0.25)",
 # or after an arrow: "- "KV Cache 占多少显存？" → 64MB per layer"
 # (no bracket inside the answer: a lazy run before the closing one was quadratic in a long line)
 _BRACKETED_ANSWER = re.compile(r"(?<=[。？?！!.])\s*+[（(]\s*+(?:答案|答|A|Answer)\s*+[:：](?P<answer>[^\n（）()]++)[）)]\s*+[。.]?\s*+$"
-                               r"|(?:(?<=[？?][\"”」』])|(?<=[？?]))[ \t]*+(?:→|->|=>|⇒)[ \t]*+(?P<arrowed>\S[^\n]*+)$", re.I)
+                               r"|(?:(?<=[？?][\"”」』])|(?<=[？?]))[ \t]*+"
+                               rf"{ARROW}[ \t]*+(?P<arrowed>\S[^\n]*+)$", re.I)
 
 
 # a true/false key in brackets that ends a statement to judge: "…的梯度为 0。（ √ ）", "…（错）"
