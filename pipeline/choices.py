@@ -415,20 +415,28 @@ def labelled_choices(card: Card, given: str = "", bold_keys: bool = False) -> Ca
 
 # a code fence that ends the front and holds nothing but labelled options: a page that set its
 # options in a fence to keep them aligned ("**1. …？**" / "````" / " A. 1/3" / " B. 1/4" / "````")
-_TRAILING_FENCE = re.compile(r"\n[ \t]*+(?P<fence>`{3,}|~{3,})[ \t]*+\n(?P<body>(?:[^\n]*+\n)+?)[ \t]*+(?P=fence)[ \t]*+$")
+_FENCE_LINE = re.compile(r"[ \t]*+(`{3,}|~{3,})[ \t]*+")  # a fence with no info string: no code's language
 
 
 def fenced_choices(card: Card, given: str = "", bold_keys: bool = False) -> Card | None:
-    """`labelled_choices` of a card whose front ends in a fence of labelled options (see
-    `_TRAILING_FENCE`): the options leave the fence, and the front."""
-    m = _TRAILING_FENCE.search(card.question)
-    if m is None:
+    """`labelled_choices` of a card whose front ends in a fence of labelled options (a bare
+    fence, its last line, opened by the same fence on a line of its own below the first): the
+    options leave the fence, and the front."""
+    lines = card.question.split("\n")
+    closing = _FENCE_LINE.fullmatch(lines[-1])
+    # the nearest opening fence, found by one walk back (a search from every fence line above
+    # the last one was quadratic in a front of many fences)
+    opening = next((k for k in range(len(lines) - 2, 0, -1)
+                    if (m := _FENCE_LINE.fullmatch(lines[k])) and m.group(1) == closing.group(1)), None) if closing else None
+    if opening is None:
         return None
-    body = [line for line in m.group("body").split("\n") if line.strip()]
-    split = split_choices("\n".join(body), "A") or split_choices("\n".join(body), "a")
+    inside = lines[opening + 1:-1]
+    options = "\n".join(line for line in inside if line.strip())
+    split = split_choices(options, "A") or split_choices(options, "a")
     if split is None or split[0] or split[2]:
         return None  # code, or options among other lines
-    moved = replace(card, question=card.question[:m.start()].rstrip(), answer=m.group("body").strip("\n") + "\n" + card.answer)
+    moved = replace(card, question="\n".join(lines[:opening]).rstrip(),
+                    answer="\n".join(inside).strip("\n") + "\n" + card.answer)
     return labelled_choices(moved, given, bold_keys)
 
 

@@ -231,8 +231,9 @@ _SPACE_LIKE = str.maketrans({"\u00a0": " ", "\u3000": " ", "\u2002": " ", "\u200
 
 
 def invisible_chars(state: CleanState) -> None:
-    """Zero-width characters, NUL and soft hyphens go; NBSP, wide spaces and whitespace
-    entities (`&#x20;`, `&nbsp;`) become spaces; Kangxi radicals that look like ideographs
+    """Zero-width characters, soft hyphens and control characters (NUL, C0 and C1 but the line
+    break) go; NBSP, wide spaces and whitespace entities (`&#x20;`, `&nbsp;`) become spaces, a
+    tab four spaces (CommonMark's tab stop); Kangxi radicals that look like ideographs
     (⽤, ⼀) become those ideographs. A line that held nothing else is dropped as `nbsp_only`.
     The spaces after an invisible character that opens a line outside code go with it: they
     were no indentation."""

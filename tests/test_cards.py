@@ -287,6 +287,19 @@ def test_quiz_reading_is_linear_on_hostile_lines():
         classify(card("下列哪个____？", line))
         block_keys(line)
         assert time.perf_counter() - start < 1.0, line[:10]
+    # a front of thousands of bare fences (each tried as the opening of the options' fence)
+    start = time.perf_counter()
+    classify(card("选哪个？\n" + "```\n甲\n" * 20_000 + "~~~", "B"))
+    assert time.perf_counter() - start < 1.0
+
+
+def test_options_set_in_a_bare_fence_at_the_end_of_the_front_leave_it():
+    fenced = classify(card("**下列哪种激活函数输出以零为中心？**\n```\nA. Sigmoid\nB. Tanh\n```", "答案：B"))
+    assert (fenced.type, fenced.question, [c.text for c in fenced.choices], fenced.correct) == (
+        "choice", "**下列哪种激活函数输出以零为中心？**", ["Sigmoid", "Tanh"], ["B"])
+    # code in a fence with its language, or lines other than options, stay in the front
+    for inside in ("```python\nA. x = 1\nB. y = 2\n```", "```\nA. Sigmoid\nprint(1)\nB. Tanh\n```"):
+        assert classify(card("下面哪个对？\n" + inside, "答案：B")).question.endswith("```")
 
 
 def test_a_question_and_its_opposite_stay_apart():

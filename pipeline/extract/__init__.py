@@ -231,10 +231,12 @@ def _labelled_premise(lines: list[Line], start: int, end: int) -> tuple[str, int
 
 
 def _with_item_breaks(lines: list[Line], marks: list[Mark], breaks: frozenset[int]) -> list[Mark]:
-    """`marks` with a boundary at each thematic break between two questions where breaks set
-    the page's items apart (between three or more pairs of neighbouring questions, and half of
-    them or more: "---" / "**11) Topic:** …" / "**Q:** …"): the break ends the answer above, and
-    what stands between it and the next question is no part of it."""
+    """`marks` (sorted by line) with a boundary mark where a thematic break (line positions in
+    `breaks`) ends the answer above it, so that what stands between it and the next question is
+    no part of that answer: a break right above a numbered list that starts at 1; one right above
+    a bold title alone after a question that is no heading; and, where breaks set the page's
+    items apart (between `_SEPARATING` or more pairs of neighbouring listed questions, and half of
+    them or more: "---" / "**11) Topic:** …" / "**Q:** …"), every break between two of them."""
     taken = {m.index for m in marks}
     # a break right above a numbered list that starts again at 1 ("---" / "1. …" / "2. …") opens a
     # list of its own: the answer above ends there, whether or not that list asks
