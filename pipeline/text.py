@@ -139,6 +139,19 @@ def hard_wrapped(line: str) -> bool:
         2 * len(line) >= _WRAP_COLUMNS and display_width(line) >= _WRAP_COLUMNS))
 
 
+def continues_sentence(line: str, following: str) -> bool:
+    """Whether the line `following` goes on with the sentence that `line` (as written) broke
+    off: `line` a line of Latin text stopping inside a sentence (on a word or a comma, emphasis
+    closing after it aside: "…split the *train/dev/test*"), and `following` opening in a
+    lower-case Latin letter, which starts no sentence, answer or title of its own. (A line with
+    Chinese in it ends its own words as often as not: "…是如何对应的" over "encoder的输出…", "关于
+    word2vec" over "word2vec如何训练…", are two things.)"""
+    line = line.rstrip().rstrip("*_")
+    start = following.lstrip()[:1]
+    return (bool(_MID_SENTENCE.search(line)) and line[-1:].isascii() and start.isascii() and start.islower()
+            and not CJK.search(line))
+
+
 def join_wrapped(lines: list[str]) -> str:
     """The lines of a hard-wrapped paragraph as one: joined with a space between two Latin
     words or numbers (as a browser shows a soft break), with nothing where CJK text was broken."""

@@ -269,6 +269,19 @@ def test_hard_wrapped_lines_are_wide_and_stop_inside_a_sentence():
     assert join_wrapped(["1. Why do gradients", "   vanish?"]) == "1. Why do gradients vanish?"
 
 
+def test_a_line_goes_on_with_a_latin_sentence_broken_off_above_it():
+    from pipeline.text import continues_sentence
+    assert continues_sentence("1. Which split of the *data*", "should we use?")
+    assert continues_sentence("- How does momentum,", "in short, help?")
+    # a sentence that ended, a capital that opens one, a line with Chinese in it: two things
+    for line, following in (("1. Which split is best?", "more data helps."), ("1. Which split of the data", "Use 98/1/1."),
+                            ("1. 关于word2vec", "word2vec如何训练？"), ("1. Which split of the data", "数据越多越好")):
+        assert not continues_sentence(line, following)
+    # the same lower-case start under a Chinese item does not run on into it
+    assert cards_of("1. 关于word2vec\nword2vec如何训练？\n\n2. 什么是BN？\n\n批归一化。\n\n3. 什么是LN？\n\n层归一化。")[0][:2] == (
+        "关于word2vec", "word2vec如何训练？")
+
+
 def test_question_labels_with_dotted_numbers_leave_the_front():
     from pipeline.extract.base import question_text
     assert question_text("Q2.1: Explain backpropagation step by step.") == "Explain backpropagation step by step."

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from ..text import hard_wrapped, link_text, unbold, undecorated
+from ..text import continues_sentence, hard_wrapped, link_text, unbold, undecorated
 from .lines import Line, parse_numbering
 
 
@@ -235,15 +235,20 @@ def wrapped_lines(lines: list[Line], position: int) -> list[Line]:
     """The lines an item's first paragraph runs on over when an editor's hard wrap broke
     it ("1. 为什么交叉熵…的性能，而使" / "   用均方误差…？"): each broken line wide and
     stopping mid-sentence (`text.hard_wrapped`), the next one indented into the item, in
-    the same paragraph and no structure of its own; [] for an item of one line. `lines`
-    are a document's, `position` the item's place in them."""
+    the same paragraph and no structure of its own, or back at the item's margin when it goes
+    on with a sentence broken off (`text.continues_sentence`: CommonMark's lazy continuation,
+    "1. …how would you split the" / "data?"); [] for an item of one line. `lines` are a
+    document's, `position` the item's place in them."""
     item = lines[position]
     out: list[Line] = []
-    while hard_wrapped((out or [item])[-1].source) and len(out) < _MAX_WRAPPED:
+    while len(out) < _MAX_WRAPPED:
+        last = (out or [item])[-1].source
         position += 1
         ln = lines[position] if position < len(lines) else None
         if (ln is None or ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold
-                or ln.quote != item.quote or ln.indent <= item.indent):
+                or ln.quote != item.quote):
+            break
+        if not (hard_wrapped(last) and ln.indent > item.indent) and not continues_sentence(last, ln.text):
             break
         out.append(ln)
     return out

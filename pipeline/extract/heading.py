@@ -14,7 +14,7 @@ from dataclasses import replace
 from difflib import SequenceMatcher
 from functools import cache
 
-from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, fold, hard_wrapped, introduces, is_question_like,
+from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
 from . import qa_marker
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
@@ -202,17 +202,13 @@ def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
     heading wide and stopping inside a sentence (`text.hard_wrapped`) on a word in Latin
     letters, the paragraph, after at most one blank line, plain text opening in lower case; []
     for a whole heading."""
-    if not hard_wrapped(lines[k].source):
-        return []
     j = k + 1 + (k + 1 < len(lines) and lines[k + 1].blank)
     more: list[Line] = []
     while j < len(lines) and not (lines[j].blank or lines[j].heading or lines[j].bullet or lines[j].numbering
                                   or lines[j].in_code or lines[j].quote):
         more.append(lines[j])
         j += 1
-    # (a Chinese heading ends its own words: "…是如何对应的" over "encoder的输出…" is two things)
-    ends_in_word = lines[k].text.rstrip()[-1:].isascii()
-    return more if more and ends_in_word and more[0].text.lstrip()[:1].islower() and more[0].text.lstrip()[:1].isascii() else []
+    return more if more and hard_wrapped(lines[k].source) and continues_sentence(lines[k].source, more[0].text) else []
 
 
 def _question_list(group: list[Line]) -> list[Line]:
