@@ -830,6 +830,23 @@ _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*+(?:_[A-Za-z0-9]++)++")  # conv_1
 _LATEX_OR_CODE = re.compile(r"[\\{}&$=<>/]")
 
 
+# a web address alone on its line that names an image file ("https://…/figure-1.jpg?w=600")
+_BARE_URL = re.compile(r"^\s*+(https?://[^\s<>()\[\]]++)\s*+$", re.I)
+_IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp)$", re.I)
+
+
+def bare_image_urls(state: CleanState) -> None:
+    """In Markdown, the address of an image file alone on its line (a scrape that lost the
+    `<img>` around it) is that image, `![](address)`: CommonMark shows a bare address as
+    text. An address in a sentence, or one that names no image file, stays as written."""
+    if state.kind != "markdown":
+        return
+    for i in state.live():
+        text = state.lines[i].text
+        if "://" in text and (m := _BARE_URL.match(text)) and _IMAGE_FILE.search(m.group(1).split("?")[0].split("#")[0]):
+            state.rewrite(i, f"![]({m.group(1)})", "bare_image_urls")
+
+
 def image_alt_text(state: CleanState) -> None:
     """Runs of scraped image captions such as `标题 关键词_分类_07`: short lines with
     underscores and no sentence punctuation whose first part repeats three times or more."""
@@ -1126,6 +1143,25 @@ def latex_layout(state: CleanState) -> None:
                                       _CODE_SPAN), "latex_layout")
 
 
+_DANGLING_BREAK = re.compile(r"(?<!\\)\\[ \t]*+$")  # one backslash ends the line (two end a LaTeX row)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+
+
+def dangling_break(state: CleanState) -> None:
+    """In Markdown a backslash that ends a line is a hard line break inside a paragraph
+    (CommonMark 0.31, 6.7); on the last line of its block (a blank line, a heading, a dropped
+    line or the page's end after it) it breaks nothing and shows as a backslash: it goes."""
+    if state.kind != "markdown":
+        return
+    for i in state.live():
+        text = state.lines[i].text
+        if text.rstrip(" \t").endswith("\\") and _DANGLING_BREAK.search(text):
+            j = i + 1
+            if (j == len(state.lines) or j in state.dropped or is_blank(state.lines[j].text)
+                    or _ATX_HEADING.match(state.lines[j].text)):
+                state.rewrite(i, _DANGLING_BREAK.sub("", text), "dangling_break")
+
+
 # Order matters: debris that hides structure goes first, inline repairs last.
 RULES: list[tuple[str, Rule]] = [
     ("mdx_quiz", mdx_quiz),
@@ -1148,6 +1184,7 @@ RULES: list[tuple[str, Rule]] = [
     ("hashtags", hashtags),
     ("record_lines", record_lines),
     ("advert", advert),
+    ("bare_image_urls", bare_image_urls),
     ("image_alt_text", image_alt_text),
     ("formula_images", formula_images),
     ("images", images),
@@ -1158,6 +1195,7 @@ RULES: list[tuple[str, Rule]] = [
     ("stray_bold", stray_bold),
     ("latex_layout", latex_layout),
     ("markdown_escape", markdown_escape),
+    ("dangling_break", dangling_break),
 ]
 
 

@@ -55,6 +55,25 @@ def test_markdown_escapes_are_literal_outside_math():
     assert kept == [r"(1)计算简单，$\frac{a}{b}$ 与 F(x)"]
 
 
+def test_a_backslash_ending_its_block_breaks_nothing_and_goes():
+    text = "优点：并行度高\\\n缺点：显存占用大\\\n\n### 下一题\n末行\\\n## 标题\n$$\na & b \\\\\nc & d\n$$\n最后一行\\"
+    kept, _ = run(text, kind="markdown")
+    # inside the paragraph the backslash is a hard line break and stays; two end a LaTeX row
+    assert kept == ["优点：并行度高\\", "缺点：显存占用大", "### 下一题", "末行", "## 标题", "$$", "a & b \\\\",
+                    "c & d", "$$", "最后一行"]
+    # in a text copy a backslash is no markup
+    assert run("路径以\\\n\n结尾", kind="text")[0] == ["路径以\\", "结尾"]
+
+
+def test_an_image_address_alone_on_its_line_is_that_image():
+    text = ("https://img.example.org/figs/relu.png?w=600\n\n见 https://img.example.org/a.png 的曲线\n\n"
+            "https://example.org/posts/relu.html\n\nhttps://cdn.example.org/photo")
+    kept, _ = run(text, kind="markdown")
+    assert kept == ["![](https://img.example.org/figs/relu.png?w=600)", "见 https://img.example.org/a.png 的曲线",
+                    "https://example.org/posts/relu.html", "https://cdn.example.org/photo"]
+    assert run("https://img.example.org/figs/relu.png", kind="text")[0] == ["https://img.example.org/figs/relu.png"]
+
+
 def test_latex_paren_math_is_math_not_an_escape():
     kept, _ = run(r"\(2\) 投影矩阵 \( P \) 满足 \(P^2 = P\)，记作 f\(P\)")
     assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]

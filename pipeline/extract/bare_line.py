@@ -58,6 +58,8 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
         while j < len(lines) and (lines[j].blank or lines[j].link_only or j in bare):
             j += 1
         if j >= len(lines) or j in questions:
+            if j < len(lines) and lines[i].indent > lines[j].indent:
+                continue  # deeper than the question after it: the last words of the item above
             marks.append(Mark(i, "topic", topic_text(lines[i].text), NAME, False))
         else:
             rest.append((i, j))
