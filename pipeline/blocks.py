@@ -77,6 +77,25 @@ def _blocks(texts: tuple[str, ...]) -> tuple[Block, ...]:
     return tuple(walk(markdown_tree(list(texts))))
 
 
+@dataclass(frozen=True)
+class LinkDefinition:
+    """A link reference definition (`[label]: https://… "title"`, CommonMark 4.7): its
+    destination and the lines it takes (indices into the document's lines)."""
+    href: str
+    first: int
+    last: int
+
+
+def link_definitions(texts: list[str]) -> dict[str, LinkDefinition]:
+    """The link reference definitions of a Markdown document given as its lines, by label
+    normalized as CommonMark matches labels (`markdown_it.common.utils.normalizeReference`:
+    case folded, spaces collapsed); the first definition of a label wins, as CommonMark says."""
+    env: dict = {}
+    _parser().parse("\n".join(texts), env)
+    return {label: LinkDefinition(ref["href"], ref["map"][0], ref["map"][1] - 1)
+            for label, ref in env.get("references", {}).items()}
+
+
 def code_lines(texts: list[str]) -> set[int]:
     """Indices of the lines inside code blocks (fenced or indented) and display math."""
     return {i for b in _blocks(tuple(texts)) if b.kind in CODE_KINDS for i in range(b.first, b.last + 1)}

@@ -15,8 +15,9 @@ from typing import Callable
 from urllib.parse import unquote
 
 import json5
+from markdown_it.common.utils import normalizeReference
 
-from .blocks import code_lines, script_lines
+from .blocks import code_lines, link_definitions, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
 from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
                    is_link_only, is_question_like, labels_answer, link_free, link_text, strip_list_marker)
@@ -292,6 +293,49 @@ _HEADING_ATTRIBUTES = re.compile(r"(?<=\S)[ \t]*+(?:\{:?[ \t]*+[.#][^{}\n]{0,80}
 _LINK_ATTRIBUTES = re.compile(r"(?<=\))\{:?[ \t]*+[.#][^{}\n]{0,80}\}")
 _PERMALINK = re.compile(r"(?<![ \t])[ \t]*+\[(?:¶|#|§|🔗|:link:)\]\(#[^()\s]*+\)[ \t]*+$")
 _HEADING_START = re.compile(r"^ {0,3}#{1,6}[ \t]")
+
+
+_DEFINITION_START = re.compile(r"^ {0,3}\[[^\]\n]++\]:")  # a cheap test before a parse
+# a reference link, full or collapsed ("[text][label]", "[text][]"); then a shortcut one
+# ("[label]") not followed by what would make it another construct; an image so written opens
+# with "!" (group 1)
+_FULL_REFERENCE = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*+\])*+)\]\[([^\[\]\n]*+)\]")
+_SHORTCUT_REFERENCE = re.compile(r"(?<!\])(!?)\[([^\[\]\n]++)\](?![\[(:])")
+
+
+def reference_links(state: CleanState) -> None:
+    """In Markdown, reference links (`[text][label]`, `[text][]`, `[label]`, CommonMark 6.3)
+    whose label the document defines (`[label]: https://…`) become inline links
+    (`[text](https://…)`): a card carries its own links, and its front shows a link's text.
+    The definitions, whose addresses now stand in the links, are dropped as `link_definition`;
+    a label the document does not define stays as written, as CommonMark shows it. Images so
+    written (`![alt][label]`) and their definitions stay: the export resolves them, and shows
+    a missing one by name."""
+    if state.kind != "markdown" or not any(_DEFINITION_START.match(ln.text) for ln in state.lines):
+        return
+    defined = link_definitions(["" if i in state.dropped else ln.text for i, ln in enumerate(state.lines)])
+    if not defined:
+        return
+    used_by_images: set[str] = set()
+
+    def inline(m: re.Match, label: str) -> str:
+        key = normalizeReference(label)
+        if m.group(1):
+            used_by_images.add(key)
+            return m.group(0)
+        return f"[{m.group(2)}]({defined[key].href})" if key in defined else m.group(0)
+
+    def resolve(part: str) -> str:
+        part = _FULL_REFERENCE.sub(lambda m: inline(m, m.group(3) or m.group(2)), part)
+        return _SHORTCUT_REFERENCE.sub(lambda m: inline(m, m.group(2)), part)
+
+    for i in state.live():
+        if "[" in (text := state.lines[i].text) and not _DEFINITION_START.match(text):
+            state.rewrite(i, _outside(text, resolve, _CODE_SPAN), "reference_links")
+    for label, definition in defined.items():
+        if label not in used_by_images:
+            for i in range(definition.first, definition.last + 1):
+                state.drop(i, "link_definition")
 
 
 def attribute_lists(state: CleanState) -> None:
@@ -1170,6 +1214,7 @@ RULES: list[tuple[str, Rule]] = [
     ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),
+    ("reference_links", reference_links),
     ("attribute_lists", attribute_lists),
     ("callouts", callouts),
     ("html_comment", html_comment),

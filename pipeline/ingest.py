@@ -105,8 +105,9 @@ def split_lines(text: str) -> list[str]:
 
 
 # lines that only Markdown writes: ATX headings, setext underlines, fences, display-math fences,
-# blockquotes, table rows, links, bold lines, MkDocs admonitions ("??? question")
-_MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$|>|(?:!!!|\?\?\?\+?)[ \t]+[\w\"])|\]\([^)\s\[]++\)"
+# blockquotes, table rows, links and link definitions, bold lines, MkDocs admonitions ("??? question")
+_MARKDOWN_LINE = re.compile(r"^ {0,3}(?:#{1,6}\s+\S|```|~~~|\$\$\s*$|\|.*\|\s*$|>|(?:!!!|\?\?\?\+?)[ \t]+[\w\"]"
+                            r"|\[[^\]\n]++\]:[ \t]*+<?https?://)|\]\([^)\s\[]++\)"
                             r"|^ {0,3}\*\*[^*\n]+\*\*\s*$|(?<=\S\n)(?:={3,}|-{3,})[ \t]*$", re.M)
 _MIN_MARKDOWN_LINES = 2
 

@@ -74,6 +74,21 @@ def test_an_image_address_alone_on_its_line_is_that_image():
     assert run("https://img.example.org/figs/relu.png", kind="text")[0] == ["https://img.example.org/figs/relu.png"]
 
 
+def test_reference_links_become_inline_links_and_their_definitions_go():
+    text = ("- [何为梯度裁剪？][clip] 见 [讲义][] 与 [Notes]\n- [未定义][nowhere] 和 `[代码][clip]`\n- [ ] 待办\n\n"
+            "[clip]: https://a.example/clip\n[讲义]: <https://a.example/notes> \"讲义\"\n[notes]:https://a.example/n")
+    kept, drops = run(text, kind="markdown")
+    assert kept == ["- [何为梯度裁剪？](https://a.example/clip) 见 [讲义](https://a.example/notes) 与 [Notes](https://a.example/n)",
+                    "- [未定义][nowhere] 和 `[代码][clip]`", "- [ ] 待办"]
+    assert drops == {5: "link_definition", 6: "link_definition", 7: "link_definition"}
+    # an image so written keeps its definition: the export resolves it and names a missing one
+    kept, drops = run("见 ![示意图][fig] 与 [讲义][notes]\n\n[fig]: figs/a.png\n[notes]: https://a.example/n", kind="markdown")
+    assert kept == ["见 ![示意图][fig] 与 [讲义](https://a.example/n)", "[fig]: figs/a.png"] and drops == {4: "link_definition"}
+    # a line that only looks like a definition inside code stays, and nothing is resolved by it
+    kept, drops = run("```\n[a]: https://a.example\n```\n见 [a]", kind="markdown")
+    assert kept == ["```", "[a]: https://a.example", "```", "见 [a]"] and not drops
+
+
 def test_latex_paren_math_is_math_not_an_escape():
     kept, _ = run(r"\(2\) 投影矩阵 \( P \) 满足 \(P^2 = P\)，记作 f\(P\)")
     assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]

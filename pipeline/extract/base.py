@@ -241,6 +241,7 @@ def wrapped_lines(lines: list[Line], position: int) -> list[Line]:
     document's, `position` the item's place in them."""
     item = lines[position]
     out: list[Line] = []
+    lazy = False  # a line went on with a sentence at the margin: the lines after it are the paragraph's
     while len(out) < _MAX_WRAPPED:
         last = (out or [item])[-1].source
         position += 1
@@ -248,7 +249,9 @@ def wrapped_lines(lines: list[Line], position: int) -> list[Line]:
         if (ln is None or ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold
                 or ln.quote != item.quote):
             break
-        if not (hard_wrapped(last) and ln.indent > item.indent) and not continues_sentence(last, ln.text):
-            break
+        if not (hard_wrapped(last) and ln.indent > item.indent) and not lazy:
+            lazy = continues_sentence(last, ln.text)
+            if not lazy:
+                break
         out.append(ln)
     return out
