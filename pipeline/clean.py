@@ -94,12 +94,14 @@ def _indent(text: str) -> int:
 _QUIZ_OPEN = re.compile(r"^\s*+<Question\b")
 _QUIZ_CHOICES = re.compile(r"choices=\{(\[.*\])\}", re.S)
 _MAX_COMPONENT = 400  # lines a quiz component may run over before it is taken for text
+# an explanation that only acknowledges the pick ("正确！", "Correct!"): the key says as much
+_ACKNOWLEDGEMENT = re.compile(r"^(?:回答)?(?:正确|没错|对)[!！。.]*|(?:that'?s\s+)?(?:correct|right)[!.]*|(?:yes|exactly|well done)[!.]*$", re.I)
 
 
 def mdx_quiz(state: CleanState) -> None:
     """In Markdown (MDX), a quiz component (`<Question choices={[…]} />`) becomes what its page
     shows: the options lettered A, B, C …, then `答案：` with the right ones and `解析：` with
-    their explanations, on the component's first lines; its other lines are dropped as
+    their explanations (but one that only acknowledges the pick, "正确！"), on the component's first lines; its other lines are dropped as
     `mdx_quiz`. A component whose array does not parse, or that does not end within
     `_MAX_COMPONENT` lines, is left as it is."""
     if state.kind != "markdown":
@@ -128,7 +130,8 @@ def mdx_quiz(state: CleanState) -> None:
         right = [(letter, c) for letter, c in zip(letters, choices, strict=False) if c.get("correct") is True]
         if right:
             shown.append("答案：" + "、".join(letter for letter, _ in right))
-            explained = " ".join(html.unescape(str(c["explain"])).strip() for _, c in right if c.get("explain"))
+            explained = " ".join(why for _, c in right if (why := html.unescape(str(c.get("explain", ""))).strip())
+                                 and not _ACKNOWLEDGEMENT.fullmatch(why))
             if explained:
                 shown.append(f"解析：{explained}")
         if len(shown) > end - k + 1:
