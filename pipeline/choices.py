@@ -25,7 +25,7 @@ from typing import Literal
 
 from .blocks import table_rows
 from .model import Card, Choice, SourceLine
-from .text import (CJK, LEAD_IN, OPTION_LETTERS, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped,
+from .text import (CJK, LEAD_IN, OPTION_LETTERS, TRUE_FALSE_PROMPT, TRUE_FALSE_WORD, blank_marks, ends_with_question_mark, fold, hard_wrapped, join_wrapped,
                    strip_list_marker, unbold,
                    quiz_section, zh_number)
 
@@ -509,11 +509,15 @@ _TF_LABEL = re.compile(r"^(?:T\s*/\s*F|True\s*(?:/|or)\s*False|判断(?:题)?)\s
 
 def true_false_statement(card: Card, given: str = "") -> Card | None:
     """A statement (no question mark) that ends in a blank, stands under a 判断题 section, is
-    labelled for judging (`T/F: …`) or is answered by a true/false key alone, keyed 对/错, √/×,
-    T/F …: a true/false card; under 判断题 without a key it is reviewed."""
+    labelled for judging (`T/F: …`, `… (True / False)`, the prompt leaving the front) or is
+    answered by a true/false key alone, keyed 对/错, √/×, T/F …: a true/false card; under
+    判断题 or so prompted without a key it is reviewed."""
     question = card.question.strip()
     if ends_with_question_mark(question):
         return None
+    prompted = TRUE_FALSE_PROMPT.search(question)  # "… (True / False)": the page asks to judge it
+    if prompted:
+        question = question[:prompted.start()].rstrip()
     blanks = blank_marks(question)
     ends_in_blank = bool(blanks) and not fold(question[blanks[-1].end():])
     section = quiz_section(card.section) == "判断题"
@@ -521,16 +525,17 @@ def true_false_statement(card: Card, given: str = "") -> Card | None:
     # labelled for judging ("T/F: …"), or answered by a true/false key alone ("**True**")
     keyed = _tf_word(given) in _TRUE_FALSE
     m = _TF_KEY.match(card.answer)
-    labelled = _TF_LABEL.match(question) is not None or (m is not None and not card.answer[m.end():].strip())
+    labelled = (_TF_LABEL.match(question) is not None or prompted is not None
+                or (m is not None and not card.answer[m.end():].strip()))
     if not (ends_in_blank or section or keyed or labelled):
         return None
     word = m.group("word") if m else given if _tf_word(given) in _TRUE_FALSE else ""
-    if not word and not section:
+    if not word and not (section or prompted):
         return None
     correct = ([] if not word else ["A"] if _tf_word(word) in _AFFIRMATIVE else ["B"])
     rest = card.answer[m.end():] if m else card.answer
-    return replace(card, type="truefalse", choices=list(_TF_CHOICES[bool(CJK.search(question))]), correct=correct,
-                   answer=_explanation(rest.split("\n")))
+    return replace(card, question=question, type="truefalse", choices=list(_TF_CHOICES[bool(CJK.search(question))]),
+                   correct=correct, answer=_explanation(rest.split("\n")))
 
 
 def _split_keys(text: str, count: int) -> list[str] | None:
@@ -590,20 +595,28 @@ def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
 
 @dataclass(frozen=True)
 class KeyBlock:
-    """The keys a document gives apart from its questions, by question number."""
+    """The keys a document gives apart from its questions, by (quiz section kind, question
+    number): the kind `quiz_section` names for a key line labelled by its section
+    (`**True or False:** 1(False), 2(True)`), "" for the others."""
 
-    keys: dict[int, str]
-    explanations: dict[int, str]  # the explanation given with a key (`1. B。先查看版本历史`)
+    keys: dict[tuple[str, int], str]
+    explanations: dict[tuple[str, int], str]  # the explanation given with a key (`1. B。先查看版本历史`)
     lines: frozenset[str]  # the block's lines, stripped: they leave the answer they stood in
+
+    def lookup(self, kind: str, number: int) -> tuple[str, str]:
+        """(key, explanation) of question `number` of a section of `kind` ("" for none)."""
+        at = (kind, number) if (kind, number) in self.keys else ("", number)
+        return self.keys.get(at, ""), self.explanations.get(at, "")
 
 
 def key_block(lines: list[SourceLine]) -> KeyBlock | None:
     """The key block of a document's lines: lines of key groups (`参考答案：1-5 BCADA 6-8
-    DDB`, `9-12 √××√`), one key a line under a key label (`答案解析：` / `1. B。…`), or a
-    table of numbers and keys (see `table_keys`); None when there is none or it keys
-    fewer than two questions."""
-    keys: dict[int, str] = {}
-    explanations: dict[int, str] = {}
+    DDB`, `9-12 √××√`, `1(c), 2(a)`, each line perhaps labelled by the quiz section it keys,
+    `- **Multiple Choice:** 1(c), 2(a)`), one key a line under a key label (`答案解析：` /
+    `1. B。…`), or a table of numbers and keys (see `table_keys`); None when there is none or
+    it keys fewer than two questions."""
+    keys: dict[tuple[str, int], str] = {}
+    explanations: dict[tuple[str, int], str] = {}
     taken: set[str] = set()
     label = ""  # the key label line a list of keys may follow
     last = 0  # the number of the last key read under it
@@ -624,26 +637,32 @@ def key_block(lines: list[SourceLine]) -> KeyBlock | None:
                 k += 1
             found, why = table_keys(table_rows(table))
             if found:
-                keys.update(found)
-                explanations.update(why)
+                keys.update({("", n): key for n, key in found.items()})
+                explanations.update({("", n): text for n, text in why.items()})
                 taken.update(table + ([label] if label else []))
             label = ""
         elif _KEYS_LABEL.match(text):
             label, last = text, 0
         elif found := block_keys(text):
-            keys.update(found)
+            keys.update({("", n): key for n, key in found.items()})
+            taken.add(text)
+            label = ""
+        elif (sectioned := section_keys(text)) is not None:
+            kind, found, why = sectioned
+            keys.update({(kind, n): key for n, key in found.items()})
+            explanations.update({(kind, n): text for n, text in why.items()})
             taken.add(text)
             label = ""
         elif label and (m := _KEY_LINE.match(text)):
-            keys[int(m.group(1))] = m.group("key").upper() if m.group("key").isascii() else m.group("key")
             last = int(m.group(1))
+            keys[("", last)] = m.group("key").upper() if m.group("key").isascii() else m.group("key")
             if m.group("why"):
-                explanations[last] = _balanced(m.group("why"))
+                explanations[("", last)] = _balanced(m.group("why"))
             taken.update((label, text))
             entry = True
         elif label and last and (line.text[:1].isspace() or (in_entry and not text.startswith("#"))):
             # the explanation of the key above: indented under it, or the rest of its paragraph
-            explanations[last] = (explanations.get(last, "") + "\n" + _balanced(_LIST_ITEM.sub("", text))).strip()
+            explanations[("", last)] = (explanations.get(("", last), "") + "\n" + _balanced(_LIST_ITEM.sub("", text))).strip()
             taken.add(text)
             entry = True
         else:
@@ -685,6 +704,33 @@ def _balanced(text: str) -> str:
     if text.count("**") % 2:
         text = text.removesuffix("**").strip() if text.endswith("**") else text.replace("**", "", 1).strip()
     return text
+
+
+# a key in brackets after its question's number, perhaps with why: "1(c)", "3（B）", "1(False - it only …)"
+_BRACKETED_GROUP = re.compile(rf"(\d{{1,3}})\s*+[(（]\s*+(?P<key>[A-HＡ-Ｈa-h](?:\s*+[,，、]?\s*+[A-Ha-h])*+|{TRUE_FALSE_WORD})"
+                              r"\s*+(?:[-–—:：,，]\s*+(?P<why>[^()（）\n]*+(?:[(（][^()（）\n]*+[)）][^()（）\n]*+)*+))?[)）]")
+_LETTER_KEYS = re.compile(r"[A-HＡ-Ｈa-h ,，、]++")
+# a key line labelled by its quiz section: "- **Multiple Choice:** 1(c), 2(c)", "判断题：1(对) 2(错)"
+_SECTION_KEYS = re.compile(r"^(?:[-*+]\s++)?(?:\*\*|__)?(?P<label>[^:：*_\n]{2,40}?)\s*+(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?\s*+"
+                           r"(?P<keys>\d.*)$")
+
+
+def section_keys(text: str) -> tuple[str, dict[int, str], dict[int, str]] | None:
+    """(kind, keys, explanations) of one key line labelled by the quiz section it keys
+    (`quiz_section` names the label's kind) and made of bracketed keys after numbers alone,
+    or of key groups (`block_keys`); None for any other line."""
+    m = _SECTION_KEYS.match(text)
+    if m is None or not (kind := quiz_section(m.group("label"))):
+        return None
+    groups = list(_BRACKETED_GROUP.finditer(m.group("keys")))
+    if not groups:
+        found = block_keys(m.group("keys"))
+        return (kind, found, {}) if found else None
+    if _BLOCK_REST.sub("", _BRACKETED_GROUP.sub("", m.group("keys"))):
+        return None  # other text among them: no key line
+    keys = {int(g.group(1)): (key.upper() if _LETTER_KEYS.fullmatch(key := g.group("key")) else key) for g in groups}
+    why = {int(g.group(1)): g.group("why").strip() for g in groups if g.group("why") and g.group("why").strip()}
+    return kind, keys, why
 
 
 def block_keys(text: str) -> dict[int, str]:
@@ -740,12 +786,10 @@ def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
         kept = [line for line in lines_in if line.strip() not in block.lines and not block_keys(line)]
         answer = card.answer if len(kept) == len(lines_in) else "\n".join(kept).strip("\n")
         found = _QUESTION_NUMBER.match(text_at.get(card.sources[0].first, ""))
-        number = int(found.group(1)) if found else 0
+        key, why = block.lookup(quiz_section(card.section), int(found.group(1)) if found else 0)
         card = replace(card, answer=answer)
-        keyed = card
-        if number in block.explanations:
-            keyed = replace(card, answer=f"{answer}\n\n解析：{block.explanations[number]}".strip())
-        keyed = classify(keyed, block.keys.get(number, ""), bold_keys)
+        keyed = replace(card, answer=f"{answer}\n\n解析：{why}".strip()) if why else card
+        keyed = classify(keyed, key, bold_keys)
         # a key and its explanation belong to a quiz question, not to a step numbered alike
         out.append(keyed if keyed.type != "basic" else classify(card, bold_keys=bold_keys))
     return out

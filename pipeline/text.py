@@ -266,21 +266,34 @@ def names_aspect(text: str) -> bool:
 PROSE_END = re.compile(r"[。．.!！;；,，:：、]\s*$")  # a sentence or clause ends here
 
 
-# labels that say what kind of items a quiz section holds ("一、单选题", "三、填空题（每空2分）"):
-# they are not topics
-_QUIZ_SECTION = re.compile(r"^(?:[一二三四五六七八九十\d]{1,3}\s*+[、.．]\s*+)?(?P<kind>单项选择题|多项选择题|不定项选择题|单选题|多选题|"
-                          r"选择题|判断题|填空题|简答题|问答题)\s*+(?:[（(][^）)]*+[）)])?\s*+$")
+# labels that say what kind of items a quiz section holds ("一、单选题", "三、填空题（每空2分）",
+# "Part B: True or False", "Multiple-Choice Questions"): they are not topics
+_QUIZ_SECTION = re.compile(r"^(?:(?:[一二三四五六七八九十\d]{1,3}|(?i:part|section)\s++[A-Z\d]{1,3})\s*+[、.．:：]\s*+)?"
+                          r"(?P<kind>单项选择题|多项选择题|不定项选择题|单选题|多选题|选择题|判断题|填空题|简答题|问答题|"
+                          r"(?i:(?:multiple|single)[ -]choices?|MCQs?|true\s*+(?:or|/|-|and)\s*+false|T\s*+/\s*+F|"
+                          r"fill[ -]in[ -]the[ -]blanks?|short[ -]answers?)(?:\s++(?i:questions?))?)"
+                          r"\s*+(?:[（(][^）)]*+[）)])?\s*+[:：]?\s*+$")
+# an English label's kind, named as the Chinese one is
+_QUIZ_KIND = (("true", "判断题"), ("t", "判断题"), ("fill", "填空题"), ("short", "简答题"), ("multiple", "选择题"),
+              ("single", "单选题"), ("mcq", "选择题"))
 
 
 def quiz_section(text: str) -> str:
-    """The kind a quiz section label names ("二、判断题（每题2分）" -> "判断题"), or ""."""
-    m = _QUIZ_SECTION.match(text.strip())
-    return m.group("kind") if m else ""
+    """The kind a quiz section label names, as its Chinese name ("二、判断题（每题2分）" ->
+    "判断题", "True or False" -> "判断题", "Multiple Choice" -> "选择题"), or ""."""
+    m = _QUIZ_SECTION.match(text.strip().strip("*_ ").strip())
+    if m is None:
+        return ""
+    kind = m.group("kind")
+    return next((name for start, name in _QUIZ_KIND if kind.lower().startswith(start)), kind)
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
 # the words that key a statement true or false ("**True**", "错", "√")
 TRUE_FALSE_WORD = r"正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true|false)"
+# what ends a statement to be judged, in brackets: "… (True / False)", "…（对/错）", "… [T/F]"
+TRUE_FALSE_PROMPT = re.compile(r"[(（\[][ \t]*+(?i:true[ \t]*+(?:/|or)[ \t]*+false|t[ \t]*+/[ \t]*+f|对[ \t]*+/[ \t]*+错|"
+                               r"正确[ \t]*+/[ \t]*+错误)[ \t]*+[)）\]][ \t]*+[.。]?[ \t]*+$")
 OPTION_LETTERS = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
 
 

@@ -7,14 +7,14 @@ from dataclasses import replace
 import jsonschema
 import yaml
 
-from pipeline.choices import block_keys, classify, classify_document
+from pipeline.choices import block_keys, classify, classify_document, section_keys
 from pipeline.dedup import deduplicate, why_same
 from pipeline.ids import Registry, assign_ids
 from pipeline.edits import apply_edits, read_edits
 from pipeline.model import CARD_SCHEMA, Card, SourceLine, SourceSpan
 from pipeline.output import card_record, tag
 from pipeline.status import assess, has_real_answer
-from pipeline.text import blank_marks, unbold
+from pipeline.text import blank_marks, quiz_section, unbold
 
 
 def card(question: str, answer: str = "答。", topic: str = "T", file: str = "a.txt", line: int = 1) -> Card:
@@ -255,6 +255,34 @@ def test_cloze_status_needs_one_key_per_blank_and_the_schema_takes_it():
     record = card_record(replace(c, id="c-abcdef", deck="d"))
     jsonschema.validate({"pipeline_version": "1", "generated": "x", "cards": [record]}, CARD_SCHEMA)
     assert record["blanks"] == ["当前批", "滑动平均"] and "blanks" not in card_record(card("问？"))
+
+
+def test_quiz_sections_in_english_name_the_kinds_the_chinese_labels_do():
+    assert [quiz_section(t) for t in ("True or False", "Part B: True/False", "**Multiple-Choice Questions**",
+                                      "Fill in the blanks (1 point each)", "Short Answer", "二、判断题（每题2分）")] == [
+        "判断题", "判断题", "选择题", "填空题", "简答题", "判断题"]
+    # the same words in a title or a sentence name no section
+    assert [quiz_section(t) for t in ("True or false: the loss always falls", "Short answers about CNNs are fine",
+                                      "Multiple choice of optimizers in practice", "Transformer")] == ["", "", "", ""]
+
+
+def test_a_statement_prompted_true_or_false_is_one_to_judge_without_the_prompt():
+    judged = classify(card("Dropout stays on at test time. (True / False)", "False"))
+    assert (judged.type, judged.question, judged.correct) == ("truefalse", "Dropout stays on at test time.", ["B"])
+    unkeyed = classify(card("梯度裁剪能缓解梯度爆炸。（对/错）", ""))
+    assert (unkeyed.type, unkeyed.question, unkeyed.correct) == ("truefalse", "梯度裁剪能缓解梯度爆炸。", [])
+    # brackets that hold other words are part of the statement
+    assert classify(card("ReLU is cheap to compute (true for most hardware).", "Yes.")).type == "basic"
+
+
+def test_a_key_line_labelled_by_its_section_keys_that_section():
+    assert section_keys("*   **Multiple Choice:** 1(c), 2(a, d), 3（B）") == ("选择题", {1: "C", 2: "A, D", 3: "B"}, {})
+    assert section_keys("- **True or False:** 1(False - the step may diverge), 2(True)") == (
+        "判断题", {1: "False", 2: "True"}, {1: "the step may diverge"})
+    assert section_keys("判断题：1-3 √×√") == ("判断题", {1: "√", 2: "×", 3: "√"}, {})
+    # a label that names no quiz section, or words among the keys: no key line
+    assert section_keys("**Chapter 2:** 1(c), 2(a)") is None
+    assert section_keys("**Multiple Choice:** 1(c) is the best, see 2(a)") is None
 
 
 def test_a_key_block_keys_numbered_questions_and_leaves_the_answer():

@@ -184,7 +184,10 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
             continue
         # (under a references heading, "## References" / "## 参考资料", link titles that ask are references)
         cited = owner is not None and bool(REFERENCES_LABEL.match(lines[owner.index].text))
-        _, inner = choose_layout(lines[start:end], BODY_RULES) if not cited else ("", [])
+        # (a quiz section's heading, "## 判断题" / "### True or False", is read with its body: it
+        # makes statements there items to judge)
+        read_from = owner.index if owner is not None and quiz_section(lines[owner.index].body) else start
+        _, inner = choose_layout(lines[read_from:end], BODY_RULES) if not cited else ("", [])
         asked = [m for m in inner if m.role == "question"]
         # a sub-title right under a question of the section above, nothing between, with text of
         # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),

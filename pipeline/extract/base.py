@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from ..text import continues_sentence, hard_wrapped, link_text, unbold, undecorated
+from ..text import TRUE_FALSE_PROMPT, continues_sentence, hard_wrapped, link_text, unbold, undecorated
 from .lines import Line, parse_numbering
 
 
@@ -106,8 +106,8 @@ def split_inline_answer(text: str) -> tuple[str, str]:
     m = _INLINE_ANSWER.search(text)
     if m is not None and text[m.end():].strip():
         return text[:m.start()], text[m.end():].strip("*_ ")
-    if (lead := _BOLD_LEAD.match(text)) is not None:
-        return lead.group(1) + lead.group(3), lead.group(4).strip()
+    if (lead := _BOLD_LEAD.match(text)) is not None and not TRUE_FALSE_PROMPT.fullmatch(lead.group(4)):
+        return lead.group(1) + lead.group(3), lead.group(4).strip()  # ("**…** (True / False)" asks to judge it)
     return text, ""
 # a difficulty or kind tag before the question: "[M] …", "【基础】…" (a short word in lenticular brackets)
 _DIFFICULTY = re.compile(r"^\s*(?:\[(E|M|H|easy|medium|hard)\]|【[^【】\s]{1,6}】)\s*", re.I)
