@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import OTHER_SOURCE, Card
-from .status import LABEL_FRONT
+from .status import LABEL_FRONT, has_real_answer
 from .text import fold, is_question_like, zh_number
 
 NEAR = 0.85  # SequenceMatcher ratio of the folded questions
@@ -184,14 +184,18 @@ def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]
 
 def combine(kept: Card, other: Card) -> Card:
     """One card from two: every phrasing, every distinct answer (the other after an
-    OTHER_SOURCE label), every source."""
+    OTHER_SOURCE label; but one that only points elsewhere, `status.has_real_answer` false,
+    adds nothing to a real answer), every source."""
     aliases = list(kept.aliases)
     for q in [other.question, *other.aliases]:
         if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
             aliases.append(q)
     answer = kept.answer
     if other.answer.strip() and fold(other.answer) not in fold(answer):
-        answer = f"{answer}\n\n{OTHER_SOURCE}\n\n{other.answer}" if answer.strip() else other.answer
+        if not answer.strip():
+            answer = other.answer
+        elif has_real_answer(other.answer) or not has_real_answer(answer):
+            answer = f"{answer}\n\n{OTHER_SOURCE}\n\n{other.answer}"
     return replace(kept, aliases=aliases, answer=answer, sources=kept.sources + other.sources,
                    alias_ids=kept.alias_ids + [i for i in [other.id, *other.alias_ids] if i])
 

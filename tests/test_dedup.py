@@ -60,3 +60,18 @@ def test_the_openings_index_finds_exactly_every_text_that_another_opens_with(fol
     expected = {(min(i, j), max(i, j)) for i, a in enumerate(folded) for j, b in enumerate(folded)
                 if len(a) >= PREFIX and len(b) > len(a) and b.startswith(a)}
     assert _opening_pairs(folded) == expected
+
+
+def test_an_answer_that_only_points_elsewhere_adds_nothing_to_a_real_one():
+    real = Card(question="为什么残差连接能缓解梯度消失？", answer="恒等映射让梯度可以直接传回浅层，不随层数连乘衰减。",
+                topic="残差", sources=[SourceSpan("a.md", 3, 4)], layout="t")
+    pointer = Card(question="为什么残差连接能缓解梯度消失？", answer="见 p142", topic="残差",
+                   sources=[SourceSpan("b.md", 9, 10)], layout="t")
+    other = Card(question="为什么残差连接能缓解梯度消失？", answer="跳连把输入加到输出上，反向传播多了一条捷径。", topic="残差",
+                 sources=[SourceSpan("c.md", 5, 6)], layout="t")
+    kept, _ = deduplicate([real, pointer, other])
+    assert len(kept) == 1 and [s.file for s in kept[0].sources] == ["a.md", "b.md", "c.md"]
+    assert "p142" not in kept[0].answer and "另一来源" in kept[0].answer and "捷径" in kept[0].answer
+    # a pointer first keeps a real answer that comes after it
+    kept, _ = deduplicate([pointer, real])
+    assert "见 p142" in kept[0].answer and "恒等映射" in kept[0].answer

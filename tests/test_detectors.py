@@ -291,6 +291,10 @@ def test_question_labels_with_dotted_numbers_leave_the_front():
     # a follow-up's label leaves it, and so do the quotes around the question; the word in a question stays
     assert question_text('追问2："为什么不直接用输入？"') == "为什么不直接用输入？"
     assert question_text("Follow-up 1: Why not a larger batch?") == "Why not a larger batch?"
+    # a step's label in a derivation leaves it too; a question about a step keeps its words
+    assert question_text("第二步: 反向传播时梯度如何求导？") == "反向传播时梯度如何求导？"
+    assert question_text("Step 3: Why rescale by the keep probability?") == "Why rescale by the keep probability?"
+    assert question_text("第一步做什么？") == "第一步做什么？" and question_text("Step by step: why?") == "Step by step: why?"
     assert question_text("追问的时机怎么把握？") == "追问的时机怎么把握？"
     # what a code span holds is literal: its underscores are no bold marks
     assert question_text("4. Why do we use `__call__` in **LayerNorm**?") == "Why do we use `__call__` in LayerNorm?"

@@ -694,7 +694,9 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         column = len(text) - len(strip_list_marker(text))
         # the code, table or figure that the question needs, before its answer's label, is on
         # the front (the card's span still covers those lines)
-        material = 0 if mark.answer else _material(body, introduces(mark.text))
+        # (a question as written may end in the colon its front leaves out: "… be incorrect :")
+        material = 0 if mark.answer else _material(body, introduces(mark.text) or introduces(
+            lines[mark.index + mark.span - 1].text))
         if not material and not mark.answer and lines[mark.index].heading and not is_question_like(mark.text):
             # a problem's title over its statement and a solution label: the statement is the
             # question; on a page of such problems, one with no solution is all statement
