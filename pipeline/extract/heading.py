@@ -202,13 +202,15 @@ def _wrapped_heading(lines: list[Line], k: int) -> list[Line]:
     heading wide and stopping inside a sentence (`text.hard_wrapped`) on a word in Latin
     letters, the paragraph, after at most one blank line, plain text opening in lower case; []
     for a whole heading."""
+    if not hard_wrapped(lines[k].source):
+        return []
     j = k + 1 + (k + 1 < len(lines) and lines[k + 1].blank)
     more: list[Line] = []
     while j < len(lines) and not (lines[j].blank or lines[j].heading or lines[j].bullet or lines[j].numbering
                                   or lines[j].in_code or lines[j].quote):
         more.append(lines[j])
         j += 1
-    return more if more and hard_wrapped(lines[k].source) and continues_sentence(lines[k].source, more[0].text) else []
+    return more if more and continues_sentence(lines[k].source, more[0].text) else []
 
 
 def _question_list(group: list[Line]) -> list[Line]:
