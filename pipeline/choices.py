@@ -54,7 +54,9 @@ _KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![
                   r"|第\s*+(?P<nth>\d{1,2}|[一二三四五六七八九十]{1,2})\s*+(?:个\s*+)?(?:选项|项|个))")
 _KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：tanh names an option by its text
 _KEY_NUMBER_REF = re.compile(_KEY_HEAD + r"(?P<number>\d{1,2})(?![\d.．]\d)(?:\s*+[).．、）]|\s|$)")
-_BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?\s*+(?:$|[。.，,；;:：])")
+# (a dash set off by spaces may lead to its explanation: "**B** - 融合多个结果")
+_BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?"
+                       r"(?:\s*+(?:$|[。.，,；;:：])|\s++[-–—]\s)")
 
 _CHOICE_WORDS = re.compile(r"下列|下面|以下|哪项|哪一项|哪个选项|哪些选项|选择|正确的是|错误的是|对还是|对吗|是否正确|which of")
 _OPTIONS_ALONE = 3
@@ -269,11 +271,15 @@ def _key_only(line: str, options: list[str]) -> bool:
         any(fold(option) == fold(line[named.start("text"):]) for option in options)
 
 
+# a key that leads its explanation across a dash ("**B** - 融合多个结果"): the key leaves the answer
+_KEY_LEAD = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?:{_UPPER_KEYS})[)）]?(?:\*\*)?\s++[-–—]\s++(?=\S)")
+
+
 def _explanation(lines: list[str], options: list[str] = ()) -> str:
     """The answer of a quiz card: what follows its options or key, without lines that only
-    state the key and without an explanation label."""
+    state the key, a key leading the explanation across a dash, or an explanation label."""
     text = "\n".join(line for line in lines if not _key_only(line, options)).strip()
-    return _EXPLANATION_LABEL.sub("", text).lstrip("。.，, ")
+    return _EXPLANATION_LABEL.sub("", _KEY_LEAD.sub("", text, count=1)).lstrip("。.，, ")
 
 
 def implied_true_false(options: list[Choice], explanation: str) -> list[str]:

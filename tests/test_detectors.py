@@ -282,6 +282,17 @@ def test_a_line_goes_on_with_a_latin_sentence_broken_off_above_it():
         "关于word2vec", "word2vec如何训练？")
 
 
+def test_a_bold_number_labels_its_question_and_exam_points_leave_the_front():
+    from pipeline.extract.base import question_text, split_inline_answer
+    assert split_inline_answer("**3.** 残差连接解决什么问题？（5 分）") == ("**3.** 残差连接解决什么问题？（5 分）", "")
+    assert split_inline_answer("**What is dropout?** Zeroing units at random.") == ("What is dropout?", "Zeroing units at random.")
+    assert question_text("**3.** 残差连接解决什么问题？（5 分）") == "残差连接解决什么问题？"
+    assert question_text("Explain weight decay. (10 points)") == "Explain weight decay."
+    # a duration or a count in brackets is the question's own
+    assert question_text("训练一轮要多久？（5 分钟）") == "训练一轮要多久？（5 分钟）"
+    assert question_text("Which of these is right (3 answers)?") == "Which of these is right (3 answers)?"
+
+
 def test_question_labels_with_dotted_numbers_leave_the_front():
     from pipeline.extract.base import question_text
     assert question_text("Q2.1: Explain backpropagation step by step.") == "Explain backpropagation step by step."

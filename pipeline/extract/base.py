@@ -60,7 +60,8 @@ _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\
 
 # a question in bold that opens its line and ends its sentence, its answer after it on the line:
 # "1. **What is a convolution?** A kernel sliding over …" ("**BN** 是…" is a bold term, no question)
-_BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")
+_BOLD_LEAD = re.compile(r"^(\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?)(\*\*|__)(?!\s*+(?:Q\s*+)?\d{1,3}\s*+[.．、:：]\s*+\2)"
+                        r"([^*_\n]+?[?？.。:：])\2\s*+(\S.*)$")  # (a bold number, "**1.** …", labels a question)
 
 
 ARROW = r"(?:->|→|=>|⇒)"  # what points from a question or statement to its answer
@@ -117,6 +118,8 @@ _RATING = re.compile(r"^[^*]*?[^*\s]\*{1,5}\s*+$|[★☆⭐]{1,5}\s*+$")
 
 
 _STARS = re.compile(r"(?<!\s)\s*+[★☆⭐]{1,5}\s*+$")  # a rating in stars that ends a question (one start per space run)
+# the marks an exam gives a question, after it: "…？（5 分）", "… (10 points)", "… [2 marks]"
+_POINTS = re.compile(r"(?<!\s)\s*+[(（\[]\s*+\d{1,3}(?:\.\d)?\s*+(?:分|points?|pts?\.?|marks?)\s*+[)）\]]\s*+$", re.I)
 
 
 def rated(text: str) -> bool:
@@ -141,7 +144,7 @@ def question_text(text: str) -> str:
     text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
     text = undecorated(strip_numbering(text))  # "1. 🧠 …" too
     text = _LABEL.sub("", text)
-    text = _DIFFICULTY.sub("", _STARS.sub("", text))
+    text = _DIFFICULTY.sub("", _POINTS.sub("", _STARS.sub("", text)))
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
     text = _without_edge_marks(_ESCAPED_WRAP.sub(r"\1", text.strip())).strip()
