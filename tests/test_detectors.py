@@ -306,6 +306,8 @@ def test_question_labels_with_dotted_numbers_leave_the_front():
     assert question_text("第二步: 反向传播时梯度如何求导？") == "反向传播时梯度如何求导？"
     assert question_text("Step 3: Why rescale by the keep probability?") == "Why rescale by the keep probability?"
     assert question_text("第一步做什么？") == "第一步做什么？" and question_text("Step by step: why?") == "Step by step: why?"
+    # a dotted number is the label's whole number, not a label and a number after it
+    assert question_text("习题21.1") == "习题21.1" and question_text("习题 5.1：试述梯度下降。") == "试述梯度下降。"
     assert question_text("追问的时机怎么把握？") == "追问的时机怎么把握？"
     # what a code span holds is literal: its underscores are no bold marks
     assert question_text("4. Why do we use `__call__` in **LayerNorm**?") == "Why do we use `__call__` in LayerNorm?"

@@ -47,7 +47,7 @@ class Mark:
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
 _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+"
                     r"|(?:problem|exercise|习题|练习|step)\s*+\d{1,3}(?:\.\d{1,3})?|第\s*+[一二三四五六七八九十\d]{1,3}\s*+步)"
-                    r"\s*+[:：.．、]|Q\d{1,3}\s*+[-—–]"
+                    r"\s*+(?:[:：、]|[.．](?!\d))|Q\d{1,3}\s*+[-—–]"
                     r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
 _TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
                              r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"

@@ -37,8 +37,9 @@ _COUSINS = 5
 _RATED_LIST = 3  # headings rated by difficulty, several of them asking, that make a list of questions
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
 # "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets), "### 1. 【简答题】" (a plain
-# number is a question's only with its kind in brackets after it)
+# number is a question's only with its kind in brackets after it), "## 习题21.1", "### Exercise 2.3"
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3}"
+                             r"|(?:习题|练习|exercise|problem)\s*\d{1,3}(?:\.\d{1,3})?"
                              r"|\d{1,3}(?=\s*[.．、]\s*[(（【\[]))\s*[:：.．、]?"
                              r"(?:\s*[(（【\[][^()（）【】\[\]]{0,12}[)）】\]])?$", re.I)
 _MAX_STEM = 6  # non-blank lines of a numbered heading's stem, its asking line included
