@@ -52,16 +52,20 @@ _FIELD = re.compile(r"^\s*+[-*+]\s++(?:\*\*|__)[^*_:：\n]{1,12}(?:\*\*|__)\s*+[
 
 
 def _in_record(lines: list[Line], k: int) -> bool:
-    """Whether the list item at `k` follows a sibling item that is a labelled field: its
-    `问题：` names the problem of a case, not a question to study."""
+    """Whether the list item at `k` is a field of a record: a sibling item next to it, the one
+    before or the one after, is a labelled field that asks nothing (`- **问题**: …` over
+    `- **方法**: …`): its `问题：` names the problem of a case, not a question to study."""
     ln = lines[k]
-    for before in map(lines.__getitem__, range(k - 1, -1, -1)):  # no copy of the page per item
-        if before.blank:
-            continue
-        if before.indent < ln.indent or not before.bullet:
-            return False
-        if before.indent == ln.indent:
-            return bool(_FIELD.match(before.text)) and not _QUESTION.match(before.text)
+    for order in (range(k - 1, -1, -1), range(k + 1, len(lines))):
+        for before in map(lines.__getitem__, order):  # no copy of the page per item
+            if before.blank:
+                continue
+            if before.indent < ln.indent or not before.bullet:
+                break
+            if before.indent == ln.indent:
+                if _FIELD.match(before.text) and not _QUESTION.match(before.text):
+                    return True
+                break
     return False
 
 
