@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from ..text import EN_ASK, asks_outright, ends_with_question_mark, is_question_like, join_wrapped, link_free
-from .base import TASK_BOX, Mark, bracketed_answer, question_text, wrapped_lines
-from .lines import Line
+from .base import TASK_BOX, Mark, bracketed_answer, opens_with_answer_label, question_text, wrapped_lines
+from .lines import Line, next_content
 
 NAME = "bullet"
 _MAX_PROMPT = 50
@@ -67,6 +67,14 @@ def _continued(lines: list[Line], position: int, span: int = 1) -> bool:
     return False
 
 
+def _answer_labelled(lines: list[Line], position: int, span: int) -> bool:
+    """Whether the first line under the item at `position` (after its `span` lines) is nested
+    in it and opens with an answer label ("- **Scenario: …**" / "    - *A:* …"): the item is a
+    prompt, worded as a question or not."""
+    below = next_content(lines, position + span)
+    return below is not None and below.indent > lines[position].indent and opens_with_answer_label(below.text)
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     items = [(k, ln) for k, ln in enumerate(lines) if ln.bullet and not ln.in_code]
     if not items:
@@ -89,7 +97,8 @@ def detect(lines: list[Line]) -> list[Mark]:
             continue
         # a checklist item bold as a whole with its answer indented under it ("- [x] **求正数平方根**")
         # is a prompt by its shape: the checkbox tracks it as a question
-        asks = is_question_like(text) or bool(whole and TASK_BOX.match(ln.body) and _continued(lines, k))
+        asks = (is_question_like(text) or bool(whole and TASK_BOX.match(ln.body) and _continued(lines, k))
+                or _answer_labelled(lines, k, span))
         if not asks and sep and len(answer) < _MIN_STATED_ANSWER:
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
