@@ -69,7 +69,11 @@ def _without_link_lead_in(answer: str) -> str:
     return "\n".join(lines[:last] + lines[last + 1:])
 
 
+_HARD_BREAK = re.compile(r"(?<!\\)\\$", re.M)  # a backslash line break: no text of the answer's
+
+
 def has_real_answer(answer: str) -> bool:
+    answer = _HARD_BREAK.sub("", answer)
     # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
     # paragraph by paragraph, then line by line
     lines = [line for paragraph in re.split(r"\n\s*\n", _without_link_lead_in(answer)) if not is_link_only(paragraph)

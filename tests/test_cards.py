@@ -68,6 +68,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert not has_real_answer("参考：\n\n- https://mp.weixin.qq.com/s/x")
     assert not has_real_answer("1.")
     assert not has_real_answer("- [ ] TODO")
+    # a backslash line break between page pointers is no text of its own
+    assert not has_real_answer("AdaGrad:p187;\\\nRMSProp:p188;") and has_real_answer("累积历史梯度\\\n从而抑制震荡，加快收敛。")
     assert not has_real_answer("![](https://a/b.png)")
     assert has_real_answer("DCGAN，Conditional GAN")
     assert has_real_answer("策略梯度")

@@ -293,6 +293,13 @@ def test_a_bold_number_labels_its_question_and_exam_points_leave_the_front():
     assert question_text("Which of these is right (3 answers)?") == "Which of these is right (3 answers)?"
 
 
+def test_trailing_spaces_break_a_line_only_in_markdown():
+    text = "## 什么是动量？\n\n累积历史梯度  \n抑制震荡\n\n## 什么是BN？\n\n批归一化。\n\n## 什么是LN？\n\n层归一化。"
+    assert cards_of(text)[0][1] == "累积历史梯度\\\n抑制震荡"
+    # in a text copy the spaces are debris
+    assert cards_of(text, kind="text")[0][1] == "累积历史梯度\n抑制震荡"
+
+
 def test_question_labels_with_dotted_numbers_leave_the_front():
     from pipeline.extract.base import question_text
     assert question_text("Q2.1: Explain backpropagation step by step.") == "Explain backpropagation step by step."

@@ -471,6 +471,21 @@ def _item_end(item: Line, body: list[Line]) -> int:
     return len(body)
 
 
+# a line that opens with an option's letter ("B. Adam", "(c) …"): an option, read line by line
+_OPTION_LINE = re.compile(r"^\s*+(?:\*\*)?[(（]?[A-Ha-h](?:[.．、)）]|\s*+[:：])")
+
+
+def _goes_on(ln: Line, lines: list[Line], k: int) -> bool:
+    """Whether the paragraph of `ln` (at `k` in `lines`) goes on to the next line: it is text
+    of the same quote, no block of its own (heading, list item, code, display math, table row),
+    and no line that later stages read alone (an option, an answer label)."""
+    after = lines[k + 1] if k + 1 < len(lines) else None
+    return (after is not None and not (after.blank or after.heading or after.bullet or after.numbering
+                                       or after.in_code or after.text.lstrip().startswith(("|", "$$", "```", "~~~"))
+                                       or _OPTION_LINE.match(after.text) or opens_with_answer_label(after.text))
+            and after.quote == ln.quote)
+
+
 def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     """The answer's Markdown; inside a blockquote that also holds the question, without
     the quote markers. Lines nested in the question's list item lose the item's content
@@ -484,7 +499,7 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     inside = [len(ln.source) - len(ln.source.lstrip(" ")) for ln in lines if not ln.blank]
     inside = [i for i in inside if i >= column]
     column = min(inside) if column and opening >= column and inside else 0
-    for ln in lines:
+    for k, ln in enumerate(lines):
         if ln.blank and ln.quote and not quoted and out and out[-1] != "":
             out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart
             continue
@@ -497,7 +512,10 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
         else:
             line = (ln.text if quoted else ln.source).rstrip()
             indent = len(line) - len(line.lstrip(" "))
-            out.append(line[column:] if indent >= column else line)
+            line = line[column:] if indent >= column else line
+            # a hard line break (two spaces ending a line whose paragraph goes on) is kept, written
+            # as the backslash CommonMark also reads as one: trimmed, the lines would run together
+            out.append(line + "\\" if ln.hard_break and _goes_on(ln, lines, k) else line)
     while out and out[-1] == "":
         out.pop()
     text = "\n".join(out)

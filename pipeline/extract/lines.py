@@ -52,7 +52,8 @@ class Line:
     link_only: bool
     in_code: bool
     quote: int = 0  # blockquote depth; `text` is the line without its `>` markers
-    source: str = ""  # the line as written, markers included
+    source: str = ""  # the line as written, markers included (trailing spaces off)
+    hard_break: bool = False  # in Markdown, two or more spaces end it: a line break if the paragraph goes on
 
     @property
     def introduces(self) -> bool:
@@ -103,7 +104,8 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
         out.append(Line(i, ln.number, text, blank, indent, heading, body, bullet, numbering,
                         bold_match.group(2).strip() if bold_match else "",
                         not blank and not in_code and is_link_only(text), in_code,
-                        quoted.group(0).count(">") if quoted else 0, source))
+                        quoted.group(0).count(">") if quoted else 0, source,
+                        parsed and not in_code and not blank and ln.text.endswith("  ")))
     return _spaced_runs(_comments_of_loose_code(out))
 
 
