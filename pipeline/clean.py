@@ -95,14 +95,14 @@ _QUIZ_OPEN = re.compile(r"^\s*+<Question\b")
 _QUIZ_CHOICES = re.compile(r"choices=\{(\[.*\])\}", re.S)
 _MAX_COMPONENT = 400  # lines a quiz component may run over before it is taken for text
 # an explanation that only acknowledges the pick ("正确！", "Correct!"): the key says as much
-_ACKNOWLEDGEMENT = re.compile(r"^(?:回答)?(?:正确|没错|对)[!！。.]*|(?:that'?s\s+)?(?:correct|right)[!.]*|(?:yes|exactly|well done)[!.]*$", re.I)
+_ACKNOWLEDGEMENT = re.compile(r"(?:(?:回答)?(?:正确|没错|对)|(?:that'?s\s+)?(?:correct|right)|yes|exactly|well done)[!！。.]*", re.I)
 
 
 def mdx_quiz(state: CleanState) -> None:
     """In Markdown (MDX), a quiz component (`<Question choices={[…]} />`) becomes what its page
     shows: the options lettered A, B, C …, then `答案：` with the right ones and `解析：` with
-    their explanations (but one that only acknowledges the pick, "正确！"), on the component's first lines; its other lines are dropped as
-    `mdx_quiz`. A component whose array does not parse, or that does not end within
+    their explanations (not one that only acknowledges the pick, "正确！"), on the component's
+    first lines; its other lines are dropped as `mdx_quiz`. A component whose array does not parse, or that does not end within
     `_MAX_COMPONENT` lines, is left as it is."""
     if state.kind != "markdown":
         return
@@ -1191,7 +1191,6 @@ def latex_layout(state: CleanState) -> None:
 
 
 _DANGLING_BREAK = re.compile(r"(?<!\\)\\[ \t]*+$")  # one backslash ends the line (two end a LaTeX row)
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 
 
 def dangling_break(state: CleanState) -> None:
@@ -1205,7 +1204,7 @@ def dangling_break(state: CleanState) -> None:
         if text.rstrip(" \t").endswith("\\") and _DANGLING_BREAK.search(text):
             j = i + 1
             if (j == len(state.lines) or j in state.dropped or is_blank(state.lines[j].text)
-                    or _ATX_HEADING.match(state.lines[j].text)):
+                    or _HEADING_START.match(state.lines[j].text)):
                 state.rewrite(i, _DANGLING_BREAK.sub("", text), "dangling_break")
 
 
