@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
-from .base import ASKING_SHARE, EXPLANATION_LABEL, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, OPENS_WITH_OPTION, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse, last_content, next_content
 
 # (name, detect) in order of precedence on a tie
@@ -471,10 +471,6 @@ def _item_end(item: Line, body: list[Line]) -> int:
     return len(body)
 
 
-# a line that opens with an option's letter ("B. Adam", "(c) …"): an option, read line by line
-_OPTION_LINE = re.compile(r"^\s*+(?:\*\*)?[(（]?[A-Ha-h](?:[.．、)）]|\s*+[:：])")
-
-
 def _goes_on(ln: Line, lines: list[Line], k: int) -> bool:
     """Whether the paragraph of `ln` (at `k` in `lines`) goes on to the next line: it is text
     of the same quote, no block of its own (heading, list item, code, display math, table row),
@@ -482,7 +478,7 @@ def _goes_on(ln: Line, lines: list[Line], k: int) -> bool:
     after = lines[k + 1] if k + 1 < len(lines) else None
     return (after is not None and not (after.blank or after.heading or after.bullet or after.numbering
                                        or after.in_code or after.text.lstrip().startswith(("|", "$$", "```", "~~~"))
-                                       or _OPTION_LINE.match(after.text) or opens_with_answer_label(after.text))
+                                       or OPENS_WITH_OPTION.match(after.text) or opens_with_answer_label(after.text))
             and after.quote == ln.quote)
 
 

@@ -10,20 +10,18 @@ from __future__ import annotations
 import re
 
 from ..text import fold, is_question_like, is_section_title
-from .base import Mark, question_text, topic_text
+from .base import OPENS_WITH_OPTION, Mark, question_text, topic_text
 from .lines import Line
 
 NAME = "bare_line"
 _CLAUSE_MARK = re.compile(r"[，。！!；;]")
-# a line that opens with an option's letter, bold or not ("**B** - 融合多个结果", "C. 98% train"): a
-# quiz's key or option, never a title
-_LETTERED = re.compile(r"^\s*+(?:\*\*|__)?[A-H](?:\*\*|__)?\s*+(?:[-–—:：.．、)）]|$)")
+
 _MIN_PROSE = 60  # characters of prose that make a title a question with an answer
 
 
 def _bare(lines: list[Line], i: int, questions: set[int]) -> bool:
     ln = lines[i]
-    if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.link_only or ln.bold or _LETTERED.match(ln.text):
+    if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.link_only or ln.bold or OPENS_WITH_OPTION.match(ln.text):
         return False
     before_blank = i == 0 or lines[i - 1].blank
     after_blank = i + 1 >= len(lines) or lines[i + 1].blank

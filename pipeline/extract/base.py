@@ -194,6 +194,11 @@ _ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<ope
 EXPLANATION_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:解析|explanation)", re.I)
 
 
+# a line that opens with an option's letter, bold or bracketed or not ("B. Adam", "(c) …", "**B** - 融合多个
+# 结果"): a quiz's option or key, read line by line, never a title
+OPENS_WITH_OPTION = re.compile(r"^\s*+(?:\*\*|__)?[(（]?[A-Ha-h][)）]?(?:\*\*|__)?\s*+(?:[-–—:：.．、)）]|$)")
+
+
 def opens_with_answer_label(text: str) -> bool:
     """Whether the line `text` opens with an answer label ("答：…", "**Answer:**", "- 参考答案：")."""
     return _ANSWER_LABEL.match(text) is not None
