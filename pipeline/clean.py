@@ -1119,14 +1119,13 @@ _LATEX_LAYOUT = re.compile(r"\\(kern|hspace|vspace|mkern|mskip)\s*+(\{[^{}]*+\}|
 # "$ 5 and $" is not
 _PADDED_MATH = re.compile(r"(?<![$\\A-Za-z0-9])\$ ++([^$\n]++)\$(?!\$)")  # one run, no lazy split: linear
 
+_LATEX_SIGN = re.compile(r"[\\^_{}]")
+
 
 def _unpadded(m: re.Match) -> str:
     """`$ x_{i} $` as `$x_{i}$` when the span ends in its padding and holds LaTeX; else as it was."""
     inner = m.group(1)
     return f"${inner.strip()}$" if inner.endswith(" ") and _LATEX_SIGN.search(inner) else m.group()
-
-
-_LATEX_SIGN = re.compile(r"[\\^_{}]")
 # a math span of spacing alone ("$\qquad$ 答：…" indents a paragraph the LaTeX way)
 # (its dollars open and close a span: "$T1$ ~ $T4$" holds none)
 _SPACING_MATH = re.compile(r"(?<!\S)\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspace|[,;:! ])|~))++\s*+\$(?![A-Za-z0-9$])[ \t]*+")

@@ -105,16 +105,15 @@ def _answer_labelled(numbered: list[Line], lines: list[Line], position: dict[int
     after the numbered line."""
     found: dict[int, list[Line]] = {}
     for ln in numbered:
-        after = lines[position[ln.index] + 1:]
-        paragraph = []
-        for b in after:
-            if b.blank or b.numbering is not None or b.bullet or b.heading or b.in_code or _labels(b):
-                break
-            paragraph.append(b)
+        start = end = position[ln.index] + 1  # (positions, not a slice of the rest of the page per item)
+        while end < len(lines) and not ((b := lines[end]).blank or b.numbering is not None or b.bullet or b.heading
+                                        or b.in_code or _labels(b)):
+            end += 1
+        paragraph = lines[start:end]
         if paragraph and (asks[ln.index] or ln.indent or len(paragraph) > _MAX_STEM
                           or any(_OPTION.match(b.text) for b in paragraph)):
             continue
-        below = next((b for b in after[len(paragraph):] if not b.blank), None)
+        below = next_content(lines, end)
         if (below is not None and not below.in_code and not below.heading and below.indent >= ln.indent
                 and below.numbering is None and (_TRUE_FALSE_KEY.match(below.text) or _labels(below))):
             found[ln.index] = paragraph
@@ -143,7 +142,7 @@ def _offering_options(numbered: list[Line], lines: list[Line], position: dict[in
         if not _SENTENCE_END.search(ln.numbering.rest):
             continue  # a title over lettered points ("2. 位置编码" / "a. …" / "b. …"): an outline
         letters: list[str] = []
-        for below in lines[position[ln.index] + 1:]:
+        for below in map(lines.__getitem__, range(position[ln.index] + 1, len(lines))):
             if below.numbering is not None or below.heading:
                 break
             if (m := _OPTION.match(below.text)) is not None and len(below.text.strip()) <= _MAX_OPTION:
