@@ -53,7 +53,8 @@ _LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so
 _KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![A-Za-z])"
                   r"|第\s*+(?P<nth>\d{1,2}|[一二三四五六七八九十]{1,2})\s*+(?:个\s*+)?(?:选项|项|个))")
 _KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：tanh names an option by its text
-_KEY_NUMBER_REF = re.compile(_KEY_HEAD + r"(?P<number>\d{1,2})(?![\d.．]\d)(?:\s*+[).．、）]|\s|$)")
+# ("Answer: Option 3: Width" names the option by its number too)
+_KEY_NUMBER_REF = re.compile(_KEY_HEAD + r"(?:(?i:option)\s*+|选项\s*+)?(?P<number>\d{1,2})(?![\d.．]\d)(?:\s*+[).．、）:：]|\s|$)")
 # (a dash set off by spaces may lead to its explanation: "**B** - 融合多个结果")
 _BARE_KEY = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})[)）]?(?:\*\*)?"
                        r"(?:\s*+(?:$|[。.，,；;:：])|\s++[-–—]\s)")
@@ -262,13 +263,18 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
 
 def _key_only(line: str, options: list[str]) -> bool:
     """A line that states the key and nothing else ("答案：B", "**C**", "答案：tanh" naming
-    one of the `options` by its text)."""
+    one of the `options` by its text, "Answer: Option 3: Width" by its number and text)."""
     for m in (_KEY.search(line), _BARE_KEY.match(line)):
         if m is not None and not fold(line[:m.start()] + line[m.end():]):
             return True
     named = _KEY_TEXT.search(line)
-    return named is not None and not fold(line[:named.start()]) and \
-        any(fold(option) == fold(line[named.start("text"):]) for option in options)
+    if named is not None and not fold(line[:named.start()]) and \
+            any(fold(option) == fold(line[named.start("text"):]) for option in options):
+        return True
+    # "**Answer:** Option 3: Width": the option's number and its text
+    numbered = _KEY_NUMBER_REF.search(line)
+    return (numbered is not None and not fold(line[:numbered.start()]) and 1 <= int(numbered.group("number")) <= len(options)
+            and fold(line[numbered.end():]) in ("", fold(options[int(numbered.group("number")) - 1])))
 
 
 # a key that leads its explanation across a dash ("**B** - 融合多个结果"): the key leaves the answer
@@ -417,6 +423,53 @@ def labelled_choices(card: Card, given: str = "", bold_keys: bool = False) -> Ca
             or (upper and (len(options) >= _OPTIONS_ALONE or _CHOICE_WORDS.search(question + stem_text)))):
         return None
     return _choice_card(card, question, stem, options, after, correct)
+
+
+# a record's field that lists the options on one line ("- Choices: lower(); upper(); split()",
+# "**选项**：对，错") and one that names the item's kind ("- Type: Multiple choice"): fields of a quiz
+# item written as a record, under its question line
+_CHOICES_FIELD = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:choices|options|选项)(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?"
+                            r"(?P<list>\S.*?)\s*+$", re.I)
+_KIND_FIELD = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:type|question type|题型)(?:\*\*|__)?\s*+[:：]\s*+(?P<kind>.+)$", re.I)
+_LIST_SEPARATORS = (r"[;；]", r"[,，、]")  # semicolons where there are any (an option may hold a comma)
+
+
+def _listed_in_field(text: str) -> list[str] | None:
+    """The options a choices field lists, apart at its semicolons (or, with none, its commas),
+    or None when they are not 2 to `_MAX_UNLABELLED` short parts."""
+    for separator in _LIST_SEPARATORS:
+        if re.search(separator, text):
+            parts = [p.strip(" *_") for p in re.split(separator, text)]
+            parts = [p for p in parts if p]
+            return parts if 2 <= len(parts) <= _MAX_UNLABELLED and all(len(p) <= _MAX_OPTION for p in parts) else None
+    return None
+
+
+def field_choices(card: Card, given: str = "") -> Card | None:
+    """A quiz item written as a record under its question: a field listing the options on one
+    line (`- Choices: nltk.corpus; nltk.stem`), an answer field that names one of them by its
+    text (`- Answer: nltk.stem`, before or after the options) or by its label, a field naming
+    the kind (`- Type: Multiple choice`, dropped: the card's type says it). Labelled A, B, C …
+    by position; without a key it stays a basic card (a list of options in prose keys nothing)."""
+    lines = card.answer.split("\n")
+    at = next((k for k, line in enumerate(lines) if _CHOICES_FIELD.match(line)), None)
+    if at is None or (texts := _listed_in_field(_CHOICES_FIELD.match(lines[at]).group("list"))) is None:
+        return None
+    options = [(chr(ord("A") + k), text, False) for k, text in enumerate(texts)]
+    rest = [line for k, line in enumerate(lines) if k != at
+            and not ((m := _KIND_FIELD.match(line)) and quiz_section(m.group("kind")))]
+    # (the answer's first line has lost its label to extraction: "- Answer: nltk.stem" reads "nltk.stem")
+    first = next((k for k, line in enumerate(rest) if line.strip()), None)
+    named = [(k, label) for k, line in enumerate(rest)
+             if (m := _KEY_TEXT.match(strip_list_marker(line).lstrip("*_ "))) or k == first
+             for label, text, _ in options if fold(text) == fold(m.group("text") if m else line)]
+    if len({label for _, label in named}) == 1:
+        correct, rest = [named[0][1]], rest[:named[0][0]] + rest[named[0][0] + 1:]
+    else:
+        correct = find_key(options, rest, "", given, bold=False)
+    if not correct:
+        return None
+    return _choice_card(card, card.question, [], options, rest, correct)
 
 
 # a code fence that ends the front and holds nothing but labelled options: a page that set its
@@ -590,7 +643,7 @@ def classify(card: Card, given: str = "", bold_keys: bool = False) -> Card:
     `bold_keys` says the document marks its keys by setting options in bold."""
     if card.type != "basic":
         return card
-    for make in (checkbox_choices, lambda c: fenced_choices(c, given, bold_keys), lambda c: labelled_choices(c, given, bold_keys),
+    for make in (checkbox_choices, lambda c: field_choices(c, given), lambda c: fenced_choices(c, given, bold_keys), lambda c: labelled_choices(c, given, bold_keys),
                  lambda c: listed_choices(c, given, bold_keys), lambda c: held_choices(c, given),
                  lambda c: true_false_statement(c, given), cloze_card):
         made = make(card)

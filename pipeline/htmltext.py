@@ -39,7 +39,13 @@ def _is_chrome(tag: Tag) -> bool:
     if tag.name in CHROME_TAGS:
         return True
     names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "") + " " + str(tag.get("role") or "")
-    return any(_CHROME_NAME.search(part) for part in names.split())
+    words = {m.group(2).lower() for part in names.split() if (m := _CHROME_NAME.search(part))}
+    # the header of a block on the page ("card-header", "panel-header") holds that block's title:
+    # a page's own header is <header>, or holds no section heading
+    return bool(words) and not (words == {"header"} and tag.find(_SECTION_HEADINGS) is not None)
+
+
+_SECTION_HEADINGS = ["h2", "h3", "h4", "h5", "h6"]
 
 
 def _main_content(soup: BeautifulSoup) -> Tag:

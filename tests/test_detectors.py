@@ -92,6 +92,19 @@ def test_table_rows_pairing_questions_and_answers():
                                   ("Dropout 的作用是什么？", "防止过拟合", "速记", "table_row")]
 
 
+def test_a_table_header_row_names_columns_even_when_a_cell_asks():
+    text = "| 做法 | 可逆? | 代价 |\n| --- | --- | --- |\n| 剪枝 | 否 | 精度 |\n| 量化后能否恢复原权重？ | 不能 | 误差 |"
+    assert questions(table_row.detect(lines_of(text))) == ["量化后能否恢复原权重？"]
+
+
+def test_qa_marker_dotted_numbers_and_template_placeholders():
+    # "Question 2.1:" is one label; "Question: ..." in a format description asks no word
+    text = "Question: ...\nAnswer: ...\n\n- Question 2.1: Which norm keeps the mean?\n  - Answer: LayerNorm"
+    assert questions(qa_marker.detect(lines_of(text))) == ["Which norm keeps the mean?"]
+    # the word Question as content opens no label
+    assert questions(qa_marker.detect(lines_of("Question marks end every prompt here."))) == []
+
+
 def test_qa_marker_without_answer_label_and_bold_question():
     text = "**Q1: 为什么用ReLU?**\n计算快。\n\nQ:Sigmoid 还能用吗?\n能,仅用于输出层。"
     assert cards_of(text)[0][:2] == ("为什么用ReLU?", "计算快。")

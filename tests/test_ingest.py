@@ -60,6 +60,15 @@ def test_html_keeps_source_lines_and_drops_chrome(tmp_path):
     assert rules[2] == "html_chrome" and rules[7] == "html_chrome"
 
 
+def test_html_block_headers_keep_their_titles_and_page_headers_go(tmp_path):
+    # a block's header ("card-header") holds the block's heading; the page's header holds its name
+    doc = _page(tmp_path, "<html><body>\n<div class=\"site-header\"><a href=\"/\">My notes</a></div>\n<main>\n"
+                          "<div class=\"card\"><div class=\"card-header\"><h3>Pooling</h3></div>\n"
+                          "<p>Why pool at all?</p>\n</div>\n</main>\n</body></html>\n")
+    assert _numbered(doc) == [(4, "### Pooling"), (5, "Why pool at all?")]
+    assert {d.line: d.rule for d in doc.markup_drops}[2] == "html_chrome"
+
+
 def _page(tmp_path, html: str):
     """An HTML page written to a file and read back."""
     page = tmp_path / "page.html"

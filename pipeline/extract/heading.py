@@ -14,9 +14,10 @@ from dataclasses import replace
 from difflib import SequenceMatcher
 from functools import cache
 
-from ..text import (REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
+from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
 from . import qa_marker
+from .bullet import split_prompt
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
 from .lines import Line, next_content
 
@@ -36,6 +37,10 @@ _SIBLINGS_ASKING = 0.6
 _COUSINS = 5
 _RATED_LIST = 3  # headings rated by difficulty, several of them asking, that make a list of questions
 _FRAGMENT = 6  # a nested question this short ("如何解决？") leans on its parent
+# a question word and at most a bare verb after it: a question with no subject of its own ("怎么解决",
+# "为什么要裁剪？", "Why?"; not "如何实现早停？", whose object is its subject)
+_SUBJECTLESS = re.compile(r"^(?:(?:为什么|为何|怎么|怎样|如何|有何|有哪些|哪些)(?:要|会|能|去)?[^\s?？]{0,2}"
+                          r"|(?i:why|how)(?:\s+\w+)?)\s*+[?？]?$")
 # "## 第3题", "### Question 2:", "### 第 36 题（3 分）" (points in brackets), "### 1. 【简答题】" (a plain
 # number is a question's only with its kind in brackets after it), "## 习题21.1", "### Exercise 2.3"
 _QUESTION_LABEL = re.compile(r"^(?:第\s*[\d一二三四五六七八九十]{1,3}\s*题|(?:题目|问题|question|q)\s*\d{1,3}"
@@ -129,6 +134,19 @@ def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
             and not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text)))
 
 
+_MIN_SAID = 20  # characters after a heading's colon that make a sentence of its own: an answer, not a subtitle
+
+
+def _answered_heading(body: str) -> tuple[str, str] | None:
+    """(prompt, answer) of a heading that is a paragraph: a short prompt that asks, a colon, and
+    its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None."""
+    split = split_prompt(body)
+    if (split is None or split[1] not in (":", "：") or len(split[2]) < _MIN_SAID
+            or ends_with_question_mark(body) or is_question_like(split[2])):
+        return None  # ("如何理解：“…”这句话？" asks to its end)
+    return (_front(split[0]), split[2]) if is_question_like(question_text(split[0])) else None
+
+
 def _fold_label(text: str) -> str:
     """A heading's words without markup, colons or extra spaces."""
     return " ".join(text.strip(" *_:：").split())
@@ -141,10 +159,12 @@ def _front(body: str) -> str:
 
 
 def _asks(line: Line) -> bool:
-    """Whether a heading asks: by its words, or by a question's number ("### Q3: 过拟合")."""
+    """Whether a heading asks: by its words, or by a question's number ("### Q3: 过拟合"), or by
+    the prompt before the answer it holds (`_answered_heading`)."""
     text = question_text(line.body)
     numbered = line.numbering is not None and line.numbering.style == "question_no"
-    return (is_question_like(text) or numbered) and bool(text) and not _NOT_QUESTION.match(fold(text))
+    return (((is_question_like(text) or numbered) and bool(text) and not _NOT_QUESTION.match(fold(text)))
+            or _answered_heading(line.body) is not None)
 
 
 # a field line about the item before its stem ("**来源：第 1 章**", "**Type**: true-false")
@@ -337,6 +357,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         if ln.numbering is not None:
             levels_numbered.add(ln.heading)
     marks: list[Mark] = []
+    topic_of: dict[int, str] = {}  # heading index -> its text, of the headings that are topics
     paired = _label_pairs(lines, heads)
     open_question = 0  # level of the question heading whose answer we are in, or 0
     question_number = 0  # the number of that question heading ("### 40. …"), or 0
@@ -416,12 +437,21 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             glued = f"{question_number + 1}." if question_number and ln.numbering is None else ""
             if glued and body.lstrip("*_ ").startswith(glued):
                 body, number = body.lstrip("*_ ")[len(glued):], question_number + 1
-            marks.append(Mark(ln.index, "question", _front(body), NAME, asks[ln.index], level=ln.heading,
-                              span=spans.get(ln.index, 1)))
+            front, answer = _front(body), ""
+            if (said := _answered_heading(body)) is not None:
+                front, answer = said
+            above = topic_of.get(parent[ln.index])
+            if above and asks[ln.index] and _SUBJECTLESS.match(front):
+                # a question that names no subject leans on the topic it stands under ("## 复读机问题" /
+                # "### 怎么解决"): the front names it
+                front = f"{above}{'：' if CJK.search(above + front) else ': '}{front}"
+            marks.append(Mark(ln.index, "question", front, NAME, asks[ln.index], level=ln.heading,
+                              span=spans.get(ln.index, 1), answer=answer))
             open_question = ln.heading
             question_number = number
             outline_next = 1
         else:
             marks.append(Mark(ln.index, "topic", topic_text(ln.body), NAME, False, level=ln.heading))
+            topic_of[ln.index] = marks[-1].text
             open_question = question_number = 0
     return sorted(marks + labels, key=lambda m: m.index)

@@ -1,4 +1,4 @@
-"""Labelled questions: `Q: …`, `Q1. …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, a mock interview's
+"""Labelled questions: `Q: …`, `Q1. …`, `Question 2.1: …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, a mock interview's
 `Interviewer: …` / `面试官：…` turns, also in bold or in a list item
 (numbered or not: a labelled follow-up in a numbered item is a question of its own).
 The answer is what follows, with or without an `A:` / `答：` label."""
@@ -15,7 +15,7 @@ NAME = "qa_marker"
 # question grows a non-space at a time (with the spaces before it), so that the check for
 # the closing marks does not scan the same run of spaces again at each character of it.
 _QUESTION = re.compile(r"^\s*+(?:[-*+]\s++|\d{1,3}[.．、)]\s*+)?(?:\*\*|__)?\s*+"
-                       r"(?:(?:Q(?:uestion)?\s*+\d{0,3}|问题?\s*+\d{0,3}|题目\s*+\d{0,3}|(?P<turn>(?i:interviewer)|面试官|考官))\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
+                       r"(?:(?:Q(?:uestion)?\s*+(?:\d{1,3}(?:[.．]\d{1,3})*+)?|问题?\s*+\d{0,3}|题目\s*+\d{0,3}|(?P<turn>(?i:interviewer)|面试官|考官))\s*+(?:(?:\*\*|__)\s*+)?[:：.．]"
                        r"|[【\[]\s*+(?:问题?|Q)\s*+\d{0,3}\s*+[】\]]\s*+[:：]?)"
                        r"\s*+(?:(?:\*\*|__)\s*+)?(?P<q>(?:\s*+\S)+?)\s*+(?:(?:\*\*|__)\s*+)?$")
 
@@ -69,6 +69,9 @@ def _in_record(lines: list[Line], k: int) -> bool:
     return False
 
 
+_WORD = re.compile(r"\w")
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     marks = []
     for k, ln in enumerate(lines):
@@ -81,8 +84,8 @@ def detect(lines: list[Line]) -> list[Mark]:
                               span=stated[-1].index - ln.index + 1))
             continue
         m = _QUESTION.match(ln.text)
-        if not m or not m.group("q").strip("*_ ") or (ln.bullet and _in_record(lines, k)):
-            continue
+        if not m or not _WORD.search(m.group("q")) or (ln.bullet and _in_record(lines, k)):
+            continue  # (a label over no word, "Question: ...", is a template's placeholder)
         question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
         if m.group("turn") and not is_question_like(question_text(question)):
             continue  # "面试官：一位算法组的负责人" introduces someone; a turn that asks is a question

@@ -142,11 +142,11 @@ def _answered_inline(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     return found + prompts if len(found) >= _MIN_INLINE else []
 
 
-def _lead(lines: list[Line], k: int) -> tuple[str, str] | None:
-    """(label, answer) of a line that opens a paragraph with a short label and a colon
-    ("C++ 常用容器：", "深度遍历和层序遍历：栈和队列"), else None."""
+def _lead(lines: list[Line], k: int, opening: bool = True) -> tuple[str, str] | None:
+    """(label, answer) of a line that opens a paragraph (or, not `opening`, any line) with a
+    short label and a colon ("C++ 常用容器：", "深度遍历和层序遍历：栈和队列"), else None."""
     ln = lines[k]
-    if not _plain(ln) or ln.numbering or ln.bold or (k and not lines[k - 1].blank):
+    if not _plain(ln) or ln.numbering or ln.bold or (opening and k and not lines[k - 1].blank):
         return None
     split = split_prompt(ln.text.strip())
     if split is None or split[1] not in (":", "：") or len(split[0]) > _MAX_LABEL or _CLAUSE_PUNCTUATION.search(split[0]):
@@ -171,9 +171,12 @@ def _lead_labels(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     """In a page whose questions are mostly labels that open paragraphs ("vector和list的
     区别：…" after a blank line), the labels of the other paragraphs are its questions
     too ("linux常用命令：" / "cd ls pwd…"), unless a label repeats (a speaker, a field
-    name: "面试官：", "优点：")."""
+    name: "面试官：", "优点："). So are the labels of a block of label lines with no blank
+    line between them, one of which asks ("训练时要算哪些损失：…" / "为什么还要价值模型：…"):
+    a list of prompts, each answered on its line."""
     leads = {lines[k].index: lead for k in range(len(lines)) if (lead := _lead(lines, k))}
     asked = {m.index for m in marks}
+    leads.update(_label_blocks(lines, asked))
     asking_leads = sum(m.index in leads for m in marks)
     if asking_leads < 2 or asking_leads * 2 < len(marks):
         return []
@@ -184,6 +187,22 @@ def _lead_labels(lines: list[Line], marks: list[Mark]) -> list[Mark]:
     return [Mark(index, "question", question_text(label), NAME, True, answer=answer)
             for index, (label, answer) in leads.items()
             if index not in asked and counts[label] == 1 and question_text(label)]
+
+
+def _label_blocks(lines: list[Line], asked: set[int]) -> dict[int, tuple[str, str]]:
+    """(label, answer) by line index of the lines of each block (lines with no blank line
+    between them, two or more) whose every line is a label line answered on its line, one of
+    which is asked."""
+    found: dict[int, tuple[str, str]] = {}
+    k = 0
+    while k < len(lines):
+        end = next((j for j in range(k, len(lines)) if lines[j].blank), len(lines))
+        block = {lines[j].index: lead for j in range(k, end) if (lead := _lead(lines, j, opening=False))}
+        # (an asking label with nothing after it, "…要注意哪些：", introduces the lines under it: its answer)
+        if 2 <= len(block) == end - k and asked & block.keys() and all(answer.strip() for _, answer in block.values()):
+            found.update(block)
+        k = end + 1
+    return found
 
 
 def _labelled(text: str) -> tuple[str, str] | None:

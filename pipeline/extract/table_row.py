@@ -37,7 +37,9 @@ def detect(lines: list[Line]) -> list[Mark]:
             tables.append([ln])
     marks = []
     for table in tables:
-        rows = [(ln, cells(ln.text)) for ln in table if not _DELIMITER.match(ln.text.strip())]
+        # (the row above the delimiter row is the header: it names the columns, it asks nothing)
+        header = {a.index for a, b in zip(table, table[1:], strict=False) if _DELIMITER.match(b.text.strip())}
+        rows = [(ln, cells(ln.text)) for ln in table if not _DELIMITER.match(ln.text.strip()) and ln.index not in header]
         if not rows:
             continue
         column = _question_column([row for _, row in rows])
