@@ -429,7 +429,7 @@ def labelled_choices(card: Card, given: str = "", bold_keys: bool = False) -> Ca
 # "**选项**：对，错") and one that names the item's kind ("- Type: Multiple choice"): fields of a quiz
 # item written as a record, under its question line
 _CHOICES_FIELD = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:choices|options|选项)(?:\*\*|__)?\s*+[:：]\s*+(?:\*\*|__)?"
-                            r"(?P<list>\S.*?)\s*+$", re.I)
+                            r"(?P<list>\S.*+)", re.I)
 _KIND_FIELD = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:type|question type|题型)(?:\*\*|__)?\s*+[:：]\s*+(?P<kind>.+)$", re.I)
 _LIST_SEPARATORS = (r"[;；]", r"[,，、]")  # semicolons where there are any (an option may hold a comma)
 
