@@ -149,7 +149,10 @@ def _lead(lines: list[Line], k: int, opening: bool = True) -> tuple[str, str] | 
     if not _plain(ln) or ln.numbering or ln.bold or (opening and k and not lines[k - 1].blank):
         return None
     split = split_prompt(ln.text.strip())
-    if split is None or split[1] not in (":", "：") or len(split[0]) > _MAX_LABEL or _CLAUSE_PUNCTUATION.search(split[0]):
+    if split is None or split[1] not in (":", "："):
+        return None
+    named = _ASIDE.sub("", split[0])  # (an aside in brackets is no part of it: "防止奖励作弊（分数高得反常，却不合人意）：…")
+    if len(named) > _MAX_LABEL or _CLAUSE_PUNCTUATION.search(named):
         return None
     label, _, answer = split
     if _TIME.search(label + ":" + answer) or not _bracketed(label):
@@ -158,6 +161,7 @@ def _lead(lines: list[Line], k: int, opening: bool = True) -> tuple[str, str] | 
 
 
 _CLAUSE_PUNCTUATION = re.compile(r"[，。；！？,;!?]")
+_ASIDE = re.compile(r"[(（][^()（）]*+[)）]")
 _TIME = re.compile(r"\d:\d")
 _PAIRS = {"(": ")", "（": "）", "[": "]", "【": "】", "《": "》", "“": "”"}
 
