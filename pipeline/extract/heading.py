@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 
 from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
                     join_wrapped, names_aspect)
@@ -137,6 +137,7 @@ def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
 _MIN_SAID = 20  # characters after a heading's colon that make a sentence of its own: an answer, not a subtitle
 
 
+@lru_cache(maxsize=4096)  # asked of a heading once to tell whether it asks, again for its front
 def _answered_heading(body: str) -> tuple[str, str] | None:
     """(prompt, answer) of a heading that is a paragraph: a short prompt that asks, a colon, and
     its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None."""

@@ -201,10 +201,11 @@ def _label_blocks(lines: list[Line], asked: set[int]) -> dict[int, tuple[str, st
     k = 0
     while k < len(lines):
         end = next((j for j in range(k, len(lines)) if lines[j].blank), len(lines))
-        block = {lines[j].index: lead for j in range(k, end) if (lead := _lead(lines, j, opening=False))}
-        # (an asking label with nothing after it, "…要注意哪些：", introduces the lines under it: its answer)
-        if 2 <= len(block) == end - k and asked & block.keys() and all(answer.strip() for _, answer in block.values()):
-            found.update(block)
+        if end - k >= 2 and any(lines[j].index in asked for j in range(k, end)):  # (the labels are read only then)
+            block = {lines[j].index: lead for j in range(k, end) if (lead := _lead(lines, j, opening=False))}
+            # (an asking label with nothing after it, "…要注意哪些：", introduces the lines under it: its answer)
+            if len(block) == end - k and all(answer.strip() for _, answer in block.values()):
+                found.update(block)
         k = end + 1
     return found
 
