@@ -70,13 +70,23 @@ HOSTILE_SOURCES = [
 HOSTILE_FIELDS = ["[" * 80_000, "![" * 40_000, "[a](" * 20_000, "[a][" * 20_000, "`" * 3_000,
                   "`a" * 20_000, "[a](b)" * 20_000]
 BOUND = 1.0  # CPU seconds for one case; each took from seconds to hours before
+REPEATS = 3  # runs of a case over BOUND before it counts as slow; a quadratic case is slow every time
 HANG = 30.0  # wall seconds: a case past this is stopped, so the old code fails instead of hanging
 
 
 def _timed(call) -> float:
-    started = time.process_time()
-    call()
-    return time.process_time() - started
+    """CPU seconds of `call`: the least of up to REPEATS runs, stopping at one within BOUND. A run
+    on a loaded machine (the test workers beside this one) costs more than the code does; the
+    least figure is the code's, as the timeit docs advise: "higher values … are typically not
+    caused by variability in Python's speed, but by other processes interfering"."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        started = time.process_time()
+        call()
+        best = min(best, time.process_time() - started)
+        if best <= BOUND:
+            break
+    return best
 
 
 def _time_source(job: tuple[Path, str]) -> float:

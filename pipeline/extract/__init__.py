@@ -47,6 +47,8 @@ _LABELLED_QUESTIONS = 2
 def choose_layout(lines: list[Line], rules=QUESTION_RULES, hint: str = "") -> tuple[str, list[Mark]]:
     """(name, questions and boundaries) of the rule in `rules` whose questions ask the most
     (the earlier rule on a tie), or of the rule `hint` names; ("", []) when nothing asks."""
+    if all(ln.blank for ln in lines):
+        return hint, []  # (every rule finds nothing there; a page of bare headings asked them thousands of times)
     # heading topics are the containers themselves; a body rule's topic titles its questions
     found = {name: [m for m in detect(lines) if m.role != "topic" or m.layout != heading.NAME] for name, detect in rules}
     if hint:

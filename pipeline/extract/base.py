@@ -135,7 +135,8 @@ def strip_numbering(text: str) -> str:
 TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 
 
-@lru_cache(maxsize=8192)  # the detectors ask it of the same lines again and again
+@lru_cache(maxsize=1 << 16)  # the detectors ask it of the same lines again and again (pass after pass:
+# a cache smaller than a long page missed on every line of it)
 def question_text(text: str) -> str:
     """A question as it belongs on a card front: no number, label, task box, bold marks or
     trailing source links."""

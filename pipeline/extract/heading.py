@@ -137,7 +137,7 @@ def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
 _MIN_SAID = 20  # characters after a heading's colon that make a sentence of its own: an answer, not a subtitle
 
 
-@lru_cache(maxsize=4096)  # asked of a heading once to tell whether it asks, again for its front
+@lru_cache(maxsize=1 << 16)  # asked of a heading once to tell whether it asks, again for its front
 def _answered_heading(body: str) -> tuple[str, str] | None:
     """(prompt, answer) of a heading that is a paragraph: a short prompt that asks, a colon, and
     its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None."""
@@ -296,20 +296,21 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
     level_asking = {level: sum(asks[g.index] for g in group) for level, group in by_level.items()}
 
     @cache
-    def facts(key: tuple[int, int]) -> tuple[int, frozenset[int], int, frozenset[int], int]:
+    def facts(key: tuple[int, int]) -> tuple[int, frozenset[int], int, frozenset[int], int, int]:
         """Of a sibling group, once (asked per heading, they made a page of headings
         quadratic): its asking headings, its rated ones and how many of those ask, its
-        numbered question list and how many of those ask."""
+        numbered question list, how many of those ask and where the list starts (-1 when empty)."""
         group = groups.get(key, [])
         rated_ones = frozenset(g.index for g in group if rated(g.body))
-        listed = frozenset(g.index for g in _question_list(group))
+        question_list = _question_list(group)
+        listed = frozenset(g.index for g in question_list)
         return (sum(asks[g.index] for g in group), rated_ones, sum(asks[i] for i in rated_ones), listed,
-                sum(asks[i] for i in listed))
+                sum(asks[i] for i in listed), question_list[0].index if question_list else -1)
 
     def by_siblings(ln: Line) -> bool:
         key = (parent[ln.index], ln.heading)
         size = len(groups.get(key, []))
-        asking, rated_ones, rated_asking, listed, listed_asking = facts(key)
+        asking, rated_ones, rated_asking, listed, listed_asking, list_start = facts(key)
         text = question_text(ln.body)
         # a section number (3.1, 三、) marks a title; a question number (Q3:, 问题3：) or the plain
         # number of a list of questions ("### 3. …" among asking "### N. …") marks a question
@@ -335,7 +336,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
                 return True
         # an unnumbered heading above the first of a numbered list of questions prefaces the list
         # ("#### 本文原载于…。" over "#### 1. 列举…", "#### 2. …")
-        if ln.numbering is None and len(listed) >= 3 and ln.index < min(listed):
+        if ln.numbering is None and len(listed) >= 3 and ln.index < list_start:
             return False
         if size >= 3:
             # (one that holds asking headings of its own titles them: "## 第 3 步 · 进阶" over its
@@ -407,7 +408,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outlined = ln.numbering is not None and ln.numbering.style in _SECTION_NUMBERING
             # so is one of a run of plain-numbered sub-headings that mostly do not ask ("#### 3.
             # When to Use Each" after "#### 1. Key Advantages")
-            _, _, _, listed, listed_asking = facts((parent[ln.index], ln.heading))
+            _, _, _, listed, listed_asking, _ = facts((parent[ln.index], ln.heading))
             outlined = outlined or (ln.index in listed and listed_asking < ASKING_SHARE * len(listed))
             # a sub-heading ending in a colon introduces a part of the answer, whatever it says
             # ("### 与 Function Call 的区别：" under "## …和 Function Call 有什么区别？")
