@@ -112,13 +112,15 @@ def _unwrapped(line: str) -> str:
 
 
 _BARE_LABEL = re.compile(r"^([A-Ha-h])\s++(\S.*)$")
+_OPEN_BOX = re.compile(r"^\\?\[ \\?\]\s++")
 
 
 def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     """The options (label, text, written in bold) on one line or list item, if it starts with
     option `expected` ("A" or "a": the case the labels run in) and the labels run in order."""
     item = _LIST_ITEM.match(line) is not None
-    line = _LIST_ITEM.sub("", line).strip()
+    # an unticked box before a labelled option ("- [ ] B) …") is the page's checklist look, not text
+    line = _OPEN_BOX.sub("", _LIST_ITEM.sub("", line).strip()) if item else line.strip()
     whole = _WHOLE_BOLD.match(line)
     inner = whole.group(1).strip() if whole else line
     # a label set in bold alone ("**A.** …" beside "B. …") marks its option as the whole bold line does
@@ -209,6 +211,7 @@ def listed_options(answer: str, longest: int = _MAX_OPTION) -> tuple[list[str], 
         return None
     options = []
     for k, (_, item) in enumerate(items):
+        item = _OPEN_BOX.sub("", item)  # an unticked checklist ("- [ ] True", none ticked): the page's look
         whole = _WHOLE_BOLD.match(item)
         text = whole.group(1).strip() if whole else item
         # a bold mark after an option says it is right ("$L = …$ **True**")
@@ -263,9 +266,16 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
 
 def _key_only(line: str, options: list[str]) -> bool:
     """A line that states the key and nothing else ("答案：B", "**C**", "答案：tanh" naming
-    one of the `options` by its text, "Answer: Option 3: Width" by its number and text)."""
+    one of the `options` by its text, "Answer: B) 320" by its label and text, "Answer:
+    Option 3: Width" by its number and text)."""
     for m in (_KEY.search(line), _BARE_KEY.match(line)):
         if m is not None and not fold(line[:m.start()] + line[m.end():]):
+            return True
+    keyed = _KEY.search(line)
+    if keyed is not None and keyed.group("letters") and not fold(line[:keyed.start()]):
+        index = ord(unicodedata.normalize("NFKC", keyed.group("letters")).upper()) - ord("A")
+        rest = line[keyed.end():].lstrip(")）.．、:： ")
+        if len(keyed.group("letters")) == 1 and index < len(options) and fold(rest) == fold(options[index]):
             return True
     named = _KEY_TEXT.search(line)
     if named is not None and not fold(line[:named.start()]) and \

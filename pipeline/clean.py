@@ -19,8 +19,8 @@ from markdown_it.common.utils import normalizeReference
 
 from .blocks import code_lines, link_definitions, script_lines
 from .model import CleanDocument, Document, Drop, SourceLine
-from .text import (ANSWER_SUMMARY, CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
-                   is_link_only, is_question_like, labels_answer, link_free, link_text, strip_list_marker)
+from .text import (CHROME_MARKER, THEMATIC_BREAK, URL, ends_with_question_mark, introduces, is_blank,
+                   is_link_only, is_question_like, labels_answer, link_free, link_text, repeated_labels, strip_list_marker)
 
 
 @dataclass
@@ -451,6 +451,7 @@ def _strip_tags(text: str) -> str:
     return _HTML_TAG.sub("", text)
 
 
+_SUMMARY = re.compile(r"<summary\b[^>]*+>((?:(?!</?summary\b).)*+)</summary>", re.I)  # one on a line
 _SUMMARY_OPEN = re.compile(r"^\s*+(?:<details\b[^>]*+>\s*+)?<summary\b[^>]*+>\s*+$", re.I)  # its text on the lines below
 _SUMMARY_CLOSE = re.compile(r"^\s*+</summary>", re.I)
 _DETAILS_CLOSE = re.compile(r"^\s*+</details>\s*+$", re.I)
@@ -468,10 +469,15 @@ def inline_html(state: CleanState) -> None:
     summary_open = False  # inside a <summary> written over several lines: its text is a heading
     asked = False  # the open <details> block's summary became a heading
     labelled = False  # the open <details> block's summary only labels the answer in it
+    repeated = repeated_labels([m.group(1) for i in state.live() for m in _SUMMARY.finditer(state.lines[i].text)])
+
+    def unlabelled(summary: re.Match) -> str:
+        return "" if labels_answer(summary.group(1), repeated) else summary.group(0)
+
     for i in state.live():
         text = state.lines[i].text
         if summary_open and "<" not in text:
-            if labels_answer(text):
+            if labels_answer(text, repeated):
                 state.drop(i, "summary_label")  # "答案" over a <details> body: the body is the answer
                 labelled = True
             else:
@@ -485,13 +491,14 @@ def inline_html(state: CleanState) -> None:
         elif _SUMMARY_CLOSE.match(text):
             summary_open = False
         # <details><summary>答案</summary>…: the summary labels the answer that follows, it is no heading
-        opens = bool(ANSWER_SUMMARY.search(text))
+        unlabelled_text = _SUMMARY.sub(unlabelled, text)
+        opens = unlabelled_text != text
         if (labelled or opens) and _DETAILS_END.search(text):
             state.closed_answers.append(i)  # the answer ends here: what follows is the page's (see end_matter)
             labelled = False
         else:
             labelled = labelled or opens
-        text = ANSWER_SUMMARY.sub("", text)
+        text = unlabelled_text
         if (styled := _STYLED_LINE.match(text)) and styled.group(1).strip():
             text = f"<b>{styled.group(1).strip()}</b>"
         heading = _HTML_HEADING.match(text) or None

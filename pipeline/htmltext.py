@@ -11,7 +11,7 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .model import Drop, PipelineError, SourceLine
-from .text import labels_answer
+from .text import labels_answer, repeated_labels
 
 CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
                "form", "button", "textarea", "input", "select", "iframe", "svg", "canvas", "object",
@@ -107,7 +107,8 @@ def _one_line(text: str) -> str:
 
 
 class _Renderer:
-    def __init__(self) -> None:
+    def __init__(self, labels: frozenset[str] = frozenset()) -> None:
+        self.labels = labels  # the page's summaries that label by repetition (`repeated_labels`)
         self.out: list[SourceLine] = []
         self.buffer: list[tuple[str, int]] = []  # a paragraph's pieces, each with the source line it starts on
         # the line of the last element begun: text after it stands there or later (the parser
@@ -172,7 +173,7 @@ class _Renderer:
                 self.emit(line, "#" * int(name[1]) + " " + _one_line(inline(child)))
             elif name == "summary":
                 self.flush()
-                if not labels_answer(child.get_text()):  # "Answer" over a <details> body: the body is the answer
+                if not labels_answer(child.get_text(), self.labels):  # "Answer" over a <details> body: the body is the answer
                     self.emit(line, "###### " + _one_line(inline(child)))
             elif name == "dt":  # a definition list's term: a bold line, its <dd> the text under it
                 self.flush()
@@ -211,7 +212,7 @@ class _Renderer:
                 self.block(child, list_prefix)
                 self.flush()
                 summary = child.find("summary", recursive=False)
-                if summary is not None and summary.get_text(strip=True) and not labels_answer(summary.get_text()):
+                if summary is not None and summary.get_text(strip=True) and not labels_answer(summary.get_text(), self.labels):
                     # the end of a <details> whose summary is a heading closes the question it asks
                     # (as in Markdown, where cleaning writes </details> so): its summary is a prompt
                     self.emit(self.seen, "######")
@@ -363,7 +364,7 @@ def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine
     soup = BeautifulSoup(text, "html.parser")
     _flatten(soup)
     content = _main_content(soup)
-    renderer = _Renderer()
+    renderer = _Renderer(repeated_labels([summary.get_text() for summary in content.find_all("summary")]))
     try:
         renderer.block(content)
     except RecursionError:

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 from .extract.base import strip_answer_label
 from .model import Card, SourceLine
-from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, fold, introduces,
-                   is_link_only, link_free, strip_list_marker, unbold)
+from .text import (CREDIT_LINE, LEAD_IN, REFERENCE_LABEL, REFERENCES_LABEL, asks_outright, blank_marks, ends_with_question_mark, fold,
+                   introduces, is_link_only, link_free, strip_list_marker, unbold)
 
 _MIN_ANSWER = 2  # folded characters
 _TITLE_ONLY = re.compile(r"^\s*+(?:\*\*|__)[^*_\n]++(?:\*\*|__)\s*+$")  # a line that is a bold title alone
@@ -42,6 +42,10 @@ _FILE_POINTER = re.compile(r"^\s*+(?:代码|实现|答案|解答|详情|code|sol
 _NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该题|我|笔者|作者)?\s*+(?:暂时|目前|还|仍|也)?\s*+"
                         r"(?:(?:没有?|未|尚未)找到|找不到|暂无)(?:答案|解答)(?=\s*+(?:[，,。.;；!！：:]|$))"
                         r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I | re.M)
+# an answer that opens by saying its author could not work it out ("A：没想明白。", "我不太清楚。"):
+# the first clause, ended there (a sentence that goes on about a model that "不知道…" answers)
+_UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:我|笔者|作者)?\s*+(?:暂时|目前|还|也)?\s*+"
+                     r"(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太)?(?:清楚|知道|懂))\s*+[，,。.;；!！]?\s*+$")
 # a task's status written where an answer would go ("Done", "NOT DONE", "已完成"): it says the
 # author did the exercise, not what the answer is
 _STATUS_ONLY = re.compile(r"^\s*+(?:(?:not\s++(?:yet\s++)?)?(?:done|completed?|finished|skipped)|(?:已|未|没有?)完成|已做|未做)\s*+[.。!！]?\s*+$", re.I)
@@ -54,6 +58,25 @@ def only_asks(answer: str) -> bool:
     """An answer made only of further questions ("- 简单介绍下TF-IDF算法") answers nothing."""
     lines = [_LIST_NUMBER.sub("", line).strip("（）() ") for line in answer.split("\n") if line.strip()]
     return bool(lines) and all(asks_outright(line) for line in lines)
+
+
+# items a scraped page ran together on one line ("• What is RAG? • Why chunk?"): each is a line
+_INLINE_ITEM = re.compile(r"(?:^|\s)[•▪●◦]\s")
+_SENTENCE_END = re.compile(r"[.。!！?？]\s*+[)）]?$")
+_BANK_ASKS = 5  # questions in an answer that can make it a bank of questions …
+_BANK_SHARE = 0.8  # … when they are this share of its sentences
+
+
+def lists_questions(answer: str) -> bool:
+    """An answer that is a bank of further questions, not an answer ("Question bank" over a
+    hundred `• What is …?` items, grouped under titles): at least `_BANK_ASKS` of its lines
+    (and of the items a line runs together after bullets) end in a question mark, and they
+    are at least `_BANK_SHARE` of those that end a sentence (titles end none). An answer that
+    asks a few questions on its way ("Why? Because …") is mostly sentences that do not ask."""
+    items = [item.strip() for line in answer.split("\n") for item in _INLINE_ITEM.split(line) if item.strip()]
+    sentences = [item for item in items if _SENTENCE_END.search(item)]
+    asking = sum(ends_with_question_mark(item) for item in sentences)
+    return asking >= _BANK_ASKS and asking >= _BANK_SHARE * len(sentences)
 
 
 def _without_link_lead_in(answer: str) -> str:
@@ -86,7 +109,9 @@ def has_real_answer(answer: str) -> bool:
     free = link_free(joined)
     # (placeholders between them hold no answer either: "- [ ] TODO" / "…为什么…？" / "- [ ] TODO")
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
-    if only_asks(asked) or _NOT_FOUND.search(joined) or _STATUS_ONLY.match(unbold(free)):
+    first = next((line for line in free.split("\n") if line.strip()), "")
+    if (only_asks(asked) or lists_questions(free) or _NOT_FOUND.search(joined) or _UNSURE.match(first)
+            or _STATUS_ONLY.match(unbold(free))):
         return False
     kept = []
     for line in free.split("\n"):

@@ -336,10 +336,33 @@ def is_code_statement(text: str) -> bool:
 
 
 # a <details> summary that only labels the answer under it ("答案", "Show answer"): no question
-ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:[^\w\s<>]++\s*+)?(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答|解决方案)|解析|答|"
-                            r"(?:(?:click |tap )?(?:here )?(?:to )?(?:show|view|see|reveal|display|expand) )?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+_ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:[^\w\s<>]++\s*+)?(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答|解决方案)|解析|答|"
+                            r"(?:(?:click |tap )?(?:here )?(?:for |(?:to )?(?:show|view|see|reveal|display|expand) ))?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 
 
-def labels_answer(summary: str) -> bool:
-    """Whether a <details> summary's text only labels the answer under it ("Answer", "查看答案")."""
-    return ANSWER_SUMMARY.fullmatch(f"<summary>{summary.strip()}</summary>") is not None
+_TAG = re.compile(r"<[^<>]*+>")
+
+
+def _summary_words(summary: str) -> str:
+    return " ".join(_TAG.sub("", summary).split()).casefold()
+
+
+def repeated_labels(summaries: list[str]) -> frozenset[str]:
+    """The <details> summaries of one page that label by repetition: the same words over two or
+    more blocks ("Click for Solution" over every quiz item), none of them a question mark. Two
+    blocks that ask the same thing in one page are a duplicate, not a layout; a page's label is
+    one phrase the page repeats, whatever its wording, so no word list has to know it.
+    In: each summary's inner text (tags allowed). Out: their folded words, for `labels_answer`."""
+    seen: dict[str, int] = {}
+    for summary in summaries:
+        words = _summary_words(summary)
+        if words and "?" not in words and "？" not in words:
+            seen[words] = seen.get(words, 0) + 1
+    return frozenset(words for words, count in seen.items() if count >= 2)
+
+
+def labels_answer(summary: str, repeated: frozenset[str] = frozenset()) -> bool:
+    """Whether a <details> summary's text only labels the answer under it: its wording
+    ("Answer", "查看答案") or, given the page's `repeated_labels`, its repetition."""
+    return (_ANSWER_SUMMARY.fullmatch(f"<summary>{summary.strip()}</summary>") is not None
+            or _summary_words(summary) in repeated)

@@ -14,7 +14,7 @@ from pipeline.edits import apply_edits, read_edits
 from pipeline.model import CARD_SCHEMA, Card, SourceLine, SourceSpan
 from pipeline.output import card_record, tag
 from pipeline.status import assess, has_real_answer
-from pipeline.text import blank_marks, quiz_section, unbold
+from pipeline.text import blank_marks, labels_answer, quiz_section, repeated_labels, unbold
 
 
 def card(question: str, answer: str = "答。", topic: str = "T", file: str = "a.txt", line: int = 1) -> Card:
@@ -47,6 +47,26 @@ def test_checklist_options_with_ticked_answers():
     tf = classify(card("tanh centers the data. True/False?", "- [x] True\n- [ ] False"))
     assert tf.type == "truefalse" and tf.correct == ["A"]
     assert classify(card("Todo?", "- [ ] 甲\n- [ ] 乙")).type == "basic"
+
+
+def test_an_unticked_checklist_of_labelled_options_is_only_the_pages_look():
+    c = classify(card("Which norm uses batch statistics?",
+                      "- [ ] A) LayerNorm\n- [ ] B) BatchNorm\n\n**Correct Answer:** B) BatchNorm\n\nIt averages over the batch."))
+    assert c.type == "choice" and c.correct == ["B"] and [o.text for o in c.choices] == ["LayerNorm", "BatchNorm"]
+    assert c.answer == "It averages over the batch."  # the key line named the option by label and text
+    tf = classify(card("Adam keeps two moving averages.", "- [ ] True\n- [ ] False\n\n**Correct Answer:** True"))
+    assert tf.type == "truefalse" and tf.correct == ["A"] and [o.text for o in tf.choices] == ["True", "False"]
+    # a key line that goes on past the option's text explains: it stays on the back
+    said = classify(card("Which norm uses batch statistics?", "- [ ] A) LayerNorm\n- [ ] B) BatchNorm\n\nAnswer: B) BatchNorm, since it pools the batch"))
+    assert said.correct == ["B"] and "since it pools" in said.answer
+
+
+def test_a_summary_the_page_repeats_labels_the_answer_under_it():
+    labels = repeated_labels(["<b>Peek</b>", "Peek", "Why ReLU?", "Why ReLU?", "Dropout in one line"])
+    assert labels == frozenset({"peek"})  # a repeated question is a duplicate, not a label
+    assert labels_answer("<b>Peek</b>", labels) and not labels_answer("Dropout in one line", labels)
+    assert labels_answer("Click for Solution") and labels_answer("<b>查看答案</b>")
+    assert not labels_answer("Solution architecture of a RAG system")
 
 
 def test_true_false_with_implied_key_is_inferred_and_noted():
@@ -101,6 +121,26 @@ def test_real_answer_excludes_links_labels_placeholders():
     assert not has_real_answer("代码见shuffle_channel.py")
     assert not has_real_answer("See `solution.ipynb`.")
     assert has_real_answer("见 train.py 第 20 行：先清零梯度再反向传播。")
+
+
+def test_an_author_who_could_not_work_it_out_gives_no_answer():
+    for unsure in ("A：没想明白。", "没想通", "我不太清楚。", "答: 不知道"):
+        assert not has_real_answer(unsure), unsure
+    # the same words about a model, or a guess after them, are an answer
+    assert has_real_answer("模型不知道该词，所以输出一个均匀分布。")
+    assert has_real_answer("不知道的词用 <unk> 表示。")
+    assert has_real_answer("我不太清楚，可能是学习率太大。")
+
+
+def test_an_answer_that_is_a_bank_of_further_questions_answers_nothing():
+    bank = ("1. Basics\n   • What is a token? • Why normalise embeddings? • What does temperature change?\n"
+            "2. Training\n   • Why warm up the learning rate? • What is gradient clipping for?\n   • Show how perplexity is computed.")
+    assert not has_real_answer(bank)
+    # an answer that asks on its way is mostly sentences that do not ask
+    assert has_real_answer("Why does it help? The gradient stays bounded. Why not always? It costs memory.\n"
+                           "What then? Use a smaller batch. Is that enough? Often it is. What else? Mixed precision.\n"
+                           "Both cut the memory. Both keep the loss stable. Both are cheap to try.")
+    assert has_real_answer("面试官可能追问：\n- 为什么小 batch 下 BN 差？\n- 推理时怎么算？\n\n答：统计量噪声大；推理用滑动平均。")
 
 
 def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():

@@ -632,6 +632,12 @@ def _titles_a_question(marks: list[Mark], k: int) -> bool:
     return False
 
 
+# an answer that only points to the one above it ("同上", "_Same as above._")
+_SAME_AS_ABOVE = re.compile(r"(?:同上(?:题|一题)?|同前(?:题|一题)?|(?:the\s++)?same\s++as\s++(?:above|the\s++previous(?:\s++(?:one|question))?))"
+                            r"[\s。.!！]*+$", re.I)
+SAME_AS_ABOVE = "the source answers \"same as above\": this is the answer of the question before it"
+
+
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines, doc.code_lines, doc.kind == "markdown")
     marks = find_marks(lines, layout_hint, doc.breaks)
@@ -663,11 +669,6 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     for k, mark in enumerate(marks):
         end = marks[k + 1].index if k + 1 < len(marks) else len(lines)
         body = lines[mark.index + mark.span:end]
-        if mark.role == "topic" and quiz_section(mark.text):
-            section = mark.text
-            topic_lines.append(lines[mark.index].number)
-            unclaimed(body, "section_text")
-            continue
         if mark.role == "boundary":
             unclaimed([lines[mark.index]] + body, "section_text")  # an item that ends its sibling's answer
             continue
@@ -677,6 +678,13 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if mark.level:
             container = mark.level
             open_topics = [t for t in open_topics if not t[0] or t[0] < mark.level]
+        # (a quiz section's heading still closes the topics at its level: "## Part 4: Fill in the
+        # blank" ends "## Part 3: Code")
+        if mark.role == "topic" and quiz_section(mark.text):
+            section = mark.text
+            topic_lines.append(lines[mark.index].number)
+            unclaimed(body, "section_text")
+            continue
         if mark.role == "topic" and not mark.level and not _titles_a_question(marks, k):
             unclaimed([lines[mark.index]] + body, "section_text")  # a title of nothing is text that went nowhere
             continue
@@ -734,9 +742,12 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         numbers = [ln.number for ln in lines[mark.index:mark.index + mark.span]] + [ln.number for ln in body if not ln.blank]
         if following is not None and following.carry:
             numbers.append(lines[following.index].number)
+        notes = []
+        if _SAME_AS_ABOVE.match(answer.strip().strip("*_ \t")) and cards and cards[-1].answer.strip():
+            answer, notes = cards[-1].answer, [SAME_AS_ABOVE]  # "同上": the reader needs the answer it points to
         cards.append(Card(question=question, answer=answer, topic=topic,
                           sources=[SourceSpan(doc.name, min(numbers), max(numbers))], layout=mark.layout,
-                          section=section))
+                          section=section, notes=notes))
         asked[mark.index] = cards[-1]
         layouts[mark.layout] = layouts.get(mark.layout, 0) + 1
     return Extraction(doc.name, cards, topic_lines, drops, layouts)

@@ -80,6 +80,8 @@ def detect(lines: list[Line]) -> list[Mark]:
     if not items:
         return []
     by_indent: dict[int, list[Mark]] = {}
+    # items that are no prompt: too long, asking inside (True), or a label with little after it (False)
+    others: dict[int, list[tuple[int, Line, bool]]] = {}
     for k, ln in items:
         # an item bold as a whole ("- **为什么…？**") is a prompt: a mark inside the bold splits nothing
         whole = _WHOLE_BOLD.match(ln.body)
@@ -90,6 +92,8 @@ def detect(lines: list[Line]) -> list[Mark]:
         if more and ends_with_question_mark(joined := join_wrapped([ln.body] + [w.text for w in more])):
             whole, split, span = None, (joined, "", ""), 1 + len(more)
         if split is None:
+            if len(ln.body) <= _MAX_QUESTION and is_question_like(link_free(ln.body)):
+                others.setdefault(ln.indent, []).append((k, ln, True))
             continue
         prompt, sep, answer = split
         text = question_text(prompt + (sep if sep in "?？" else ""))
@@ -100,6 +104,7 @@ def detect(lines: list[Line]) -> list[Mark]:
         asks = (is_question_like(text) or bool(whole and TASK_BOX.match(ln.body) and _continued(lines, k))
                 or _answer_labelled(lines, k, span))
         if not asks and sep and len(answer) < _MIN_STATED_ANSWER:
+            others.setdefault(ln.indent, []).append((k, ln, False))
             continue  # "- 方法一：序列标注" is a point of an answer, not a prompt
         by_indent.setdefault(ln.indent, []).append(
             Mark(ln.index, "question", question_text(link_free(text)) or text, NAME,
@@ -108,6 +113,14 @@ def detect(lines: list[Line]) -> list[Mark]:
         return []
     # prompts sit at the depths of the list where most items ask; the others are sections or points
     best = max(sum(m.asks for m in marks) for marks in by_indent.values())
-    chosen = [marks for marks in by_indent.values()
-              if sum(m.asks for m in marks) >= max(2, len(marks) / 2) or sum(m.asks for m in marks) == best]
-    return sorted((m for marks in chosen for m in marks), key=lambda m: m.index)
+    position = {ln.index: k for k, ln in items}
+    chosen = {indent: marks for indent, marks in by_indent.items()
+              if sum(m.asks for m in marks) >= max(2, len(marks) / 2) or sum(m.asks for m in marks) == best}
+    for indent, marks in chosen.items():
+        # where the prompts hold their answers nested under them, an item at their depth is no line
+        # of the answer above it, which is nested: one that asks inside is a prompt however long
+        # ("- 画一下…的示意图，…为什么…。" after "- …？" / "  - …"), a label ends that answer ("- 数学问题：")
+        if 2 * sum(_continued(lines, position[m.index]) for m in marks) > len(marks):
+            marks += [Mark(ln.index, "question", question_text(link_free(ln.body)), NAME, True, continues=_continued(lines, k))
+                      if asks else Mark(ln.index, "boundary", "", NAME, False) for k, ln, asks in others.get(indent, [])]
+    return sorted((m for marks in chosen.values() for m in marks), key=lambda m: m.index)

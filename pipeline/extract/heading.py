@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
-                    join_wrapped, names_aspect)
+                    join_wrapped, names_aspect, quiz_section)
 from . import qa_marker
 from .bullet import split_prompt
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
@@ -330,7 +330,9 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
         # ("### 1. …的背景" … "### 6. …的局限" under a question heading outline its answer)
         if not asks.get(parent[ln.index], False) and ln.index in listed:
             # (unless they hold asking headings of their own: then they are its parts, "### 1. 理论篇")
-            declared = (parent[ln.index] >= 0 and bool(_QUESTIONS_TITLE.search(fold(lines[parent[ln.index]].body)))
+            # (a quiz section, "## Part 2: True/False", says so too: its items are statements to judge)
+            title = lines[parent[ln.index]].body if parent[ln.index] >= 0 else ""
+            declared = (bool(_QUESTIONS_TITLE.search(fold(title)) or quiz_section(title))
                         and not listed & asking_parents)
             if listed_asking >= 2 or declared:
                 return True
