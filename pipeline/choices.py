@@ -77,7 +77,7 @@ _TF_CHOICES = {True: [Choice("A", "对"), Choice("B", "错")], False: [Choice("A
 
 _KEY_PREFIX = re.compile(rf"^\s*+(?:\*\*)?{_KEY_LABEL}\s*+(?:\*\*)?\s*+(?:是|为)?\s*+(?:\*\*)?[:：]?\s*+(?:\*\*)?")
 _KEY_END = re.compile(r"。|\.\s|(?:解析|解释|说明|分析)\s*+[:：]")  # where a cloze key line's explanation starts
-_KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、]\s*")
+_KEY_NUMBER = re.compile(r"^[(（]?\d{1,2}[)）.．、](?!\d)\s*")  # (not "0.01": a number, no label)
 _MAX_BLANK = 60  # characters of one blank's key (alternatives and a gloss included): a longer first line is an answer
 KEYS_JOINED = "；"  # a cloze card without an explanation answers with its keys, so joined
 
@@ -139,8 +139,23 @@ def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
         if _label(m) == label:
             kept.append(m)
             label = chr(ord(label) + 1)
-    return [(_label(m).upper(), line[m.end():kept[k + 1].start() if k + 1 < len(kept) else len(line)].strip(),
-             bool(whole) or (label_bold and k == 0)) for k, m in enumerate(kept)]
+    texts = [_checked(line[m.end():kept[k + 1].start() if k + 1 < len(kept) else len(line)].strip()) for k, m in enumerate(kept)]
+    return [(_label(m).upper(), text, bool(whole) or (label_bold and k == 0) or checked)
+            for k, (m, (text, checked)) in enumerate(zip(kept, texts, strict=True))]
+
+
+_CHECK_AFTER = re.compile(r"\s*+(?:✓|✔️?|✅|☑️?)\s*+$")
+
+
+def _checked(text: str) -> tuple[str, bool]:
+    """An option's text without a check mark after it that says it is right ("c) **0** ✓"),
+    nor the bold that then marks it too; and whether it had one."""
+    mark = _CHECK_AFTER.search(text)
+    if mark is None:
+        return text, False
+    text = text[:mark.start()].strip()
+    bold = _WHOLE_BOLD.match(text)
+    return (bold.group(1).strip() if bold else text), True
 
 
 def split_choices(answer: str, first: str = "A") -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
@@ -369,14 +384,18 @@ def checkbox_choices(card: Card) -> Card | None:
     options, correct = [], []
     for k, i in enumerate(boxes):
         label = chr(ord("A") + k)
-        options.append(Choice(label, texts[i].strip()))
+        # (bold around an option is the page's mark of a right one, said by its tick already)
+        bold = _WHOLE_BOLD.match(texts[i].strip())
+        options.append(Choice(label, bold.group(1).strip() if bold else texts[i].strip()))
         if ticks[i]:
             correct.append(label)
     if not correct:
         return None
     stem = _stem_text(lines[:boxes[0]])
     explanation = textwrap.dedent("\n".join(lines[i] for i in notes)).strip()
-    after = "\n".join(line for k, line in enumerate(lines[boxes[-1] + 1:], start=boxes[-1] + 1) if k not in wrapped).strip()
+    # (dedented as the notes are: a fence nested under the last option keeps its closing fence)
+    after = textwrap.dedent("\n".join(line for k, line in enumerate(lines[boxes[-1] + 1:], start=boxes[-1] + 1)
+                                      if k not in wrapped)).strip()
     return replace(card, type="truefalse" if _true_false(options) else "choice",
                    question=card.question + ("\n\n" + stem if stem else ""),
                    answer="\n\n".join(p for p in (explanation, after) if p), choices=options, correct=correct)

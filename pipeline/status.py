@@ -46,6 +46,10 @@ _NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该�
 # the first clause, ended there (a sentence that goes on about a model that "不知道…" answers)
 _UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:我|笔者|作者)?\s*+(?:暂时|目前|还|也)?\s*+"
                      r"(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太)?(?:清楚|知道|懂))\s*+[，,。.;；!！]?\s*+$")
+# what is left of a line that points to a link for its answer, once the link is taken out
+_POINTER_WORDS = re.compile(r"^\s*+(?:[-*+]\s++)?(?:在|见|详见|参见|参考|请看|可以看|具体见)?\s*+(?:里面?|中|一文中?|这篇文章?中?)?\s*+"
+                            r"(?:有|已经?)?\s*+(?:详细|具体|更多)?的?(?:介绍|说明|讲解|解释|讨论|描述)过?\s*+[。.]?\s*+$|"
+                            r"^\s*+(?:[-*+]\s++)?(?:see|refer to|read|check)\s++(?:for\s++(?:more\s++)?(?:details|information))?\s*+\.?\s*+$", re.I)
 # a task's status written where an answer would go ("Done", "NOT DONE", "已完成"): it says the
 # author did the exercise, not what the answer is
 _STATUS_ONLY = re.compile(r"^\s*+(?:(?:not\s++(?:yet\s++)?)?(?:done|completed?|finished|skipped)|(?:已|未|没有?)完成|已做|未做)\s*+[.。!！]?\s*+$", re.I)
@@ -103,7 +107,9 @@ def has_real_answer(answer: str) -> bool:
              for line in paragraph.split("\n") if not is_link_only(line)]
     # further questions and a link to where they are answered answer nothing; where the author
     # notes that no answer was found, what is there are leads (related questions, links)
-    joined = "\n".join(lines)
+    # a line that points to a link for its answer ("在[微调笔记](…)里面有详细介绍。", "See [the
+    # notes](…) for details.") is a pointer: the answer is there
+    joined = "\n".join(line for line in lines if (free := link_free(line)) == line or not _POINTER_WORDS.match(free))
     if joined.strip() and all(_TITLE_ONLY.match(line) for line in joined.split("\n") if line.strip()):
         return False  # sub-headings with nothing under them ("**Basic Questions**" …) title nothing
     free = link_free(joined)
@@ -114,11 +120,18 @@ def has_real_answer(answer: str) -> bool:
             or _STATUS_ONLY.match(unbold(free))):
         return False
     kept = []
+    cited = False  # inside a list of references
     for line in free.split("\n"):
+        titled = bool(_TITLE_ONLY.match(line))
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
         if REFERENCES_LABEL.match(line):
-            break  # what follows a references label ("**REFERENCES:**") is a list of references
+            cited = True  # what follows a references label ("**REFERENCES:**") is a list of references …
+            continue
+        if cited:
+            # … up to a bold title, which opens a part of the answer ("参考链接：" / links / "**什么是…？**" / …)
+            cited = not titled
+            continue
         if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(_SECTION_NUMBER.sub("", line)):

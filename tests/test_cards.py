@@ -132,6 +132,16 @@ def test_an_author_who_could_not_work_it_out_gives_no_answer():
     assert has_real_answer("我不太清楚，可能是学习率太大。")
 
 
+def test_a_references_list_ends_at_a_bold_title_and_a_pointer_to_a_link_answers_nothing():
+    assert has_real_answer("参考链接：\n- [一篇博客](https://e.com/a)\n\n**什么是投机解码？**\n\n小模型先猜，大模型验证。")
+    assert not has_real_answer("**参考资料**\n\n张三，《优化方法》，第三章。\n\n**另见**")  # a title with nothing under it
+    for pointer in ("在[推理笔记](../a.md)里面有详细介绍。", "- 详见[这篇文章](https://e.com/x)", "See [the notes](https://e.com) for details."):
+        assert not has_real_answer(pointer), pointer
+    # a link inside a sentence that answers is part of the answer
+    assert has_real_answer("用[AdamW](https://e.com/adamw)即可，它把权重衰减和梯度更新分开。")
+    assert has_real_answer("详细介绍见下文：批归一化把每层输入拉回同一尺度。")
+
+
 def test_an_answer_that_is_a_bank_of_further_questions_answers_nothing():
     bank = ("1. Basics\n   • What is a token? • Why normalise embeddings? • What does temperature change?\n"
             "2. Training\n   • Why warm up the learning rate? • What is gradient clipping for?\n   • Show how perplexity is computed.")

@@ -13,7 +13,7 @@ from bisect import bisect_left
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, ends_with_question_mark, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, OPENS_WITH_OPTION, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse, last_content, next_content
@@ -592,14 +592,16 @@ _PROBLEMS = 2  # titled problems with a solution label that make a page of probl
 
 
 def _problem_statements(lines: list[Line], marks: list[Mark]) -> dict[int, int]:
-    """Per heading question titled without asking ("### Problem 2: Bandits"), how many lines of
-    its body are its statement, the question's front: those above an answer label alone
-    ("**Solution:**"); on a page where at least `_PROBLEMS` such headings, and most, hold one,
-    the whole body of one that holds none (a problem left unsolved). Headings with no statement
-    are left out."""
+    """Per heading question titled without a question mark ("### Problem 2: Bandits", "### Q1.
+    Calculate the output"), how many lines of its body are its statement, the question's
+    front: those above an answer label alone ("**Solution:**"); on a page where at least
+    `_PROBLEMS` such headings, and most, hold one, the whole body of one that holds none (a
+    problem left unsolved). Headings with no statement are left out."""
     titled: dict[int, tuple[int | None, int]] = {}
     for k, m in enumerate(marks):
-        if m.role == "question" and lines[m.index].heading and not is_question_like(m.text):
+        # (an imperative title asks without a question mark: "### Q1. Calculate the output" / "Given: …" /
+        # "**Solution:**"; a question mark ends a question whose first lines answer it)
+        if m.role == "question" and lines[m.index].heading and not ends_with_question_mark(m.text):
             body = lines[m.index + m.span:marks[k + 1].index if k + 1 < len(marks) else len(lines)]
             titled[m.index] = (heading.solution_label_at(body), len(body))
     solved = sum(at is not None for at, _ in titled.values())
@@ -721,7 +723,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         # (a question as written may end in the colon its front leaves out: "… be incorrect :")
         material = 0 if mark.answer else _material(body, introduces(mark.text) or introduces(
             lines[mark.index + mark.span - 1].text))
-        if not material and not mark.answer and lines[mark.index].heading and not is_question_like(mark.text):
+        if not material and not mark.answer and lines[mark.index].heading:
             # a problem's title over its statement and a solution label: the statement is the
             # question; on a page of such problems, one with no solution is all statement
             material = statements.get(mark.index, 0)

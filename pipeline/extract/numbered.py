@@ -10,6 +10,7 @@ section label (`二、判断题`, `三、填空题`) every numbered statement is
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from dataclasses import replace
 
@@ -69,25 +70,68 @@ def _quiz_items(numbered: list[Line], lines: list[Line]) -> set[int]:
 _AUTO_RUN = 3  # "1." items in a row that number a list by Markdown's auto-numbering
 _PROMPT_LENGTH = 40  # characters an item of a list of prompts has on average, at most
 _MAX_STEM = 4  # premise lines a numbered question may hold before its asking line
+_MAX_STEM_CODE = 30  # … and lines of code it shows
 _STATEMENT_END = re.compile(r"[。．.!！；;:：]\s*+$")
 
 
 def _stem(lines: list[Line], position: int) -> list[Line]:
     """The numbered line and the premise lines that follow it up to an asking line
     ("5. 考虑一个二分类问题。" / "正负样本比为 1:99。" / "以下哪种指标最合适？"), or [] when the
-    paragraph does not end in a question."""
-    stem = [lines[position]]
-    if not _STATEMENT_END.search(lines[position].text):
-        return []
-    for ln in lines[position + 1:position + 1 + _MAX_STEM]:
-        if ln.blank or ln.heading or ln.bullet or ln.numbering or ln.in_code or ln.bold:
+    paragraph does not end in a question. A code block the item shows ("4、看下面的代码" / code /
+    "请问 c 的维度是多少？") is premise too, and so are the blank lines around it; past a blank
+    line otherwise, only a quote that holds the item goes on with it (`> 4、…` / blank / `> …？`)."""
+    first = lines[position]
+    stem, texts, code, after_blank, after_code = [first], 0, 0, False, False
+    for ln in lines[position + 1:]:
+        if ln.blank:
+            after_blank = True
+            continue
+        if ln.in_code:
+            code += 1
+            if code > _MAX_STEM_CODE:
+                return []
+            stem.append(ln)
+            after_blank, after_code = False, True
+            continue
+        if after_blank and not after_code and not (first.quote and ln.quote):
+            return []
+        if ln.heading or ln.bullet or ln.numbering or ln.bold or texts == _MAX_STEM:
             return []
         if split_inline_answer(ln.text)[1] or opens_with_answer_label(ln.text):
             return []
+        if not code and not _STATEMENT_END.search(first.text):
+            return []  # a title over text ("5、模型评估" / …), not a premise
         stem.append(ln)
+        texts += 1
+        after_blank = after_code = False
         if is_question_like(question_text(ln.text)) and ends_with_question_mark(ln.text):
             return stem
     return []
+
+
+def _premise(stem: list[Line]) -> list[str]:
+    """A stem's lines after its numbered one, as the front shows them: text lines trimmed, a
+    code block fenced (an indented block trimmed would read as prose; a fenced one keeps its
+    fences), and a blank line where the source had one."""
+    out: list[str] = []
+    code: list[str] = []
+    lines = stem[1:]
+    for k, ln in enumerate(lines):
+        gap = ln.index - stem[k].index - 1  # blank lines skipped before this one
+        if code and ln.in_code:
+            code += [""] * gap
+        elif gap or (ln.in_code and out[-1:] != [""]):  # (a fence after a paragraph reads better set apart)
+            out.append("")
+        if ln.in_code:
+            code.append(ln.text.rstrip())
+        else:
+            out.append(ln.text.strip())
+        if code and (k + 1 == len(lines) or not lines[k + 1].in_code):
+            fenced = code[0].lstrip().startswith(("```", "~~~"))
+            block = textwrap.dedent("\n".join(code))
+            out.append(block if fenced else f"```\n{block}\n```")
+            code = []
+    return out
 
 
 # a true/false key alone on its line under a statement: "**True**", "错", "√"
@@ -196,8 +240,8 @@ def detect(lines: list[Line]) -> list[Mark]:
         if m.index in wraps:
             m.span = 1 + len(wraps[m.index])
         elif m.index in stems:
-            m.text = "\n".join([m.text] + [ln.text.strip() for ln in stems[m.index][1:]])
-            m.span = len(stems[m.index])
+            m.text = "\n".join([m.text, *_premise(stems[m.index])])
+            m.span = stems[m.index][-1].index - m.index + 1
     return sorted(marks, key=lambda m: m.index)
 
 

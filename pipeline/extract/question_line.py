@@ -111,6 +111,10 @@ def _list_members(lines: list[Line], marks: list[Mark]) -> list[Mark]:
                     found.append(Mark(ln.index, "topic", topic_text(text), NAME, False))
                 elif is_question_like(question_text(text)) and not _SPEAKER.match(text):
                     found.append(Mark(ln.index, "question", question_text(text), NAME, True))
+                elif ((split := split_prompt(text)) and split[2] and is_question_like(question_text(split[0]))
+                      and not _SPEAKER.match(text)):
+                    # a prompt with its answer after the colon ("哪一个…进行归一化：LN") among them
+                    found.append(Mark(ln.index, "question", question_text(split[0]), NAME, True, answer=split[2]))
                 else:
                     found.append(Mark(ln.index, "boundary", "", NAME, False))  # an item, not an answer
         k = end + 1
