@@ -1063,6 +1063,21 @@ def empty_items(state: CleanState) -> None:
             state.drop(i, "empty_items")
 
 
+# an unticked task item that only marks an answer still to write ("- [ ] TODO", "- [ ] 待补充")
+_PLACEHOLDER_ITEM = re.compile(r"^\s*+(?:[-*+]\s++)?\\?\[ \\?\]\s*+(?:to[ -]?do|tbd|tba|wip|待补充|待完善|待更新|暂无|暂缺)\s*+[.。:：]?\s*+$",
+                               re.I)
+
+
+def placeholders(state: CleanState) -> None:
+    """An unticked task item that holds only a placeholder word: the author's note
+    that an answer is still to be written. It leaves the text (the answer after it, if any,
+    stays; a question with nothing else under it is unanswered). A task item that says more
+    (`- [ ] TODO 补充推导`) stays."""
+    for i in state.live():
+        if _PLACEHOLDER_ITEM.match(state.lines[i].text):
+            state.drop(i, "placeholder")
+
+
 def lone_marker(state: CleanState) -> None:
     """Lines holding only a list marker, a rule (`---`, `* * *`: any CommonMark thematic break) or
     a stray `**`."""
@@ -1243,6 +1258,7 @@ RULES: list[tuple[str, Rule]] = [
     ("images", images),
     ("table_debris", table_debris),
     ("empty_items", empty_items),
+    ("placeholders", placeholders),
     ("lone_marker", lone_marker),
     ("highlight_marks", highlight_marks),
     ("stray_bold", stray_bold),

@@ -25,6 +25,16 @@ def _question_column(rows: list[list[str]]) -> int:
     return asking.index(max(asking))
 
 
+def _answer(values: list[str], names: list[str]) -> str:
+    """The cells after the question as its answer; two or more of them under a header, each
+    named by its column ("| 会有死神经元吗？ | 会 | 不会 |" under "| | ReLU | Leaky ReLU |": "- ReLU: 会",
+    "- Leaky ReLU: 不会"): alone, the values would not say which is which."""
+    named = [(name, value) for name, value in zip(names, values, strict=False) if value]
+    if len(named) >= 2 and all(name for name, _ in named):
+        return "\n".join(f"- {name}: {value}" for name, value in named)
+    return "\n\n".join(value for value in values if value)
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     tables: list[list[Line]] = []
     for k, ln in enumerate(lines):
@@ -43,10 +53,11 @@ def detect(lines: list[Line]) -> list[Mark]:
         if not rows:
             continue
         column = _question_column([row for _, row in rows])
+        names = cells(next(ln.text for ln in table if ln.index in header)) if header else []
         for ln, row in rows:
             if column >= len(row):
                 continue
-            question, answer = question_text(row[column]), "\n\n".join(c for c in row[column + 1:] if c)
+            question, answer = question_text(row[column]), _answer(row[column + 1:], names[column + 1:])
             if question and answer and is_question_like(question):
                 marks.append(Mark(ln.index, "question", question, NAME, True, answer=answer, continues=False))
     return marks
