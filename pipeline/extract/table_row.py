@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like
-from .base import Mark, question_text
+from .base import Mark, answer_label_alone, question_text
 from .lines import Line
 
 NAME = "table_row"
@@ -28,9 +28,11 @@ def _question_column(rows: list[list[str]]) -> int:
 def _answer(values: list[str], names: list[str]) -> str:
     """The cells after the question as its answer; two or more of them under a header, each
     named by its column ("| 会有死神经元吗？ | 会 | 不会 |" under "| | ReLU | Leaky ReLU |": "- ReLU: 会",
-    "- Leaky ReLU: 不会"): alone, the values would not say which is which."""
+    "- Leaky ReLU: 不会"): alone, the values would not say which is which; unless the first of
+    those columns is the answer's ("| Question | Answer | Note |"): then a paragraph each."""
     named = [(name, value) for name, value in zip(names, values, strict=False) if value]
-    if len(named) >= 2 and all(name for name, _ in named):
+    # (under "| Question | Answer | Note |" the columns are an answer and more of it, not values side by side)
+    if len(named) >= 2 and all(name for name, _ in named) and not answer_label_alone(f"{names[0]}:"):
         return "\n".join(f"- {name}: {value}" for name, value in named)
     return "\n\n".join(value for value in values if value)
 
