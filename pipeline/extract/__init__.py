@@ -589,24 +589,32 @@ def _question_bank(lines: list[Line], marks: list[Mark]) -> bool:
 
 
 _PROBLEMS = 2  # titled problems with a solution label that make a page of problems
+_GIVEN_LINES = 3  # lines of data an imperative problem title may hold above its solution label
 
 
 def _problem_statements(lines: list[Line], marks: list[Mark]) -> dict[int, int]:
-    """Per heading question titled without a question mark ("### Problem 2: Bandits", "### Q1.
-    Calculate the output"), how many lines of its body are its statement, the question's
-    front: those above an answer label alone ("**Solution:**"); on a page where at least
-    `_PROBLEMS` such headings, and most, hold one, the whole body of one that holds none (a
-    problem left unsolved). Headings with no statement are left out."""
+    """Per heading question titled without asking ("### Problem 2: Bandits"), how many lines of
+    its body are its statement, the question's front: those above an answer label alone
+    ("**Solution:**"); on a page where at least `_PROBLEMS` such headings, and most, hold one,
+    the whole body of one that holds none (a problem left unsolved). An imperative title asks
+    without a question mark ("### Q1. Calculate the output" / "Given: z = …" / "**Solution:**"):
+    its statement is the data above the label, at most `_GIVEN_LINES` lines (more is an answer
+    of its own before a second one: "解释…的原理" / its Chinese answer / "**English Answer:**").
+    Headings with no statement are left out."""
     titled: dict[int, tuple[int | None, int]] = {}
+    given: dict[int, int] = {}
     for k, m in enumerate(marks):
-        # (an imperative title asks without a question mark: "### Q1. Calculate the output" / "Given: …" /
-        # "**Solution:**"; a question mark ends a question whose first lines answer it)
-        if m.role == "question" and lines[m.index].heading and not ends_with_question_mark(m.text):
-            body = lines[m.index + m.span:marks[k + 1].index if k + 1 < len(marks) else len(lines)]
-            titled[m.index] = (heading.solution_label_at(body), len(body))
+        if m.role != "question" or not lines[m.index].heading or ends_with_question_mark(m.text):
+            continue
+        body = lines[m.index + m.span:marks[k + 1].index if k + 1 < len(marks) else len(lines)]
+        at = heading.solution_label_at(body)
+        if not is_question_like(m.text):
+            titled[m.index] = (at, len(body))
+        elif at is not None and sum(not ln.blank for ln in body[:at]) <= _GIVEN_LINES:
+            given[m.index] = at
     solved = sum(at is not None for at, _ in titled.values())
     problems = solved >= _PROBLEMS and 2 * solved > len(titled)
-    return {i: at if at is not None else size for i, (at, size) in titled.items() if at is not None or problems}
+    return given | {i: at if at is not None else size for i, (at, size) in titled.items() if at is not None or problems}
 
 
 def _elaborates(mark: Mark, body: list[Line]) -> bool:

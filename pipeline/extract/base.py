@@ -182,7 +182,7 @@ def topic_text(text: str) -> str:
 # the bold after the colon is taken only when it closes a bold opened before the label
 # ("**答案：** B"); "**答案**：\n\n**要点**…" keeps the bold that opens the answer
 _ANSWER_LABEL = re.compile(r"^(?P<quote>(?:[ \t]*+>)*+)\s*+(?:[-*+]\s++)?(?P<open>\*{1,2}|_{1,2})?\s*+"
-                           r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|候选人|应聘者|candidate|interviewee|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected)\s++)?(?:answer|ans|solution)(?:\s++(?:approach|sketch|outline|steps))?)"
+                           r"(?:(?:解析|解答|(?:参考)?(?:答案|回答|答题)要点|答案|参考答案|参考回答|答|回答|A\d{0,3}|候选人|应聘者|candidate|interviewee|(?:(?:potential|possible|sample|short|model|my|your|suggested|expected|english|chinese)\s++)?(?:answer|ans|solution)(?:\s++(?:approach|sketch|outline|steps))?)"
                            r"(?:\s*+[(（][^()（）\n]{1,12}[)）])?\s*+(?:(?P<closed>\*{1,2}|_{1,2})\s*+)?[:：]|A\d{1,3}[.．](?!\d)|Ans[.．](?=\s)"
                            r"|[【\[]\s*+(?:答案?|解析|A)\s*+[】\]]\s*+[:：]?"
                            # "*solution*" / "**Answer**" alone on its line, in emphasis: a label without a colon
