@@ -113,14 +113,16 @@ def _unwrapped(line: str) -> str:
 
 _BARE_LABEL = re.compile(r"^([A-Ha-h])\s++(\S.*)$")
 _OPEN_BOX = re.compile(r"^\\?\[ \\?\]\s++")
+_HARD_BREAK_END = re.compile(r"(?<!\\)\\$")
 
 
 def _options_in(line: str, expected: str) -> list[tuple[str, str, bool]] | None:
     """The options (label, text, written in bold) on one line or list item, if it starts with
     option `expected` ("A" or "a": the case the labels run in) and the labels run in order."""
     item = _LIST_ITEM.match(line) is not None
-    # an unticked box before a labelled option ("- [ ] B) …") is the page's checklist look, not text
-    line = _OPEN_BOX.sub("", _LIST_ITEM.sub("", line).strip()) if item else line.strip()
+    # an unticked box before a labelled option ("- [ ] B) …") is the page's checklist look, not
+    # text, and so is a hard line break after it (its explanation on the next line)
+    line = _HARD_BREAK_END.sub("", _OPEN_BOX.sub("", _LIST_ITEM.sub("", line).strip()) if item else line.strip())
     whole = _WHOLE_BOLD.match(line)
     inner = whole.group(1).strip() if whole else line
     # a label set in bold alone ("**A.** …" beside "B. …") marks its option as the whole bold line does
@@ -160,13 +162,17 @@ def _checked(text: str) -> tuple[str, bool]:
 
 def split_choices(answer: str, first: str = "A") -> tuple[list[str], list[tuple[str, str, bool]], list[str]] | None:
     """(stem lines, options, lines after the options) of labelled options whose labels
-    start at `first` (its case is theirs), or None when there are none."""
+    start at `first` (its case is theirs), or None when there are none. Lines indented under
+    an option item (its explanation) come first in the lines after, each led by its option's
+    label."""
     lines = answer.split("\n")
     for start, line in enumerate(lines):
         found = _options_in(line, first)
         if not found:
             continue
         options = list(found)
+        notes: list[str] = []  # lines indented under an option item: its explanation, named by its label
+        listed = _LIST_ITEM.match(line) is not None
         pos = start + 1
         while pos < len(lines):
             if not lines[pos].strip():
@@ -174,11 +180,15 @@ def split_choices(answer: str, first: str = "A") -> tuple[list[str], list[tuple[
                 continue
             more = _options_in(lines[pos], chr(ord(first) + len(options)))
             if not more:
+                if listed and _continues(lines[pos]):
+                    notes.append(f"- {options[-1][0]}) {lines[pos].strip()}")
+                    pos += 1
+                    continue
                 break
             options += more
             pos += 1
         if len(options) >= 2 and all(text for _, text, _ in options):
-            return lines[:start], options, lines[pos:]
+            return lines[:start], options, notes + lines[pos:]
     return None
 
 

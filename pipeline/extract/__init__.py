@@ -631,15 +631,15 @@ def _elaborates(mark: Mark, body: list[Line]) -> bool:
     return not any(_SENTENCES.search(t) for t in texts) and any(is_question_like(t) for t in texts)
 
 
-def _titles_a_question(marks: list[Mark], k: int) -> bool:
-    """Whether a question follows topic mark `k` before the next heading: a topic line inside
-    a section ("(1) 增大感受野", an outline item) that titles no question is no title."""
-    for mark in marks[k + 1:]:
-        if mark.role == "question":
-            return True
-        if mark.level:
-            return False
-    return False
+def _titling(marks: list[Mark]) -> list[bool]:
+    """Per mark, whether a question follows it before the next heading: a topic line inside a
+    section ("(1) 增大感受野", an outline item) that titles no question is no title. One pass
+    from the end (asked per mark, a page of thousands of topic lines was quadratic)."""
+    titles = [False] * len(marks)
+    for k in range(len(marks) - 2, -1, -1):
+        after = marks[k + 1]
+        titles[k] = after.role == "question" or (not after.level and titles[k + 1])
+    return titles
 
 
 # an answer that only points to the one above it ("同上", "_Same as above._")
@@ -674,6 +674,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
     # topic line inside a section (a numbered title, an outline item) nests just under that
     # section's heading, so the next heading at or above that level closes it.
     open_topics: list[tuple[float, str]] = []
+    titles = _titling(marks)
     container = 0  # the level of the heading the marks stand under
     section = ""  # the quiz section label the cards stand under ("二、判断题"): their kind, not their topic
     for k, mark in enumerate(marks):
@@ -695,7 +696,7 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             topic_lines.append(lines[mark.index].number)
             unclaimed(body, "section_text")
             continue
-        if mark.role == "topic" and not mark.level and not _titles_a_question(marks, k):
+        if mark.role == "topic" and not mark.level and not titles[k]:
             unclaimed([lines[mark.index]] + body, "section_text")  # a title of nothing is text that went nowhere
             continue
         if mark.role == "topic":

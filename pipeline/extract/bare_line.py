@@ -52,26 +52,35 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
         before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
         if i not in boundaries and _bare(lines, i, questions) and (before not in waiting or _restarts(lines, questions, before, i)):
             bare.add(i)
+    # per line, the first line at or after it that is no blank, link line or bare title (one
+    # pass from the end: scanned per title, a page of thousands of titles was quadratic)
+    n = len(lines)
+    content = [n] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        content[k] = content[k + 1] if lines[k].blank or lines[k].link_only or k in bare else k
     marks: list[Mark] = []
     rest: list[tuple[int, int]] = []
     for i in sorted(bare):
-        j = i + 1
-        while j < len(lines) and (lines[j].blank or lines[j].link_only or j in bare):
-            j += 1
+        j = content[i + 1]
         if j >= len(lines) or j in questions:
             if j < len(lines) and lines[i].indent > lines[j].indent:
                 continue  # deeper than the question after it: the last words of the item above
             marks.append(Mark(i, "topic", topic_text(lines[i].text), NAME, False))
         else:
             rest.append((i, j))
-    if len(marks) < 2:
+    if len(marks) < 2 or not rest:
         return marks  # titles with prose are questions only where titles structure the document
+    # the prose under a title runs to the next boundary or title: its length by prefix sums,
+    # its end by one pass from the end of the page
+    before = [0]
+    for ln in lines:
+        before.append(before[-1] + len(fold(ln.text)))
+    stop = [n] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        stop[k] = k if k in boundaries or k in bare else stop[k + 1]
     for i, j in rest:
-        prose = 0
-        k = j
-        while k < len(lines) and k not in boundaries and not (k in bare and k > j):
-            prose += len(fold(lines[k].text))
-            k += 1
+        end = j if j in boundaries else stop[j + 1]
+        prose = before[end] - before[j]
         text = question_text(lines[i].text)
         if prose >= _MIN_PROSE and (is_question_like(text) or "问题" in text):
             marks.append(Mark(i, "question", text, NAME, True))

@@ -119,8 +119,10 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
 
 
 # summaries that only offer to unfold something ("Click to expand", "展开", "代码")
+# (or says so in brackets after what it holds: "Transformer Encoder（点击展开）", "Code (click to expand)")
 _EXPANDER = re.compile(r"^(?:(?:click\s+(?:here\s+)?to\s+)?(?:expand|show|view|see)\b.*|(?:点击)?(?:展开|查看更多|更多|详情).*|"
-                       r"details?|more|output|输出|日志|logs?)$", re.I)
+                       r"details?|more|output|输出|日志|logs?|"
+                       r".*[(（]\s*+(?:点击(?:展开|查看)|展开|(?:click\s+to\s+)?(?:expand|show))\s*+[)）])$", re.I)
 
 
 def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:

@@ -82,7 +82,8 @@ def _stem(lines: list[Line], position: int) -> list[Line]:
     line otherwise, only a quote that holds the item goes on with it (`> 4、…` / blank / `> …？`)."""
     first = lines[position]
     stem, texts, code, after_blank, after_code = [first], 0, 0, False, False
-    for ln in lines[position + 1:]:
+    for at in range(position + 1, len(lines)):  # (no copy of the rest of the page per item)
+        ln = lines[at]
         if ln.blank:
             after_blank = True
             continue
