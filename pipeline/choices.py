@@ -864,12 +864,27 @@ def _marks_keys_in_bold(cards: list[Card]) -> bool:
     return marked >= _BOLD_KEYED
 
 
+_ITEM_NUMBER = re.compile(r"^\s*+(\d{1,3})[.)、．]\s", re.M)
+
+
+def _keys_own_items(card: Card, block: KeyBlock) -> bool:
+    """Whether a key block is one card's own answer: it stands in that card's answer and keys
+    the items numbered in its question (a matching exercise: statements 1–7 on the front,
+    `1. A` … `7. C` under its solution label), not the document's numbered questions."""
+    numbered = {int(n) for n in _ITEM_NUMBER.findall(card.question)}
+    answer = {line.strip() for line in card.answer.split("\n")}
+    return (len(numbered) >= 2 and block.lines <= answer
+            and {number for _, number in block.keys} <= numbered)
+
+
 def classify_document(cards: list[Card], lines: list[SourceLine]) -> list[Card]:
     """`classify` over the cards of one document (its cleaned `lines`): a key block gives
     each numbered question the key (and explanation) it does not state, and leaves the
     answer it stood in."""
     bold_keys = _marks_keys_in_bold(cards)
     block = key_block(lines)
+    if block is not None and any(_keys_own_items(card, block) for card in cards):
+        block = None
     if block is None:
         return [classify(card, bold_keys=bold_keys) for card in cards]
     text_at = {line.number: line.text for line in lines}

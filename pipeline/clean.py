@@ -178,6 +178,57 @@ def admonitions(state: CleanState) -> None:
                 state.rewrite(k, text.expandtabs(4)[4:], "admonitions")
 
 
+# Pandoc's fenced divs (`::: solution`, `:::: {.challenge}` … `:::`: the Carpentries Workbench, Quarto,
+# R Markdown): an opener names its class, a bare fence closes the innermost div
+_DIV_FENCE = re.compile(r"^ {0,3}:{3,}[ \t]*+(?:\{[ \t]*+\.?(?P<attr>[\w-]++)[^{}\n]*+\}|(?P<name>[\w-]++))?[ \t]*+$")
+_EXERCISE_DIVS = frozenset({"challenge", "exercise", "question", "problem", "quiz"})
+_SOLUTION_DIVS = frozenset({"solution", "solutions", "answer", "answers"})
+_HEADING_LINE_TEXT = re.compile(r"^ {0,3}#{1,6}[ \t]++(.*?)[ \t#]*$")
+_SOLUTION_TITLE = re.compile(r"^(?:solutions?|answers?|答案|解答|参考答案|解析)[ \t]*+[:：]?$", re.I)
+
+
+def fenced_divs(state: CleanState) -> None:
+    """Pandoc fenced divs in Markdown (`:::: challenge` / `## 标题` / … / `::: solution` / `## Solution`
+    / … / `:::` / `::::`). The fences leave the text (`fenced_div`). A solution div opens with
+    the answer label `**Solution:**`, its own heading that only says so leaving too, so the
+    exercise above it is the question and the div its answer; an exercise's headings title the
+    box, not a section of the page, so they stand at the deepest level, and the end of the box
+    closes it as the end of a `<details>` does (an empty heading). Headings inside
+    other divs (an instructor's note `## BREAK`, a callout) become bold lines: they title a
+    note, not a section of the page, and must not become the topic of what follows."""
+    if state.kind != "markdown":
+        return
+    open_divs: list[str] = []
+    for i in state.live():
+        if i in state.protected:
+            continue
+        text = state.lines[i].text
+        fence = _DIV_FENCE.match(text)
+        if fence is None:
+            heading = _HEADING_LINE_TEXT.match(text) if open_divs else None
+            if heading is None:
+                continue
+            if open_divs[-1] in _EXERCISE_DIVS:
+                # the box's title, whatever its level: past the box the page's own section goes on
+                state.rewrite(i, f"###### {heading.group(1)}", "fenced_div")
+            elif open_divs[-1] in _SOLUTION_DIVS and _SOLUTION_TITLE.match(heading.group(1).strip(" *_")):
+                state.drop(i, "fenced_div")  # "## Solution" under the label it repeats
+            else:
+                state.rewrite(i, f"**{heading.group(1).strip(' *_')}**", "fenced_div")
+            continue
+        name = (fence.group("attr") or fence.group("name") or "").lower()
+        if name:
+            open_divs.append(name)
+            if name in _SOLUTION_DIVS:
+                state.rewrite(i, "**Solution:**", "fenced_div")
+            else:
+                state.drop(i, "fenced_div")
+        elif open_divs and open_divs.pop() in _EXERCISE_DIVS:
+            state.rewrite(i, "######", "fenced_div")  # closes the exercise's question
+        else:
+            state.drop(i, "fenced_div")
+
+
 def protect_code(state: CleanState) -> None:
     """Mark code blocks and display math over several lines ($$ … $$) so that no other rule
     touches them: in Markdown as markdown-it-py parses them (fenced and indented code; a
@@ -1234,6 +1285,7 @@ RULES: list[tuple[str, Rule]] = [
     ("mdx_quiz", mdx_quiz),
     ("admonitions", admonitions),
     ("protect_code", protect_code),
+    ("fenced_divs", fenced_divs),
     ("script_blocks", script_blocks),
     ("invisible_chars", invisible_chars),
     ("front_matter", front_matter),

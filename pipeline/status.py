@@ -44,8 +44,12 @@ _NOT_FOUND = re.compile(r"^\s*+(?:(?:这个?问题|这道?题|此题|本题|该�
                         r"|(?:no|not yet an?) answer (?:yet|found|so far))", re.I | re.M)
 # an answer that opens by saying its author could not work it out ("A：没想明白。", "我不太清楚。"):
 # the first clause, ended there (a sentence that goes on about a model that "不知道…" answers)
-_UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:我|笔者|作者)?\s*+(?:暂时|目前|还|也)?\s*+"
-                     r"(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太)?(?:清楚|知道|懂))\s*+[，,。.;；!！]?\s*+$")
+_UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:e?m{2,}+[，,。.…\s]*+)?(?:这个?|这题|这道题)?(?:我|笔者|作者)?\s*+"
+                     r"(?:暂时|目前|还是?|也)?\s*+(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太|是很)?(?:清楚|知道|懂|会))\s*+[，,。.;；!！]?\s*+$")
+# an item of a matching exercise's key ("2. A": item 2 goes with A), not the label "A" alone
+_KEYED_ITEM = re.compile(r"^\s*+\d{1,3}[.)、]\s*+[A-Ha-h]\s*+$")
+# an answer that is only an aside in brackets: the writer's narration ("（这个题很简单，一遍过）"), no answer
+_ASIDE_ONLY = re.compile(r"^\s*+[(（][^()（）]*+[)）]\s*+$")
 # what is left of a line that points to a link for its answer, once the link is taken out
 _POINTER_WORDS = re.compile(r"^\s*+(?:[-*+]\s++)?(?:在|见|详见|参见|参考|请看|可以看|具体见)?\s*+(?:里面?|中|一文中?|这篇文章?中?)?\s*+"
                             r"(?:有|已经?)?\s*+(?:详细|具体|更多)?的?(?:介绍|说明|讲解|解释|讨论|描述)过?\s*+[。.]?\s*+$|"
@@ -54,8 +58,9 @@ _POINTER_WORDS = re.compile(r"^\s*+(?:[-*+]\s++)?(?:在|见|详见|参见|参考
 # author did the exercise, not what the answer is
 _STATUS_ONLY = re.compile(r"^\s*+(?:(?:not\s++(?:yet\s++)?)?(?:done|completed?|finished|skipped)|(?:已|未|没有?)完成|已做|未做)\s*+[.。!！]?\s*+$", re.I)
 # placeholders authors leave where an answer will go
-_PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done))\b|待补充|待完善|待更新|"
-                          r"待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])", re.I)
+# (and the filler a 面经 writes for an answer it does not give: "balabala", "blah blah", "巴拉巴拉")
+_PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done)|b[abl]{5,}|blah(?: blah)+)\b|"
+                          r"待补充|待完善|待更新|待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])|巴拉巴拉|吧啦吧啦", re.I)
 
 
 def only_asks(answer: str) -> bool:
@@ -117,12 +122,13 @@ def has_real_answer(answer: str) -> bool:
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
     first = next((line for line in free.split("\n") if line.strip()), "")
     if (only_asks(asked) or lists_questions(free) or _NOT_FOUND.search(joined) or _UNSURE.match(first)
-            or _STATUS_ONLY.match(unbold(free))):
+            or _STATUS_ONLY.match(unbold(free)) or _ASIDE_ONLY.match(free)):
         return False
     kept = []
     cited = False  # inside a list of references
     for line in free.split("\n"):
         titled = bool(_TITLE_ONLY.match(line))
+        keyed = _KEYED_ITEM.match(line) is not None
         line = _PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))
         line, references = _PAGE_REFERENCE.subn("", line)
         if REFERENCES_LABEL.match(line):
@@ -132,7 +138,7 @@ def has_real_answer(answer: str) -> bool:
             # … up to a bold title, which opens a part of the answer ("参考链接：" / links / "**什么是…？**" / …)
             cited = not titled
             continue
-        if REFERENCE_LABEL.match(line) or _CITATION.match(line) or LEAD_IN.match(line):
+        if (REFERENCE_LABEL.match(line) and not keyed) or _CITATION.match(line) or LEAD_IN.match(line):
             continue  # a lead-in ("Links to refer:") introduces what follows; alone it answers nothing
         if references and _REFERENCE_NAME.match(_SECTION_NUMBER.sub("", line)):
             continue  # "AdaGrad: p187", "平移等变性：p205页底": what is left of the line names the reference
