@@ -991,10 +991,14 @@ def _local_image_exists(base_dir: str, src: str) -> bool:
                for target in ((base / candidate).resolve() for candidate in {path, unquote(path)}))
 
 
+# an image with Pandoc's attributes after it (`![](fig.png){alt='…' width='70%'}`): they go with it
+_IMAGE_WITH_ATTRIBUTES = re.compile(_MD_IMAGE.pattern + r"(?P<attributes>\{[^{}\n]*+\})?", re.I)
+
+
 def _keep_image(state: CleanState, number: int, m: re.Match) -> str:
     src = m.group(2).removeprefix("<").removesuffix(">")
     if src.startswith(("http://", "https://", "data:image/")) or _local_image_exists(state.base_dir, src):
-        return m.group(0)
+        return m.group(0).removesuffix(m.group("attributes") or "")  # (no renderer here reads them)
     if src:
         state.warnings.append(f"line {number}: missing local image {src}")
     return ""
@@ -1057,13 +1061,14 @@ def formula_images(state: CleanState) -> None:
 
 def images(state: CleanState) -> None:
     """Empty image links `![]()` and local images that do not exist (or point outside the
-    source directory) are removed; a line that held only such images (and a stray closing
-    bracket) is dropped."""
+    source directory) are removed, with Pandoc's attributes after them (`{alt='…' width='70%'}`,
+    which also leave the images that stay); a line that held only such images (and a stray
+    closing bracket) is dropped."""
     for i in state.live():
         text = state.lines[i].text
         if "![" not in text:
             continue
-        new = _MD_IMAGE.sub(partial(_keep_image, state, state.lines[i].number), text)
+        new = _IMAGE_WITH_ATTRIBUTES.sub(partial(_keep_image, state, state.lines[i].number), text)
         # (a bracket an author typed after the image, "![x](a.png))", goes with it: nothing is left to read)
         if not new.strip() or (new != text and not new.strip(" \t)]）】")):
             state.drop(i, "empty_image" if all(not m.group(2) for m in _MD_IMAGE.finditer(text)) else "missing_image")
