@@ -180,7 +180,9 @@ def admonitions(state: CleanState) -> None:
 
 # Pandoc's fenced divs (`::: solution`, `:::: {.challenge}` … `:::`: the Carpentries Workbench, Quarto,
 # R Markdown): an opener names its class, a bare fence closes the innermost div
-_DIV_FENCE = re.compile(r"^ {0,3}:{3,}[ \t]*+(?:\{[ \t]*+\.?(?P<attr>[\w-]++)[^{}\n]*+\}|(?P<name>[\w-]++))?[ \t]*+$")
+# (VitePress and Docusaurus containers too: `::: tip 提示`, `:::note[Title]`, `::: details 为什么…？`)
+_DIV_FENCE = re.compile(r"^ {0,3}:{3,}[ \t]*+(?:\{[ \t]*+\.?(?P<attr>[\w-]++)[^{}\n]*+\}|(?P<name>[\w-]++)"
+                        r"(?:\[(?P<bracketed>[^\]\n]*+)\]|[ \t]++(?P<title>[^\n]*+))?)?$")  # (the title greedy: a lazy one before spaces was quadratic)
 _EXERCISE_DIVS = frozenset({"challenge", "exercise", "question", "problem", "quiz"})
 _SOLUTION_DIVS = frozenset({"solution", "solutions", "answer", "answers"})
 _HEADING_LINE_TEXT = re.compile(r"^ {0,3}#{1,6}[ \t]++(.*?)[ \t#]*$")
@@ -195,7 +197,10 @@ def fenced_divs(state: CleanState) -> None:
     box, not a section of the page, so they stand at the deepest level, and the end of the box
     closes it as the end of a `<details>` does (an empty heading). Headings inside
     other divs (an instructor's note `## BREAK`, a callout) become bold lines: they title a
-    note, not a section of the page, and must not become the topic of what follows."""
+    note, not a section of the page, and must not become the topic of what follows. The same
+    syntax makes VitePress and Docusaurus containers: a note's title (`::: tip 提示`) becomes a
+    bold label, a `::: details` titled by a question is that question (as a `<summary>` is),
+    one titled by an answer label (`::: details 查看答案`) or untitled is the answer above it."""
     if state.kind != "markdown":
         return
     open_divs: list[str] = []
@@ -217,12 +222,19 @@ def fenced_divs(state: CleanState) -> None:
                 state.rewrite(i, f"**{heading.group(1).strip(' *_')}**", "fenced_div")
             continue
         name = (fence.group("attr") or fence.group("name") or "").lower()
+        title = (fence.group("bracketed") or fence.group("title") or "").strip()
         if name:
-            open_divs.append(name)
-            if name in _SOLUTION_DIVS:
-                state.rewrite(i, "**Solution:**", "fenced_div")
+            if name == "details" and title and not labels_answer(title):
+                name = "exercise"  # a collapsible titled by what it asks, as a <summary> is
+                state.rewrite(i, f"###### {title}", "fenced_div")
+            elif name in _SOLUTION_DIVS or name == "details":
+                state.rewrite(i, "**Solution:**", "fenced_div")  # ("::: details 查看答案": its body answers)
+                name = "solution"
+            elif title:
+                state.rewrite(i, f"**{title}**", "fenced_div")  # a note's title labels it
             else:
                 state.drop(i, "fenced_div")
+            open_divs.append(name)
         elif open_divs and open_divs.pop() in _EXERCISE_DIVS:
             state.rewrite(i, "######", "fenced_div")  # closes the exercise's question
         else:

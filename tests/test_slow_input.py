@@ -65,6 +65,7 @@ HOSTILE_SOURCES = [
     ("heading: a long comparison", ".md", "## a vs " + "b vs " * 20_000 + "\n\n正文。\n"),
     ("heading: a page of sibling headings", ".md", "".join(f"### 小节{k}\n" for k in range(6_000))),
     ("heading: sibling headings rated and numbered", ".md", "".join(f"### {k}. 题{k}***\n" for k in range(1, 6_000))),
+    ("fenced_divs: a titled fence and spaces", ".md", Q + "::: tip a" + SPACES + "x\n"),
     # (four-digit numbers number no item: each line is a bare title, each followed by the others)
     ("bare_line: a page of bare title lines", ".md", "".join(f"{k}. 看下面的代码\n\n" for k in range(1_000, 7_000))),
 ]
