@@ -113,7 +113,9 @@ def undecorated(text: str) -> str:
     """The text without the pictographs and symbols that decorate its start ("🚀 6. …",
     "🔹 什么时候用…？", "📌 关键的层"): Unicode symbols (So, Sk) and their variation selectors."""
     start = 0
-    while start < len(text) and (text[start] in " \t\ufe0f\u200d" or unicodedata.category(text[start]) in ("So", "Sk")):
+    # (ASCII's modifier symbols are markup, not decoration: "`torch.optim`" opens a code span)
+    while start < len(text) and (text[start] in " \t\ufe0f\u200d"
+                                 or (unicodedata.category(text[start]) in ("So", "Sk") and not text[start].isascii())):
         start += 1
     return text[start:]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import ends_with_question_mark
+from ..text import ends_with_question_mark, is_link_only
 from .base import ARROW, Mark, question_text
 from .lines import Line
 
@@ -53,7 +53,10 @@ def detect(lines: list[Line]) -> list[Mark]:
             paragraph = paragraph[:asking[-1] + 1]
         answer = answers[0] if len(answers) == 1 else "\n".join(f"- {a}" for a in answers)
         text = "\n".join(question_text(ln.text) for ln in paragraph)
-        marks.append(Mark(paragraph[0].index, "question", text, NAME, True, answer=answer, continues=False,
+        # an arrow that only points to a page ("→ [Part 1, §2](…)") is a cross-reference: the
+        # answer goes on under it ("- **判断**：…")
+        pointer = all(is_link_only(a) for a in answers)
+        marks.append(Mark(paragraph[0].index, "question", text, NAME, True, answer=answer, continues=pointer,
                           span=lines[end - 1].index - paragraph[0].index + 1))
         k = end
     return marks if len(marks) >= _MIN_PAIRS else []
