@@ -13,7 +13,7 @@ from bisect import bisect_left
 from dataclasses import replace
 
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
-from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, ends_with_question_mark, introduces, is_blank, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
+from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, ends_with_question_mark, introduces, is_blank, is_link_only, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
 from .base import ASKING_SHARE, EXPLANATION_LABEL, OPENS_WITH_OPTION, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse, last_content, next_content
@@ -742,6 +742,8 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
         if material:
             question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"
         parts = [mark.answer, _answer_text(body[material:], lines[mark.index].quote > 0, column)]
+        if is_link_only(parts[0]) and parts[1].strip():
+            parts.reverse()  # a pointer on the question's line ("→ [第2篇](…)") goes after the answer under it
         following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)
