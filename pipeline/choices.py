@@ -293,10 +293,10 @@ def _key_only(line: str, options: list[str]) -> bool:
     """A line that states the key and nothing else ("答案：B", "**C**", "答案：tanh" naming
     one of the `options` by its text, "Answer: B) 320" by its label and text, "Answer:
     Option 3: Width" by its number and text)."""
-    for m in (_KEY.search(line), _BARE_KEY.match(line)):
+    keyed = _KEY.search(line)
+    for m in (keyed, _BARE_KEY.match(line)):
         if m is not None and not fold(line[:m.start()] + line[m.end():]):
             return True
-    keyed = _KEY.search(line)
     if keyed is not None and keyed.group("letters") and not fold(line[:keyed.start()]):
         index = ord(unicodedata.normalize("NFKC", keyed.group("letters")).upper()) - ord("A")
         rest = line[keyed.end():].lstrip(")）.．、:： ")

@@ -339,7 +339,7 @@ def is_code_statement(text: str) -> bool:
 
 # a <details> summary that only labels the answer under it ("答案", "Show answer"): no question
 _ANSWER_SUMMARY = re.compile(r"<summary\b[^>]*+>\s*+(?:<[^>]*+>\s*+)*+(?:[^\w\s<>]++\s*+)?(?:(?:点击)?(?:查看|显示|展开)?(?:参考|详细)?(?:答案|解答|解决方案)|解析|答|"
-                            r"(?:(?:click |tap )?(?:here )?(?:for |(?:to )?(?:show|view|see|reveal|display|expand) ))?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
+                             r"(?:(?:click |tap )?(?:here )?(?:for |(?:to )?(?:show|view|see|reveal|display|expand) ))?(?:the )?(?:answer|solution)s?)\s*+[:：]?\s*+(?:<(?!/summary)[^>]*+>\s*+)*+</summary>", re.I)
 
 
 _TAG = re.compile(r"<[^<>]*+>")
