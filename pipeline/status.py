@@ -82,6 +82,8 @@ def lists_questions(answer: str) -> bool:
     (and of the items a line runs together after bullets) end in a question mark, and they
     are at least `_BANK_SHARE` of those that end a sentence (titles end none). An answer that
     asks a few questions on its way ("Why? Because …") is mostly sentences that do not ask."""
+    if answer.count("?") + answer.count("？") < _BANK_ASKS:
+        return False  # (the common case, asked of every answer several times a build)
     items = [item.strip() for line in answer.split("\n") for item in _INLINE_ITEM.split(line) if item.strip()]
     sentences = [item for item in items if _SENTENCE_END.search(item)]
     asking = sum(ends_with_question_mark(item) for item in sentences)
@@ -114,7 +116,9 @@ def has_real_answer(answer: str) -> bool:
     # notes that no answer was found, what is there are leads (related questions, links)
     # a line that points to a link for its answer ("在[微调笔记](…)里面有详细介绍。", "See [the
     # notes](…) for details.") is a pointer: the answer is there
-    joined = "\n".join(line for line in lines if (free := link_free(line)) == line or not _POINTER_WORDS.match(free))
+    joined = "\n".join(line for line in lines
+                        if ("](" not in line and "http" not in line) or (free := link_free(line)) == line
+                        or not _POINTER_WORDS.match(free))
     if joined.strip() and all(_TITLE_ONLY.match(line) for line in joined.split("\n") if line.strip()):
         return False  # sub-headings with nothing under them ("**Basic Questions**" …) title nothing
     free = link_free(joined)

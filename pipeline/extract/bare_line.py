@@ -52,6 +52,8 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
         before = next((k for k in range(i - 1, -1, -1) if not lines[k].blank), None)
         if i not in boundaries and _bare(lines, i, questions) and (before not in waiting or _restarts(lines, questions, before, i)):
             bare.add(i)
+    if not bare:
+        return []
     # per line, the first line at or after it that is no blank, link line or bare title (one
     # pass from the end: scanned per title, a page of thousands of titles was quadratic)
     n = len(lines)

@@ -120,7 +120,7 @@ def detect(lines: list[Line]) -> list[Mark]:
         # where the prompts hold their answers nested under them, an item at their depth is no line
         # of the answer above it, which is nested: one that asks inside is a prompt however long
         # ("- 画一下…的示意图，…为什么…。" after "- …？" / "  - …"), a label ends that answer ("- 数学问题：")
-        if 2 * sum(_continued(lines, position[m.index]) for m in marks) > len(marks):
+        if others.get(indent) and 2 * sum(_continued(lines, position[m.index]) for m in marks) > len(marks):
             marks += [Mark(ln.index, "question", question_text(link_free(ln.body)), NAME, True, continues=_continued(lines, k))
                       if asks else Mark(ln.index, "boundary", "", NAME, False) for k, ln, asks in others.get(indent, [])]
     return sorted((m for marks in chosen.values() for m in marks), key=lambda m: m.index)
