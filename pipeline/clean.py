@@ -1137,12 +1137,18 @@ _PLACEHOLDER_ITEM = re.compile(r"^\s*+(?:[-*+]\s++)?\\?\[ \\?\]\s*+(?:to[ -]?do|
 
 
 def placeholders(state: CleanState) -> None:
-    """An unticked task item that holds only a placeholder word: the author's note
-    that an answer is still to be written. It leaves the text (the answer after it, if any,
-    stays; a question with nothing else under it is unanswered). A task item that says more
-    (`- [ ] TODO 补充推导`) stays."""
-    for i in state.live():
-        if _PLACEHOLDER_ITEM.match(state.lines[i].text):
+    """An unticked task item that holds only a placeholder word, the author's note that an
+    answer is still to be written, leaves the text when more of the section follows it (the
+    answer after it, references): on the back it would read as part of the answer. One that is
+    all its section holds stays, so that the section keeps its place (a heading over nothing
+    but `- [ ] TODO` is an unanswered question, not a title of what follows). A task item that
+    says more (`- [ ] TODO 补充推导`) stays."""
+    live = state.live()
+    for pos, i in enumerate(live):
+        if not _PLACEHOLDER_ITEM.match(state.lines[i].text):
+            continue
+        after = next((state.lines[k].text for k in live[pos + 1:pos + 50] if state.lines[k].text.strip()), "")
+        if after and not _HEADING_LINE_TEXT.match(after) and after.strip() != "######":
             state.drop(i, "placeholder")
 
 

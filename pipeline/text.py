@@ -255,6 +255,13 @@ _ASPECT = re.compile(r"^(?:(?P<subject>.*?)\s*+的?\s*+(?:基本|核心|工作|�
 _ASPECT_LENGTH = 60  # characters: a heading longer than this is a sentence, not a named aspect
 
 
+def bare_aspect(text: str) -> bool:
+    """Whether `text` is an aspect with no subject ("基本原理", "优缺点", "作用"): it names the
+    aspect of something said elsewhere, the heading above it."""
+    m = _ASPECT.match(text.strip().strip("*_ ")) if len(text) <= _ASPECT_LENGTH else None
+    return m is not None and m.group("pair") is None and not fold(m.group("subject") or "")
+
+
 def names_aspect(text: str) -> bool:
     """Whether `text` (a heading's words) names an aspect of a subject of two or more word
     characters (the role, principle, difference, merits, meaning, derivation or remedy of it)

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
-                    join_wrapped, names_aspect, quiz_section)
+                    join_wrapped, bare_aspect, names_aspect, quiz_section)
 from . import qa_marker
 from .bullet import split_prompt
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
@@ -447,9 +447,9 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             if (said := _answered_heading(body)) is not None:
                 front, answer = said
             above = topic_of.get(parent[ln.index])
-            if above and asks[ln.index] and _SUBJECTLESS.match(front):
+            if above and ((asks[ln.index] and _SUBJECTLESS.match(front)) or bare_aspect(front)):
                 # a question that names no subject leans on the topic it stands under ("## 复读机问题" /
-                # "### 怎么解决"): the front names it
+                # "### 怎么解决", "## 过拟合和欠拟合" / "### 基本原理"): the front names it
                 front = f"{above}{'：' if CJK.search(above + front) else ': '}{front}"
             marks.append(Mark(ln.index, "question", front, NAME, asks[ln.index], level=ln.heading,
                               span=spans.get(ln.index, 1), answer=answer))
