@@ -48,8 +48,10 @@ _UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:e?m{2,}+[，,。.…\
                      r"(?:暂时|目前|还是?|也)?\s*+(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太|是很)?(?:清楚|知道|懂|会))\s*+[，,。.;；!！]?\s*+$")
 # an item of a matching exercise's key ("2. A": item 2 goes with A), not the label "A" alone
 _KEYED_ITEM = re.compile(r"^\s*+\d{1,3}[.)、]\s*+[A-Ha-h]\s*+$")
-# an answer that is only an aside in brackets: the writer's narration ("（这个题很简单，一遍过）"), no answer
-_ASIDE_ONLY = re.compile(r"^\s*+[(（][^()（）]*+[)）]\s*+$")
+# asides in brackets: the writer's narration in an interview log ("（这个题很简单，一遍过）")
+_ASIDE = re.compile(r"[(（][^()（）\n]*+[)）]")
+# what is left of an answer that only acknowledges, once its asides are out ("好的", "嗯，了解", "OK"): no answer
+_ACKNOWLEDGED = re.compile(r"^[\s，,。.!！~～]*+(?:(?:好的?|嗯+|哦+|ok(?:ay)?|了解|知道)[\s，,。.!！~～]*+)*+$", re.I)
 # what is left of a line that points to a link for its answer, once the link is taken out
 _POINTER_WORDS = re.compile(r"^\s*+(?:[-*+]\s++)?(?:在|见|详见|参见|参考|请看|可以看|具体见)?\s*+(?:里面?|中|一文中?|这篇文章?中?)?\s*+"
                             r"(?:有|已经?)?\s*+(?:详细|具体|更多)?的?(?:介绍|说明|讲解|解释|讨论|描述)过?\s*+[。.]?\s*+$|"
@@ -126,7 +128,7 @@ def has_real_answer(answer: str) -> bool:
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
     first = next((line for line in free.split("\n") if line.strip()), "")
     if (only_asks(asked) or lists_questions(free) or _NOT_FOUND.search(joined) or _UNSURE.match(first)
-            or _STATUS_ONLY.match(unbold(free)) or _ASIDE_ONLY.match(free)):
+            or _STATUS_ONLY.match(unbold(free)) or _ACKNOWLEDGED.match(_ASIDE.sub("", _PLACEHOLDER.sub("", free)))):
         return False
     kept = []
     cited = False  # inside a list of references

@@ -142,6 +142,14 @@ def test_a_references_list_ends_at_a_bold_title_and_a_pointer_to_a_link_answers_
     assert has_real_answer("详细介绍见下文：批归一化把每层输入拉回同一尺度。")
 
 
+def test_an_interview_logs_acknowledgements_and_asides_answer_nothing():
+    for said in ("好的", "（终于轮到编程题了）好的", "嗯，了解", "OK", "（这题很简单，一遍过）", "balabala……"):
+        assert not has_real_answer(said), said
+    # a yes or no is an answer to a yes-or-no question, and a bracket that numbers a point is no aside
+    for answer in ("可以。", "是的", "了解，它和 struct 类似，但成员共享内存。", "(1) 先归一化，再训练。"):
+        assert has_real_answer(answer), answer
+
+
 def test_an_answer_that_is_a_bank_of_further_questions_answers_nothing():
     bank = ("1. Basics\n   • What is a token? • Why normalise embeddings? • What does temperature change?\n"
             "2. Training\n   • Why warm up the learning rate? • What is gradient clipping for?\n   • Show how perplexity is computed.")
