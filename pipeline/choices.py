@@ -253,6 +253,9 @@ def _letters(text: str) -> list[str]:
     return sorted({unicodedata.normalize("NFKC", c).upper() for c in re.findall(rf"[{_L}]", text)})
 
 
+_LABELLED_REPEAT = re.compile(r"^\s*+(?:\*\*|__)?\s*+[(（]?(?P<label>[A-Ha-h])[)）.．、:：]\s*+(?P<text>\S.*)$")
+
+
 def find_key(options: list[tuple[str, str, bool]], after: list[str], question: str, given: str = "",
              bold: bool | Literal["every"] = True) -> list[str]:
     """The right options' labels: a key stated after the options, a bare label on the first
@@ -274,6 +277,11 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
     first = next((line for line in after if line.strip()), "")
     if (m := _BARE_KEY.match(first)) and valid(_letters(m.group("letters"))):
         return _letters(m.group("letters"))
+    # the first line after them repeats one option, label and text ("**B) The basic unit …** - why")
+    if (m := _LABELLED_REPEAT.match(first)) and (label := m.group("label").upper()) in labels:
+        option = next(text for k, text, _ in options if k == label)
+        if fold(option) and fold(m.group("text")).startswith(fold(option)):
+            return [label]
     for m in _KEY_TEXT.finditer(text):
         named = [label for label, option, _ in options if fold(option) == fold(m.group("text"))]
         if fold(m.group("text")) and len(named) == 1:
@@ -313,7 +321,9 @@ def _key_only(line: str, options: list[str]) -> bool:
 
 
 # a key that leads its explanation across a dash ("**B** - 融合多个结果"): the key leaves the answer
-_KEY_LEAD = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?:{_UPPER_KEYS})[)）]?(?:\*\*)?\s++[-–—]\s++(?=\S)")
+_KEY_LEAD = re.compile(rf"^\s*+(?:\*\*)?[(（]?(?:{_UPPER_KEYS})[)）]?(?:\*\*)?\s++[-–—]\s++(?=\S)"
+                       # (or the key with its option's text in bold: "**B) The basic unit …** - why")
+                       r"|^\s*+\*\*[(（]?[A-H][)）.．、:：]\s*+[^*\n]++\*\*\s++[-–—]\s++(?=\S)")
 
 
 def _explanation(lines: list[str], options: list[str] = ()) -> str:

@@ -48,8 +48,9 @@ _UNSURE = re.compile(r"^\s*+(?:(?:A|答)\s*+[:：]\s*+)?(?:e?m{2,}+[，,。.…\
                      r"(?:暂时|目前|还是?|也)?\s*+(?:(?:没有?|未)想(?:明白|清楚|通)|不(?:太|是很)?(?:清楚|知道|懂|会))\s*+[，,。.;；!！]?\s*+$")
 # an item of a matching exercise's key ("2. A": item 2 goes with A), not the label "A" alone
 _KEYED_ITEM = re.compile(r"^\s*+\d{1,3}[.)、]\s*+[A-Ha-h]\s*+$")
-# asides in brackets: the writer's narration in an interview log ("（这个题很简单，一遍过）")
-_ASIDE = re.compile(r"[(（][^()（）\n]*+[)）]")
+# asides in brackets: the writer's narration in an interview log ("（这个题很简单，一遍过）"), in words
+# (a bracketed value, "(8, 3).", answers)
+_ASIDE = re.compile(r"[(（][^()（）\n\u4e00-\u9fff]*+[\u4e00-\u9fff][^()（）\n]*+[)）]")
 # what is left of an answer that only acknowledges, once its asides are out ("好的", "嗯，了解", "OK"): no answer
 _ACKNOWLEDGED = re.compile(r"^[\s，,。.!！~～]*+(?:(?:好的?|嗯+|哦+|ok(?:ay)?|了解|知道)[\s，,。.!！~～]*+)*+$", re.I)
 # what is left of a line that points to a link for its answer, once the link is taken out

@@ -146,7 +146,7 @@ def test_an_interview_logs_acknowledgements_and_asides_answer_nothing():
     for said in ("好的", "（终于轮到编程题了）好的", "嗯，了解", "OK", "（这题很简单，一遍过）", "balabala……"):
         assert not has_real_answer(said), said
     # a yes or no is an answer to a yes-or-no question, and a bracket that numbers a point is no aside
-    for answer in ("可以。", "是的", "了解，它和 struct 类似，但成员共享内存。", "(1) 先归一化，再训练。"):
+    for answer in ("可以。", "是的", "了解，它和 struct 类似，但成员共享内存。", "(1) 先归一化，再训练。", "(8, 3)."):
         assert has_real_answer(answer), answer
 
 

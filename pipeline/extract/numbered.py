@@ -361,6 +361,9 @@ def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
     marks: list[Mark] = []
     last: dict[str, tuple[int, ...]] = {}
     for ln in lines:
+        if ln.heading:
+            last.clear()  # a new section numbers its titles from 1 again ("## FAQ" / "01. …相关")
+            continue
         if ln.index in questions or not _candidate(ln) or ln.indent > 1 or ln.numbering.style not in styles_before:
             continue
         if not is_section_title(ln.numbering.rest) or len(ln.numbering.rest) < 1:
