@@ -351,7 +351,8 @@ def _unanswered_list(run: list[Line], lines: list[Line], position: dict[int, int
 
 
 def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
-    """Numbered section titles above the questions."""
+    """Numbered section titles above the questions, and a line that goes on with their
+    numbering and asks: a question among them."""
     first_question = min(questions, default=len(lines))
     before = [ln for ln in lines[:first_question] if _candidate(ln) and ln.indent <= 1]
     # a style whose lines mostly ask numbers a list of questions, not sections ("1. What is …?")
@@ -366,9 +367,15 @@ def topics(lines: list[Line], questions: set[int]) -> list[Mark]:
             continue
         if ln.index in questions or not _candidate(ln) or ln.indent > 1 or ln.numbering.style not in styles_before:
             continue
-        if not is_section_title(ln.numbering.rest) or len(ln.numbering.rest) < 1:
-            continue
         previous = last.get(ln.numbering.style)
+        if not is_section_title(ln.numbering.rest) or len(ln.numbering.rest) < 1:
+            # the next number of the titles' run that asks is a question of its own among them
+            # ("03. 前馈层相关" / … / "04. 为什么…加一个[CLS]标志?"), not a line of the answer above
+            if (previous is not None and len(previous) == 1 and ln.numbering.numbers == (previous[0] + 1,)
+                    and ends_with_question_mark(ln.text)):
+                last[ln.numbering.style] = ln.numbering.numbers
+                marks.append(Mark(ln.index, "question", question_text(ln.text), NAME, True))
+            continue
         if previous is not None and ln.numbering.numbers <= previous:
             continue  # numbering restarts: an outline inside an answer
         last[ln.numbering.style] = ln.numbering.numbers
