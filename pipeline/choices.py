@@ -253,6 +253,14 @@ def _letters(text: str) -> list[str]:
     return sorted({unicodedata.normalize("NFKC", c).upper() for c in re.findall(rf"[{_L}]", text)})
 
 
+def _named_by(text: str, options: list[tuple[str, str, bool]]) -> list[str]:
+    """The labels of the options `text` names: those equal to it once folded, or, where folding
+    makes several equal ("coef_" and "coef"), the one it names letter for letter."""
+    named = [label for label, option, _ in options if fold(option) == fold(text)]
+    exact = [label for label, option, _ in options if option.strip() == text.strip()]
+    return exact if len(named) > 1 and len(exact) == 1 else named
+
+
 _LABELLED_REPEAT = re.compile(r"^\s*+(?:\*\*|__)?\s*+[(（]?(?P<label>[A-Ha-h])[)）.．、:：]\s*+(?P<text>\S.*)$")
 
 
@@ -283,7 +291,7 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
         if fold(option) and fold(m.group("text")).startswith(fold(option)):
             return [label]
     for m in _KEY_TEXT.finditer(text):
-        named = [label for label, option, _ in options if fold(option) == fold(m.group("text"))]
+        named = _named_by(m.group("text"), options)
         if fold(m.group("text")) and len(named) == 1:
             return named
     for m in _KEY.finditer(question):
@@ -483,12 +491,16 @@ _KIND_FIELD = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?(?:type|question type|
 _LIST_SEPARATORS = (r"[;；]", r"[,，、]")  # semicolons where there are any (an option may hold a comma)
 
 
+_EMPHASIZED = re.compile(r"^([*_]{1,3})(.+?)\1$")
+
+
 def _listed_in_field(text: str) -> list[str] | None:
     """The options a choices field lists, apart at its semicolons (or, with none, its commas),
     or None when they are not 2 to `_MAX_UNLABELLED` short parts."""
     for separator in _LIST_SEPARATORS:
         if re.search(separator, text):
-            parts = [p.strip(" *_") for p in re.split(separator, text)]
+            # (emphasis around a part goes; an identifier's own underscore, "coef_", stays)
+            parts = [_EMPHASIZED.sub(r"\2", p.strip()) for p in re.split(separator, text)]
             parts = [p for p in parts if p]
             return parts if 2 <= len(parts) <= _MAX_UNLABELLED and all(len(p) <= _MAX_OPTION for p in parts) else None
     return None
@@ -511,7 +523,7 @@ def field_choices(card: Card, given: str = "") -> Card | None:
     first = next((k for k, line in enumerate(rest) if line.strip()), None)
     named = [(k, label) for k, line in enumerate(rest)
              if (m := _KEY_TEXT.match(strip_list_marker(line).lstrip("*_ "))) or k == first
-             for label, text, _ in options if fold(text) == fold(m.group("text") if m else line)]
+             for label in _named_by(m.group("text") if m else line, options)]
     if len({label for _, label in named}) == 1:
         correct, rest = [named[0][1]], rest[:named[0][0]] + rest[named[0][0] + 1:]
     else:
