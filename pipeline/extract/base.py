@@ -135,6 +135,9 @@ def strip_numbering(text: str) -> str:
 TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 
 
+_LETTER_LABEL = re.compile(r"^[a-h][.．、)]\s++(?=\S)")
+
+
 @lru_cache(maxsize=1 << 16)  # the detectors ask it of the same lines again and again (pass after pass:
 # a cache smaller than a long page missed on every line of it)
 def question_text(text: str) -> str:
@@ -149,6 +152,10 @@ def question_text(text: str) -> str:
     text = _TRAILING_LINKS.sub("", text)
     text = link_text(text)  # a reader sees the link text, not its address
     text = _without_edge_marks(_ESCAPED_WRAP.sub(r"\1", text.strip())).strip()
+    # an item's letter before a question ("b. BERT如何预训练？", "c) 常见的衰减方式"): a label, as a
+    # number is (capitals are left: "A. …" labels an option)
+    if lettered := _LETTER_LABEL.match(text):
+        text = text[lettered.end():]
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 
