@@ -185,7 +185,9 @@ _DIV_FENCE = re.compile(r"^ {0,3}:{3,}[ \t]*+(?:\{[ \t]*+\.?(?P<attr>[\w-]++)[^{
                         r"(?:\[(?P<bracketed>[^\]\n]*+)\]|[ \t]++(?P<title>[^\n]*+))?)?$")  # (the title greedy: a lazy one before spaces was quadratic)
 _EXERCISE_DIVS = frozenset({"challenge", "exercise", "question", "problem", "quiz"})
 _SOLUTION_DIVS = frozenset({"solution", "solutions", "answer", "answers"})
-_HEADING_LINE_TEXT = re.compile(r"^ {0,3}#{1,6}[ \t]++(.*?)[ \t#]*$")
+# an ATX heading line, its text in the group (closing hashes and spaces still on it: rstrip them;
+# a lazy text before an anchored trailing run was quadratic in a run of spaces)
+_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]++([^\n]*+))?$")
 _SOLUTION_TITLE = re.compile(r"^(?:solutions?|answers?|答案|解答|参考答案|解析)[ \t]*+[:：]?$", re.I)
 
 
@@ -210,16 +212,17 @@ def fenced_divs(state: CleanState) -> None:
         text = state.lines[i].text
         fence = _DIV_FENCE.match(text)
         if fence is None:
-            heading = _HEADING_LINE_TEXT.match(text) if open_divs else None
+            heading = _HEADING_LINE.match(text) if open_divs else None
             if heading is None:
                 continue
+            words = (heading.group(1) or "").rstrip(" \t#")
             if open_divs[-1] in _EXERCISE_DIVS:
                 # the box's title, whatever its level: past the box the page's own section goes on
-                state.rewrite(i, f"###### {heading.group(1)}", "fenced_div")
-            elif open_divs[-1] in _SOLUTION_DIVS and _SOLUTION_TITLE.match(heading.group(1).strip(" *_")):
+                state.rewrite(i, f"###### {words}", "fenced_div")
+            elif open_divs[-1] in _SOLUTION_DIVS and _SOLUTION_TITLE.match(words.strip(" *_")):
                 state.drop(i, "fenced_div")  # "## Solution" under the label it repeats
             else:
-                state.rewrite(i, f"**{heading.group(1).strip(' *_')}**", "fenced_div")
+                state.rewrite(i, f"**{words.strip(' *_')}**", "fenced_div")
             continue
         name = (fence.group("attr") or fence.group("name") or "").lower()
         title = (fence.group("bracketed") or fence.group("title") or "").strip()
@@ -753,7 +756,6 @@ def repeated_footer(state: CleanState) -> None:
 
 
 _END_MATTER_LINES = 3  # lines of a closing remark after the last thematic break
-_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _END_MATTER_CHARS = 300
 _SIGNATURE_LINES = 8
 _SIGNATURE_LEAD = 2  # lines of prose a signature may open with
@@ -1148,7 +1150,7 @@ def placeholders(state: CleanState) -> None:
         if not _PLACEHOLDER_ITEM.match(state.lines[i].text):
             continue
         after = next((state.lines[k].text for k in live[pos + 1:pos + 50] if state.lines[k].text.strip()), "")
-        if after and not _HEADING_LINE_TEXT.match(after) and after.strip() != "######":
+        if after and not _HEADING_LINE.match(after):
             state.drop(i, "placeholder")
 
 

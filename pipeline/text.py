@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
+from collections import Counter
 
 
 def is_blank(text: str) -> bool:
@@ -362,11 +363,8 @@ def repeated_labels(summaries: list[str]) -> frozenset[str]:
     blocks that ask the same thing in one page are a duplicate, not a layout; a page's label is
     one phrase the page repeats, whatever its wording, so no word list has to know it.
     In: each summary's inner text (tags allowed). Out: their folded words, for `labels_answer`."""
-    seen: dict[str, int] = {}
-    for summary in summaries:
-        words = _summary_words(summary)
-        if words and "?" not in words and "？" not in words:
-            seen[words] = seen.get(words, 0) + 1
+    seen = Counter(words for summary in summaries
+                   if (words := _summary_words(summary)) and "?" not in words and "？" not in words)
     return frozenset(words for words, count in seen.items() if count >= 2)
 
 

@@ -66,6 +66,7 @@ HOSTILE_SOURCES = [
     ("heading: a page of sibling headings", ".md", "".join(f"### 小节{k}\n" for k in range(6_000))),
     ("heading: sibling headings rated and numbered", ".md", "".join(f"### {k}. 题{k}***\n" for k in range(1, 6_000))),
     ("fenced_divs: a titled fence and spaces", ".md", Q + "::: tip a" + SPACES + "x\n"),
+    ("fenced_divs: a heading of spaces in a box", ".md", Q + "::: tip\n## a" + SPACES + "x\n:::\n"),
     # (four-digit numbers number no item: each line is a bare title, each followed by the others)
     ("bare_line: a page of bare title lines", ".md", "".join(f"{k}. 看下面的代码\n\n" for k in range(1_000, 7_000))),
 ]
