@@ -185,7 +185,8 @@ def _similar_pairs(members: list[int], folded: list[str]) -> set[tuple[int, int]
 def combine(kept: Card, other: Card) -> Card:
     """One card from two: every phrasing, every distinct answer (the other after an
     OTHER_SOURCE label; but one that only points elsewhere, `status.has_real_answer` false,
-    adds nothing to a real answer), every source."""
+    adds nothing to a real answer, and a real answer goes before a pointer kept first),
+    every source."""
     aliases = list(kept.aliases)
     for q in [other.question, *other.aliases]:
         if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
@@ -194,6 +195,9 @@ def combine(kept: Card, other: Card) -> Card:
     if other.answer.strip() and fold(other.answer) not in fold(answer):
         if not answer.strip():
             answer = other.answer
+        elif not has_real_answer(answer) and has_real_answer(other.answer):
+            # the answer to study leads; the pointer that came first follows it
+            answer = f"{other.answer}\n\n{OTHER_SOURCE}\n\n{answer}"
         elif has_real_answer(other.answer) or not has_real_answer(answer):
             answer = f"{answer}\n\n{OTHER_SOURCE}\n\n{other.answer}"
     return replace(kept, aliases=aliases, answer=answer, sources=kept.sources + other.sources,

@@ -72,6 +72,7 @@ def test_an_answer_that_only_points_elsewhere_adds_nothing_to_a_real_one():
     kept, _ = deduplicate([real, pointer, other])
     assert len(kept) == 1 and [s.file for s in kept[0].sources] == ["a.md", "b.md", "c.md"]
     assert "p142" not in kept[0].answer and "另一来源" in kept[0].answer and "捷径" in kept[0].answer
-    # a pointer first keeps a real answer that comes after it
+    # a pointer first keeps a real answer that comes after it, and the real answer leads
     kept, _ = deduplicate([pointer, real])
-    assert "见 p142" in kept[0].answer and "恒等映射" in kept[0].answer
+    assert kept[0].answer.startswith("恒等映射") and kept[0].answer.endswith("另一来源：\n\n见 p142")
+    assert [s.file for s in kept[0].sources] == ["b.md", "a.md"]
