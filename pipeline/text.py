@@ -179,6 +179,9 @@ _ZH_ASK = re.compile(
     r"有何|何为|何时|区别|差别|异同|优缺点|(吗|呢)\s*[。.]?$|"
     r"^((请|试)?(?:简单|简要|大致|具体)?(简述|简要|简单说|介绍|说明|说说|讲讲|讲述|讲一下|谈谈|谈一下|聊聊|阐述|解释|描述|列举|推导|"
     r"证明|分析|总结|概述|论述|举例|画出|写出|手推|说一下|说下|讲下|介绍下)(?=[ \t]?\S{2,})|"
+    # "write it by hand" prompts name what to write, a model or formula in Latin letters
+    # (手写 Softmax, 手撕IoU); 手写数字识别 names a task
+    r"^请?(?:手写|手撕)(?=[ \t]?[A-Za-z])|"
     # a textbook exercise's "试 + verb" ("试述…", "试设计…", "试求…"): 试验, 试卷 are no such verb
     r"试(?:述|设计|构造|编程|给出|讨论|计算|比较|实现|求|判断)(?=\S{2,}))")
 _EN_IMPERATIVES = r"explain|describe|define|compare|contrast|list|name|give|derive|prove|calculate|compute|write|implement|discuss|state|summarize|justify"
