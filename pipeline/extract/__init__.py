@@ -367,7 +367,19 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
         return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
+    elif (asked and any(map(_content, lines[owner.index + owner.span:asked[0].index]))
+          and all(_labelled_below(lines, m, end) for m in asked)):
+        # after an answer of the heading's own, each with its answer's label opening the line
+        # under it ("…能一起用吗？" / "答：不建议…"): declared follow-ups
+        needed = 1
     return _answered(lines, inner, end, owner.asks) >= needed
+
+
+def _labelled_below(lines: list[Line], question: Mark, end: int) -> bool:
+    """Whether the first line with content under `question` (before `end`) opens with an
+    answer label ("答：…", "**A:** …")."""
+    below = next_content(lines, question.index + question.span, end)
+    return below is not None and opens_with_answer_label(below.text)
 
 
 def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int) -> list[Mark] | None:

@@ -1,14 +1,16 @@
 """Labelled questions: `Q: …`, `Q1. …`, `Question 2.1: …`, `问：…`, `题目：…`, `【问题】…`, `Question: …`, a mock interview's
 `Interviewer: …` / `面试官：…` turns, also in bold or in a list item
 (numbered or not: a labelled follow-up in a numbered item is a question of its own).
-The answer is what follows, with or without an `A:` / `答：` label."""
+The answer is what follows, with or without an `A:` / `答：` label. A question with no
+label of its own is declared by the label of its answer: a plain paragraph that asks, right
+above a line that opens with `答：` / `A:` (`…能和 ZeRO-3 一起用吗？` / `答：不建议…`)."""
 from __future__ import annotations
 
 import re
 
 from ..text import is_question_like, join_wrapped
 from .base import Mark, opens_with_answer_label, question_text, split_inline_answer
-from .lines import Line
+from .lines import Line, next_content
 
 NAME = "qa_marker"
 # Possessive space runs (*+, ++): side by side, plain ones were tried in every split. The
@@ -84,6 +86,9 @@ def detect(lines: list[Line]) -> list[Mark]:
                               span=stated[-1].index - ln.index + 1))
             continue
         m = _QUESTION.match(ln.text)
+        if m is None and (declared := _declared_by_answer(lines, k)) is not None:
+            marks.append(declared)
+            continue
         if not m or not _WORD.search(m.group("q")) or (ln.bullet and _in_record(lines, k)):
             continue  # (a label over no word, "Question: ...", is a template's placeholder)
         question, answer = split_inline_answer(m.group("q"))  # "Q: …? A: …" on one line
@@ -95,6 +100,34 @@ def detect(lines: list[Line]) -> list[Mark]:
         marks.append(Mark(ln.index, "question", question_text(question) or question.strip("*_ "), NAME, True,
                           answer=answer, span=1 + len(more)))
     return marks
+
+
+_MAX_PREMISE = 3  # lines above its asking line that a declared question's paragraph may hold
+
+
+def _plain(ln: Line) -> bool:
+    return not (ln.blank or ln.heading or ln.in_code or ln.bullet or ln.numbering or ln.quote or ln.link_only)
+
+
+def _declared_by_answer(lines: list[Line], k: int) -> Mark | None:
+    """The question whose answer's label declares it: the plain paragraph ending at line `k`
+    (its premise lines above the asking one included, up to `_MAX_PREMISE`) when `k` asks and
+    the next line with content opens with an answer label; None otherwise."""
+    ln = lines[k]
+    if not _plain(ln) or opens_with_answer_label(ln.text) or not is_question_like(question_text(ln.text)):
+        return None
+    below = next_content(lines, k + 1)
+    if below is None or not opens_with_answer_label(below.text) or below.indent > ln.indent:
+        return None
+    first = k
+    while first > 0 and k - first < _MAX_PREMISE and _plain(lines[first - 1]) and not opens_with_answer_label(lines[first - 1].text):
+        first -= 1
+    if first > 0 and not lines[first - 1].blank and not lines[first - 1].heading:
+        return None  # more of a paragraph than a premise: the text it closes asks on its own way
+    if any(x.introduces for x in lines[first:k + 1]):
+        return None  # a list of questions under its label ("**Questions:**" / "a) …?"): one problem's parts
+    return Mark(lines[first].index, "question", join_wrapped([question_text(x.text) for x in lines[first:k + 1]]),
+                NAME, True, span=k - first + 1)
 
 
 _MAX_BOLD_LINES = 4  # lines a bold question may run on over
