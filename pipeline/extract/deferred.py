@@ -1,7 +1,7 @@
 """Answers given after their questions, by number: a list of numbered questions left
 unanswered ("1. …？", "2. …？"), then their answers further down, each under a label that
 only carries the question's number ("**问题 1：**", "Answer 2:") or as the numbered items of
-an answer section ("参考答案：" / "1. …" / "2. …"). Each such label or item becomes an answer
+an answer section ("参考答案：" / "1. …" / "2. …", or "- **题1：** …"). Each such label or item becomes an answer
 mark aimed at the question of its number: the nearest one above it that has no answer of
 its own.
 
@@ -21,6 +21,10 @@ NAME = "deferred"
 # a label with a question's number and nothing else ("**问题 1：**", "Q2.", "答案 3：")
 _NUMBER_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:问题|题目|答案|解答|question|answer|q|a)\s*+(\d{1,3})"
                            r"\s*+(?:\*\*|__)?\s*+[:：.．]?\s*+(?:\*\*|__)?\s*+$", re.I)
+# under an answers label, an item that names its question's number before its answer
+# ("- **题1：** 先构造评测集…", "第 2 题：…")
+_NUMBERED_ANSWER = re.compile(r"^\s*+(?:[-*+]\s++)?(?:\*\*|__)?\s*+(?:问题|题目|题|第)\s*+(\d{1,3})\s*+题?\s*+(?:\*\*|__)?\s*+[:：]"
+                              r"\s*+(?:\*\*|__)?\s*+(?P<answer>\S.*)$")
 # a label that opens the answers of a list of questions ("参考答案：", "## 参考回答", "**Answers**")
 _ANSWERS_LABEL = re.compile(r"^\s*+(?:[-*+]\s++)?(?:#{1,6}\s++)?(?:\*\*|__)?\s*+(?:(?:对应)?(?:参考)?(?:答案|解答|回答)|answers?|solutions?)"
                             r"\s*+(?:\*\*|__)?\s*+[:：]?\s*+(?:\*\*|__)?\s*+$", re.I)
@@ -68,15 +72,17 @@ def detect(lines: list[Line], marks: list[Mark]) -> list[Mark]:
             in_answers, depth = True, None
             continue
         label = _NUMBER_LABEL.match(ln.text)
+        named = _NUMBERED_ANSWER.match(ln.text) if in_answers and not label and not ln.in_code else None
         item = in_answers and ln.numbering is not None and ln.index not in position and not ln.in_code
         if item and depth is None:
             depth = ln.indent
-        number = int(label.group(1)) if label else (ln.numbering.numbers[-1] if item and ln.indent == depth else 0)
+        number = (int(label.group(1)) if label else int(named.group(1)) if named
+                  else ln.numbering.numbers[-1] if item and ln.indent == depth else 0)
         q = waiting.get(number)
         if q is not None and q.index not in taken:
             taken.add(q.index)
-            found.append(Mark(ln.index, "answer", "", NAME, False, target=q.index,
-                              answer="" if label else ln.numbering.rest))
+            answer = "" if label else named.group("answer") if named else ln.numbering.rest
+            found.append(Mark(ln.index, "answer", "", NAME, False, target=q.index, answer=answer))
     return found
 
 
