@@ -7,7 +7,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -837,18 +837,35 @@ _RECORD_FIELD = re.compile(r"^\s*+(?:\*\*|__)[^*_\n|｜]{1,20}(?:\*\*|__)\s*+[:�
 _DATE = re.compile(r"\b(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
 
 
+_FIELD_NAME = re.compile(r"^\s*+(?:\*\*|__)([^*_\n|｜:：]{1,20})")
+_RECORDS = 3  # records under headings with the same field names that make a page's records
+
+
 def record_lines(state: CleanState) -> None:
     """A line that records facts about the question rather than answering it: three or more
     bold-named fields set apart by `|` or `｜`, one of them a date (an interview log's
-    `**Company**: … ｜ **Round**: … ｜ **Date**: 2025-08-31 ｜ **Tags**: […]`). A table row opens
-    with its bar; fields without a date (`**优点**：快 ｜ **缺点**：慢`) are content."""
+    `**Company**: … ｜ **Round**: … ｜ **Date**: 2025-08-31 ｜ **Tags**: […]`); or such a line
+    right under a heading, with a number among its values, whose field names stand the same
+    right under `_RECORDS` headings or more (an exam's `**Module**: 1 | **Difficulty**: Easy |
+    **Source**: MCQ Q1` under each question). A table row opens with its bar; fields with no
+    date or number (`**优点**：快 ｜ **缺点**：慢`), or on a line of their own kind, are content."""
+    by_names: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    previous = None  # the line kept before, blank lines aside
     for i in state.live():
         text = state.lines[i].text.lstrip(" >")
-        if text.startswith("|") or not _DATE.search(text):
-            continue
+        under_heading = previous is not None and _HEADING_LINE.match(state.lines[previous].text) is not None
+        previous = i
         fields = re.split(r"[|｜]", text)
-        if len(fields) >= 3 and all(_RECORD_FIELD.match(f) for f in fields):
+        if text.startswith("|") or len(fields) < 3 or not all(_RECORD_FIELD.match(f) for f in fields):
+            continue
+        if _DATE.search(text):
             state.drop(i, "record_line")
+        elif under_heading and any(ch.isdigit() for ch in text):
+            by_names[tuple(_FIELD_NAME.match(f).group(1).strip() for f in fields)].append(i)
+    for lines in by_names.values():
+        if len(lines) >= _RECORDS:
+            for i in lines:
+                state.drop(i, "record_line")
 
 
 # a social post's tag line: three or more "#Word" tags and nothing else, bold or not ("#1" ranks

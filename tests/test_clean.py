@@ -350,3 +350,23 @@ def test_a_dated_record_of_fields_set_apart_by_bars_is_a_record_line_pros_and_co
                  "**发布**: 2025-03-02 ｜ 共 3 页"):
         kept, drops = run(text, "markdown")
         assert "record_line" not in drops.values() and kept == [text], text
+
+
+def test_a_record_under_each_question_with_the_same_field_names_is_a_record_line():
+    def page(records: list[str]) -> str:
+        return "\n\n".join(f"### Q{n}. 第 {n} 题问什么？\n{r}\n选 A。" for n, r in enumerate(records, 1))
+
+    graded = [f"**Unit**: {n} | **Level**: Easy | **Origin**: Bank {n}" for n in (1, 2, 3)]
+    kept, drops = run(page(graded), "markdown")
+    assert sorted(drops.items()) == [(2, "record_line"), (6, "record_line"), (10, "record_line")]
+    assert all(r not in kept for r in graded)
+    # under two questions only, with names that change, with no number, or not under a heading: content
+    for records in (graded[:2],
+                    ["**Unit**: 1 | **Level**: Easy | **Origin**: Bank 1", "**Unit**: 2 | **Rank**: Hard | **Origin**: Bank 2",
+                     "**Unit**: 3 | **Level**: Easy | **Source**: Bank 3"],
+                    ["**优点**：快 ｜ **缺点**：占内存 ｜ **适用**：小模型"] * 3):
+        kept, drops = run(page(records), "markdown")
+        assert "record_line" not in drops.values() and all(r in kept for r in records), records
+    text = "\n\n".join(f"### Q{n}. 问什么？\n选 A。\n{r}" for n, r in enumerate(graded, 1))
+    kept, drops = run(text, "markdown")
+    assert "record_line" not in drops.values(), text
