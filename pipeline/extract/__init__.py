@@ -400,6 +400,11 @@ def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, f
     last = inner[-1]
     body = lines[last.index + last.span:end]
     rest = _item_end(lines[last.index], body)
+    if last.answer and lines[last.index].bullet:
+        # a follow-up answered on its item's line ("- **Q：…？** A：…") ends at a label back at
+        # the item's depth after a blank line, as its list does
+        rest = next((k for k, ln in enumerate(body) if k and body[k - 1].blank and not _content(ln) and not ln.blank
+                     and ln.indent <= lines[last.index].indent and not (ln.bullet or ln.numbering)), rest)
     if rest < len(body) and any(map(_content, body[rest:])):
         marks.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
     return marks
