@@ -367,10 +367,11 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
         return False
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
-    elif (asked and any(map(_content, lines[owner.index + owner.span:asked[0].index]))
+    elif (asked and asks_outright(owner.text) and any(map(_content, lines[owner.index + owner.span:asked[0].index]))
           and all(_labelled_below(lines, m, end) for m in asked)):
         # after an answer of the heading's own, each with its answer's label opening the line
-        # under it ("…能一起用吗？" / "答：不建议…"): declared follow-ups
+        # under it ("…能一起用吗？" / "答：不建议…"): declared follow-ups (under a title that
+        # asks nothing, "#### 2. Huber loss", the text above is the problem's statement)
         needed = 1
     return _answered(lines, inner, end, owner.asks) >= needed
 
@@ -648,6 +649,19 @@ def _elaborates(mark: Mark, body: list[Line]) -> bool:
     return not any(_SENTENCES.search(t) for t in texts) and any(is_question_like(t) for t in texts)
 
 
+def _trailing_label(body: list[Line]) -> int | None:
+    """Where in `body` (an answer up to the next question) a bold label that only introduces
+    what follows ("**可能追问：**") stands as its last line, text of the answer above it; else None."""
+    content = [k for k, ln in enumerate(body) if not ln.blank]
+    if len(content) < 2:
+        return None
+    last = body[content[-1]]
+    # (a plain lead-in, "影响三个东西：", says something of the answer's own list)
+    if last.in_code or last.bullet or last.numbering or last.quote or last.heading or not (last.introduces and last.bold):
+        return None
+    return content[-1]
+
+
 def _titling(marks: list[Mark]) -> list[bool]:
     """Per mark, whether a question follows it before the next heading: a topic line inside a
     section ("(1) 增大感受野", an outline item) that titles no question is no title. One pass
@@ -755,13 +769,17 @@ def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction
             material = statements.get(mark.index, 0)
         if bank and not mark.answer and mark.layout in _LIST_LAYOUTS and _elaborates(mark, body):
             material = len(body)  # in a question bank, what follows a question unlabelled is more of it
+        following = marks[k + 1] if k + 1 < len(marks) else None
+        if following is not None and following.role == "question" and (label := _trailing_label(body)) is not None:
+            # a label closing the answer titles the questions under it ("**可能追问：**" / "- **Q：…**")
+            topic_lines.append(body[label].number)
+            body = body[:label]
         question = mark.text
         if material:
             question = f"{question}\n\n{_answer_text(body[:material], lines[mark.index].quote > 0, column)}"
         parts = [mark.answer, _answer_text(body[material:], lines[mark.index].quote > 0, column)]
         if is_link_only(parts[0]) and parts[1].strip():
             parts.reverse()  # a pointer on the question's line ("→ [第2篇](…)") goes after the answer under it
-        following = marks[k + 1] if k + 1 < len(marks) else None
         if following is not None and following.carry:
             parts.append(following.carry)
         answer = strip_answer_label("\n\n".join(p for p in parts if p.strip()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like, join_wrapped
-from .base import Mark, opens_with_answer_label, question_text, split_inline_answer
+from .base import OPENS_WITH_OPTION, Mark, opens_with_answer_label, question_text, split_inline_answer
 from .lines import Line, next_content
 
 NAME = "qa_marker"
@@ -114,7 +114,10 @@ def _declared_by_answer(lines: list[Line], k: int) -> Mark | None:
     (its premise lines above the asking one included, up to `_MAX_PREMISE`) when `k` asks and
     the next line with content opens with an answer label; None otherwise."""
     ln = lines[k]
-    if not _plain(ln) or opens_with_answer_label(ln.text) or not is_question_like(question_text(ln.text)):
+    # (an option or a problem's lettered part, "b. What does it solve?", shares the label below
+    # with the question or parts around it)
+    if (not _plain(ln) or opens_with_answer_label(ln.text) or OPENS_WITH_OPTION.match(ln.text)
+            or not is_question_like(question_text(ln.text))):
         return None
     below = next_content(lines, k + 1)
     if below is None or not opens_with_answer_label(below.text) or below.indent > ln.indent:
