@@ -191,8 +191,10 @@ EN_ASK = re.compile(r"^(what|why|how|when|which|who|whom|whose|where|is|are|can|
 # a question mark may be followed by a short aside in brackets ("…怎么做？（高频）", "…? (hard)",
 # "…？【必考】")
 _ASK_END = re.compile(r"[?？]\s*+(?:[(（【][^()（）【】\n]{1,20}[)）】]\s*+)?$")
-# a quiz blank: a run of underscores that is no __dunder__, or empty brackets
-BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)")
+# a quiz blank: a run of underscores that is no __dunder__, empty brackets, or brackets round
+# an ellipsis that call nothing ("…, (…) and …"; "f(...)" elides a call's arguments)
+BLANK = re.compile(r"(?<![A-Za-z0-9_])_{2,}+(?![A-Za-z0-9_])|（\s*+）|\(\s++\)"
+                   r"|(?<![A-Za-z0-9_)\]])[(（]\s*+(?:…{1,2}|\.{3,6})\s*+[)）]")
 # __bold__ as CommonMark reads it: the marks not inside a word (和__两部分__组成 has two blanks)
 _UNDERSCORE_BOLD = re.compile(r"(?<!\w)__(?=[^\s_])[^\n]*?(?<=[^\s_])__(?!\w)")
 

@@ -288,7 +288,10 @@ def test_blanks_are_underscore_runs_and_empty_brackets_not_names_bold_or_rules()
     assert len(blank_marks("优化器用____和____更新参数")) == 2
     assert len(blank_marks("池化层（ ）参数，卷积层（）参数，全连接层( )参数")) == 3
     assert len(blank_marks("和__两部分__组成的结构")) == 2  # inside a word, __ is no bold
-    for text in ("为什么要定义 __init__ 方法", "这是 __加粗__ 的文字", "________", "调用 f() 返回什么", "x___y 是变量名"):
+    assert len(blank_marks("The three stages are sensing, (…) and acting.")) == 1
+    assert len(blank_marks("反向传播先算（……），再逐层求梯度")) == 1
+    for text in ("为什么要定义 __init__ 方法", "这是 __加粗__ 的文字", "________", "调用 f() 返回什么", "x___y 是变量名",
+                 "调用 f(...) 返回什么", "model.fit(…) 训练模型", "取 a[0](...) 的值"):
         assert blank_marks(text) == [], text
     assert unbold("**注意** 填____和__两部分__") == "注意 填____和__两部分__"
 
