@@ -186,21 +186,24 @@ def combine(kept: Card, other: Card) -> Card:
     """One card from two: every phrasing, every distinct answer (the other after an
     OTHER_SOURCE label; but one that only points elsewhere, `status.has_real_answer` false,
     adds nothing to a real answer, and a real answer goes before a pointer kept first),
-    every source."""
+    every source, the one whose answer leads first."""
     aliases = list(kept.aliases)
     for q in [other.question, *other.aliases]:
         if fold(q) != fold(kept.question) and all(fold(q) != fold(a) for a in aliases):
             aliases.append(q)
     answer = kept.answer
+    sources = kept.sources + other.sources
     if other.answer.strip() and fold(other.answer) not in fold(answer):
-        if not answer.strip():
+        if not has_real_answer(answer) and has_real_answer(other.answer):
+            # the answer to study leads, and its source is the card's first: the pointer or
+            # nothing that came first follows
+            answer = f"{other.answer}\n\n{OTHER_SOURCE}\n\n{answer}" if answer.strip() else other.answer
+            sources = other.sources + kept.sources
+        elif not answer.strip():
             answer = other.answer
-        elif not has_real_answer(answer) and has_real_answer(other.answer):
-            # the answer to study leads; the pointer that came first follows it
-            answer = f"{other.answer}\n\n{OTHER_SOURCE}\n\n{answer}"
         elif has_real_answer(other.answer) or not has_real_answer(answer):
             answer = f"{answer}\n\n{OTHER_SOURCE}\n\n{other.answer}"
-    return replace(kept, aliases=aliases, answer=answer, sources=kept.sources + other.sources,
+    return replace(kept, aliases=aliases, answer=answer, sources=sources,
                    alias_ids=kept.alias_ids + [i for i in [other.id, *other.alias_ids] if i])
 
 

@@ -75,4 +75,4 @@ def test_an_answer_that_only_points_elsewhere_adds_nothing_to_a_real_one():
     # a pointer first keeps a real answer that comes after it, and the real answer leads
     kept, _ = deduplicate([pointer, real])
     assert kept[0].answer.startswith("恒等映射") and kept[0].answer.endswith("另一来源：\n\n见 p142")
-    assert [s.file for s in kept[0].sources] == ["b.md", "a.md"]
+    assert [s.file for s in kept[0].sources] == ["a.md", "b.md"]
