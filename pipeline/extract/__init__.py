@@ -296,7 +296,12 @@ def _under_question(lines: list[Line], owner: Mark, start: int, end: int,
                 return marks + [Mark(run, "boundary", "", heading.NAME, False)], range(start, run), False
             return marks, range(start, end), False
     first = next(m.index for m in inner if m.role == "question")
-    if (follow := _follow_ups(lines, owner, inner, start, first, end)) is not None:
+    # a heading that is a question only by its asking siblings keeps an answer of its own
+    # above one or two questions (not a section of them: "# 批标准化的意义" / its answer /
+    # "**批标准化为什么有用？**")
+    own = owner.asks or (_answered(lines, inner, end) < _INNER_QUESTIONS[True]
+                         and any(_content(ln) and not ln.quote for ln in lines[start:first]))
+    if (follow := _follow_ups(lines, owner, inner, start, first, end, own)) is not None:
         return marks + follow, range(start, first), False
     # its sub-headings that title some of its questions are topics, parts of an answer no more
     # (those that title none stay in the answer above them: "## 稀疏连接" under "**为什么用卷积？**")
@@ -383,15 +388,17 @@ def _labelled_below(lines: list[Line], question: Mark, end: int) -> bool:
     return below is not None and opens_with_answer_label(below.text)
 
 
-def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int) -> list[Mark] | None:
+def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int,
+                own: bool) -> list[Mark] | None:
     """The marks of a heading question's follow-ups: its questions from `first` on, under
     their label ("**常见追问：**", "### 追问" / "- **追问 1：…？**"), and the text after them,
     back at the answer's depth ("**项目联系：**"), as more of the heading's answer. None when
     the heading has no answer of its own above them, or a sub-heading with text of its own
-    stands above them: then it is a section of sections."""
+    stands above them: then it is a section of sections; or when it may have no answer of its
+    own (`own` false: it asks nothing and holds several questions)."""
     lead = lines[start:first]
     titled = [ln for ln in lead if ln.heading]
-    if (not owner.asks or not any(map(_content, lead))
+    if (not own or not any(map(_content, lead))
             or (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
         return None
     marks = list(inner)
