@@ -286,12 +286,24 @@ class _Renderer:
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
 
 
+_TEX_INLINE = re.compile(r"\\\((.+?)\\\)", re.S)
+_TEX_DISPLAY = re.compile(r"\\\[(.+?)\\\]", re.S)
+
+
 def _math(tag: Tag) -> str | None:
     kind = str(tag.get("type") or "")
     if tag.name == "script" and kind.startswith("math/tex"):
         body = tag.get_text()
         return f"$${body}$$" if "mode=display" in kind else f"${body}$"
     classes = tag.get("class") or []
+    if "math" in classes or "arithmatex" in classes:
+        # MathJax's source kept in its delimiters (Sphinx, pymdownx.arithmatex): "\(k\)" at the
+        # start of a paragraph would read as an escaped list label
+        body = tag.get_text().strip()
+        if (inline_tex := _TEX_INLINE.fullmatch(body)) is not None:
+            return f"${inline_tex.group(1)}$"
+        if (display := _TEX_DISPLAY.fullmatch(body)) is not None:
+            return f"$${display.group(1)}$$"
     if "katex" in classes or "katex-display" in classes:
         note = tag.find("annotation", attrs={"encoding": "application/x-tex"})
         if note is not None:
