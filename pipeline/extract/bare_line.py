@@ -8,10 +8,11 @@ if it is worded as one."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from ..text import fold, is_question_like, is_section_title
 from .base import OPENS_WITH_OPTION, Mark, question_text, topic_text
-from .lines import Line
+from .lines import Line, bold_numbering
 
 NAME = "bare_line"
 _CLAUSE_MARK = re.compile(r"[，。！!；;]")
@@ -44,6 +45,23 @@ def _restarts(lines: list[Line], questions: set[int], before: int, i: int) -> bo
     return after is not None and prior is not None and after.numbers == (1,) and prior.numbers[:1] > (1,)
 
 
+def _number(ln: Line) -> int | None:
+    numbering = bold_numbering(ln.bold) if ln.bold and not ln.numbering else None
+    return numbering.numbers[-1] if numbering is not None else None
+
+
+def _numbered_on(lines: list[Line], asked: list[int], i: int, j: int) -> bool:
+    """Whether question `j`, after the bare line `i`, goes on with the numbering of the last
+    question above `i` (a higher number, not a restart at 1), both numbered bold titles over
+    their text: where answers stand at the margin as their titles do, the line is the last of
+    an answer (a list item's answer is indented into it, and a line at the margin is out of it)."""
+    above = bisect_left(asked, i)
+    if not above:
+        return False
+    before, after = _number(lines[asked[above - 1]]), _number(lines[j])
+    return before is not None and after is not None and 1 < after and before < after
+
+
 def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting: set[int]) -> list[Mark]:
     """Topics and title-questions among bare lines, given the questions already found
     and those of them still waiting for their answer (a short answer is no title)."""
@@ -62,11 +80,14 @@ def detect(lines: list[Line], questions: set[int], boundaries: set[int], waiting
         content[k] = content[k + 1] if lines[k].blank or lines[k].link_only or k in bare else k
     marks: list[Mark] = []
     rest: list[tuple[int, int]] = []
+    asked = sorted(questions)
     for i in sorted(bare):
         j = content[i + 1]
         if j >= len(lines) or j in questions:
             if j < len(lines) and lines[i].indent > lines[j].indent:
                 continue  # deeper than the question after it: the last words of the item above
+            if j < len(lines) and _numbered_on(lines, asked, i, j):
+                continue  # the numbering goes on past it ("**16 …**" / text / "**17 …**"): the answer's last line
             marks.append(Mark(i, "topic", topic_text(lines[i].text), NAME, False))
         else:
             rest.append((i, j))

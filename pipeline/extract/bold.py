@@ -8,7 +8,7 @@ from dataclasses import replace
 from ..text import is_question_like, names_aspect
 from . import numbered
 from .base import ASKING_SHARE, Mark, question_text
-from .lines import SPACED, Line, Numbering, parse_numbering
+from .lines import Line, bold_numbering
 
 NAME = "bold"
 
@@ -124,13 +124,18 @@ _SERIES = 2  # titled sections before a bold question that make it one of a seri
 def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
     """Numbered bold labels ("**1.循环网络解决什么问题**", "**2.循环网络的结构**") read as a
     numbered list is read (`numbered.run_marks`): in a run most of whose items ask, the others are
-    questions too; in a run where two or more ask, the others end their siblings' answers."""
+    questions too, as in a long run of titles two of which ask; in a run where two or more ask,
+    the others end their siblings' answers."""
+    titles = {ln.index for k, ln in enumerate(lines) if _paragraph(lines, k)}
     labels = [replace(ln, numbering=n, text=f"{n.numbers[-1]}. {n.rest}") for ln in lines
-              if _label(ln) and (n := _numbering(ln.bold))]
+              if _label(ln) and (n := bold_numbering(ln.bold))]
     position = {ln.index: k for k, ln in enumerate(lines)}
     asks = {ln.index: _asking(ln) for ln in labels}
     # bold labels number a page's items, gaps and all ("**13 …**", "**16 …**"): any rise goes on
-    return [replace(m, layout=NAME) for m in numbered.run_marks(labels, asks, lines, position, step=_ANY_RISE)]
+    # (a run of labels each a paragraph of its own titles the text under each)
+    runs = numbered.run_marks(labels, asks, lines, position, step=_ANY_RISE,
+                              titles=bool(labels) and all(ln.index in titles for ln in labels))
+    return [replace(m, layout=NAME) for m in runs]
 
 
 _ANY_RISE = math.inf
@@ -138,17 +143,8 @@ _ANY_RISE = math.inf
 
 def _front(bold: str) -> str:
     """A bold label's question: without its number, however it is set off."""
-    numbering = _numbering(bold)
+    numbering = bold_numbering(bold)
     return question_text(numbering.rest if numbering and numbering.style == "spaced" else bold)
-
-
-def _numbering(text: str) -> Numbering | None:
-    """The numbering of a bold label: any of `lines.parse_numbering`'s, or a number set off by
-    spaces (inside bold it can be nothing else)."""
-    if numbering := parse_numbering(text):
-        return numbering
-    m = SPACED.match(text)  # "3 代码实现卷积": inside bold a number set off by a space is one
-    return Numbering("spaced", (int(m.group(1)),), m.group(2).strip()) if m else None
 
 
 def asking_share(lines: list[Line]) -> float:

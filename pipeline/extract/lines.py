@@ -132,6 +132,15 @@ SPACED = re.compile(r"^\s*+(\d{1,3})\s++(\S.*)$")  # "3 深层网络容易过拟
 _SPACED_RUN = 3
 
 
+def bold_numbering(text: str) -> Numbering | None:
+    """The numbering of a bold label's text: any of `parse_numbering`'s, or a number set off
+    by spaces (inside bold it can be nothing else: "3 代码实现卷积")."""
+    if numbering := parse_numbering(text):
+        return numbering
+    m = SPACED.match(text)
+    return Numbering("spaced", (int(m.group(1)),), m.group(2).strip()) if m else None
+
+
 def _spaced_runs(lines: list[Line]) -> list[Line]:
     """`lines` with the numbering of a list numbered by a space alone: three or more lines in a
     row, nothing else between them, numbered 1, 2, 3 … ("1 dropout的作用" / "2 l1范数…"), read as

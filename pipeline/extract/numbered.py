@@ -289,15 +289,20 @@ def _nested_bodies(run: list[Line], lines: list[Line], position: dict[int, int])
     return after_blank == len(run) or under >= ASKING_SHARE * len(run)
 
 
+_TITLE_RUN = 6  # numbered titles over paragraphs that make a page's list of items, at least
+
+
 def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], position: dict[int, int],
-              step: float = 2) -> list[Mark]:
+              step: float = 2, titles: bool = False) -> list[Mark]:
     """Split one depth into numbering runs (each number one to `step` above the last, or the
     same number again as Markdown's "1." auto-numbering writes it; a restart begins a new
     run). Every line of a run is a question ("24、深度学习常用方法。" between 23 and 25) when
     at least half of it asks, when it is a tight list of one-line items two of which ask,
     or when each item is a one-line prompt with its answer nested under it and two ask
-    (a list of prompts such as "1. KL 散度" beside "1. 为什么…？"); elsewhere only asking
-    lines are."""
+    (a list of prompts such as "1. KL 散度" beside "1. 为什么…？"), or, for `titles` (bold
+    labels, each a paragraph over the text it titles), when the run numbers `_TITLE_RUN` or
+    more of them and two ask (a page's numbered interview items, "**16 卷积层的优势**" among
+    "**13 为什么…？**"); elsewhere only asking lines are."""
     runs: list[list[Line]] = []
     for ln in numbered:
         last = runs[-1][-1].numbering.numbers if runs else None
@@ -322,7 +327,8 @@ def run_marks(numbered: list[Line], asks: dict[int, bool], lines: list[Line], po
                  and sum(len(ln.numbering.rest) for ln in run) <= _PROMPT_LENGTH * len(run))
         # a list of prompts each with its answer nested under it is a question list by its
         # shape, so its items score as asking ones
-        prompts = asking >= 2 and len(run) >= 3 and _nested_bodies(run, lines, position)
+        prompts = asking >= 2 and ((len(run) >= 3 and _nested_bodies(run, lines, position))
+                                   or (titles and len(run) >= _TITLE_RUN))
         whole = len(run) >= 2 and (asking >= len(run) / 2 or (tight and asking >= 2) or prompts)
         for ln in run:
             question, answer = split_inline_answer(ln.text)
