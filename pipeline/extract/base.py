@@ -49,9 +49,10 @@ _LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\
                     r"|(?:problem|exercise|习题|练习|step)\s*+\d{1,3}(?:\.\d{1,3})?|第\s*+[一二三四五六七八九十\d]{1,3}\s*+步)"
                     r"\s*+(?:[:：、]|[.．](?!\d))|Q\d{1,3}\s*+[-—–]"
                     r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
-_TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
-                             r"|(?<!\s)(\s*+\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
-                             r"|(?<!\s)(\s*+\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
+# (an image's "![](…)" is no link: the figure a question shows stays on its front)
+_TRAILING_LINKS = re.compile(r"(?<!\s)(\s*+(?<!!)\[\[[^\[\]]*+\]\([^)\[]*+\)\]){1,8}\s*+$"
+                             r"|(?<!\s)(\s*+(?<!!)\[\[[^\[\]]{0,12}\]\]\([^)\[]*+\)){1,8}\s*+$"
+                             r"|(?<!\s)(\s*+(?<!!)\[[^\[\]]{0,12}\]\([^)\[]*+\)){1,8}\s*+$")
 _QUOTED = re.compile(r'^["“「『](.*)["”」』]$')  # a question written in quotes
 # an answer label after the question on its own line: "…的影响。答：…", "…？ A: …"
 _INLINE_ANSWER = re.compile(r"(?<=[。？?！!.])(?:\*\*|__)?\s*+(?:(?:\*\*|__)\s*+)?(?:答案|答|回答|A|Answer)\s*+(?:(?:\*\*|__)\s*+)?[:：]\s*+"
