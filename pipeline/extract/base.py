@@ -45,7 +45,7 @@ class Mark:
 # Possessive space runs (*+) where plain ones side by side were tried in every split; link
 # labels and targets stop at "[", a trail holds at most 8 links and starts where a run of
 # spaces does, so that the search from every "[" or space of a line does not run on to its end.
-_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|问题?\s*+\d*+|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+"
+_LABEL = re.compile(r"^\s*+(?:(?:Q(?:uestion)?\s*+(?:\d++(?:\.\d++)*+)?|(?:子问题|问题?)\s*+(?:\d++(?:\.\d++)*+)?|题目\s*+\d*+|追问\s*+\d*+|follow[- ]?up\s*+\d*+"
                     r"|(?:problem|exercise|习题|练习|step)\s*+\d{1,3}(?:\.\d{1,3})?|第\s*+[一二三四五六七八九十\d]{1,3}\s*+步)"
                     r"\s*+(?:[:：、]|[.．](?!\d))|Q\d{1,3}\s*+[-—–]"
                     r"|(?-i:Q\d{1,3}\s*+(?=[A-Z][a-z]|【)))\s*+", re.I)  # "Q2 How …", "Q1 【基础】…", not "Q13 的结论…"
