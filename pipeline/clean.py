@@ -855,6 +855,8 @@ def record_lines(state: CleanState) -> None:
         text = state.lines[i].text.lstrip(" >")
         under_heading = previous is not None and _HEADING_LINE.match(state.lines[previous].text) is not None
         previous = i
+        if "|" not in text and "｜" not in text:
+            continue
         fields = re.split(r"[|｜]", text)
         if text.startswith("|") or len(fields) < 3 or not all(_RECORD_FIELD.match(f) for f in fields):
             continue

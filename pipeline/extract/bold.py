@@ -126,7 +126,6 @@ def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
     numbered list is read (`numbered.run_marks`): in a run most of whose items ask, the others are
     questions too, as in a long run of titles two of which ask; in a run where two or more ask,
     the others end their siblings' answers."""
-    titles = {ln.index for k, ln in enumerate(lines) if _paragraph(lines, k)}
     labels = [replace(ln, numbering=n, text=f"{n.numbers[-1]}. {n.rest}") for ln in lines
               if _label(ln) and (n := bold_numbering(ln.bold))]
     position = {ln.index: k for k, ln in enumerate(lines)}
@@ -134,7 +133,7 @@ def _numbered_run_marks(lines: list[Line]) -> list[Mark]:
     # bold labels number a page's items, gaps and all ("**13 …**", "**16 …**"): any rise goes on
     # (a run of labels each a paragraph of its own titles the text under each)
     runs = numbered.run_marks(labels, asks, lines, position, step=_ANY_RISE,
-                              titles=bool(labels) and all(ln.index in titles for ln in labels))
+                              titles=bool(labels) and all(_paragraph(lines, position[ln.index]) for ln in labels))
     return [replace(m, layout=NAME) for m in runs]
 
 

@@ -116,11 +116,11 @@ def _declared_by_answer(lines: list[Line], k: int) -> Mark | None:
     ln = lines[k]
     # (an option or a problem's lettered part, "b. What does it solve?", shares the label below
     # with the question or parts around it)
-    if (not _plain(ln) or opens_with_answer_label(ln.text) or OPENS_WITH_OPTION.match(ln.text)
-            or not is_question_like(question_text(ln.text))):
+    if not _plain(ln) or opens_with_answer_label(ln.text) or OPENS_WITH_OPTION.match(ln.text):
         return None
-    below = next_content(lines, k + 1)
-    if below is None or not opens_with_answer_label(below.text) or below.indent > ln.indent:
+    below = next_content(lines, k + 1)  # (before the costly test of the question's words)
+    if (below is None or not opens_with_answer_label(below.text) or below.indent > ln.indent
+            or not is_question_like(question_text(ln.text))):
         return None
     first = k
     while first > 0 and k - first < _MAX_PREMISE and _plain(lines[first - 1]) and not opens_with_answer_label(lines[first - 1].text):
