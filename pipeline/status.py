@@ -109,6 +109,12 @@ def _without_link_lead_in(answer: str) -> str:
 _HARD_BREAK = re.compile(r"(?<!\\)\\$", re.M)  # a backslash line break: no text of the answer's
 
 
+# an answer that only names the document holding it ("见 2020_algorithm_intern_information",
+# "详见 notes/bn.md"): a file's name, a word joined by "_", "/" or "." with no space
+_DOCUMENT_POINTER = re.compile(r"^\s*+(?:见|详见|参见|请见|请看|参考|see)\s*+[:：]?\s*+`?(?=[\w./-]*[_/.][\w])[\w./-]++`?\s*+[。.]?\s*+$",
+                               re.I)
+
+
 def has_real_answer(answer: str) -> bool:
     answer = _HARD_BREAK.sub("", answer)
     # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
@@ -129,6 +135,7 @@ def has_real_answer(answer: str) -> bool:
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
     first = next((line for line in free.split("\n") if line.strip()), "")
     if (only_asks(asked) or lists_questions(free) or _NOT_FOUND.search(joined) or _UNSURE.match(first)
+            or _DOCUMENT_POINTER.match(free.strip())
             or _STATUS_ONLY.match(unbold(free)) or _ACKNOWLEDGED.match(_ASIDE.sub("", _PLACEHOLDER.sub("", free)))):
         return False
     kept = []
