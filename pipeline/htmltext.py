@@ -286,8 +286,9 @@ class _Renderer:
                 self.list_item(child, indent + "  ", f"{number}. " if sub.name == "ol" else "- ")
 
 
-_TEX_INLINE = re.compile(r"\\\((.+?)\\\)", re.S)
-_TEX_DISPLAY = re.compile(r"\\\[(.+?)\\\]", re.S)
+# one formula in its delimiters, none closing inside it ("\(a\) + \(b\)" is two)
+_TEX_INLINE = re.compile(r"\\\(((?:(?!\\\)).)+)\\\)", re.S)
+_TEX_DISPLAY = re.compile(r"\\\[((?:(?!\\\]).)+)\\\]", re.S)
 
 
 def _math(tag: Tag) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..model import Card, CleanDocument, Drop, Extraction, SourceSpan
 from ..text import LEAD_IN, REFERENCES_LABEL, asks_outright, ends_with_question_mark, introduces, is_blank, is_link_only, is_question_like, markdown_links, quiz_section, strip_list_marker, unbold
 from . import arrowed, bare_line, bold, bullet, deferred, heading, numbered, qa_marker, question_line, quote_title, table_row
-from .base import ASKING_SHARE, EXPLANATION_LABEL, OPENS_WITH_OPTION, Mark, answer_label_alone, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
+from .base import ASKING_SHARE, EXPLANATION_LABEL, OPENS_WITH_OPTION, Mark, answer_label_alone, label_below, labels_inline_answer, opens_with_answer_label, question_text, strip_answer_label, topic_text
 from .lines import Line, analyse, last_content, next_content
 
 # (name, detect) in order of precedence on a tie
@@ -373,19 +373,12 @@ def _yields(lines: list[Line], owner: Mark, name: str, inner: list[Mark], end: i
     if asked and all(labels_inline_answer(lines[m.index].text) for m in asked):
         needed = 1  # each with its answer labelled on its line ("- …多大？（答：…）"): declared pairs
     elif (asked and asks_outright(owner.text) and any(map(_content, lines[owner.index + owner.span:asked[0].index]))
-          and all(_labelled_below(lines, m, end) for m in asked)):
+          and all(label_below(lines, m.index + m.span, end) for m in asked)):
         # after an answer of the heading's own, each with its answer's label opening the line
         # under it ("…能一起用吗？" / "答：不建议…"): declared follow-ups (under a title that
         # asks nothing, "#### 2. Huber loss", the text above is the problem's statement)
         needed = 1
     return _answered(lines, inner, end, owner.asks) >= needed
-
-
-def _labelled_below(lines: list[Line], question: Mark, end: int) -> bool:
-    """Whether the first line with content under `question` (before `end`) opens with an
-    answer label ("答：…", "**A:** …")."""
-    below = next_content(lines, question.index + question.span, end)
-    return below is not None and opens_with_answer_label(below.text)
 
 
 def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, first: int, end: int,

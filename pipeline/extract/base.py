@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Literal
 
 from ..text import TRUE_FALSE_PROMPT, continues_sentence, hard_wrapped, link_text, unbold, undecorated
-from .lines import Line, parse_numbering
+from .lines import Line, next_content, parse_numbering
 
 
 # a boundary ends the answer above it and titles nothing: an item of a list of questions that
@@ -211,6 +211,14 @@ OPENS_WITH_OPTION = re.compile(r"^\s*+(?:\*\*|__)?[(（]?[A-Ha-h][)）]?(?:\*\*|
 def opens_with_answer_label(text: str) -> bool:
     """Whether the line `text` opens with an answer label ("答：…", "**Answer:**", "- 参考答案：")."""
     return _ANSWER_LABEL.match(text) is not None
+
+
+def label_below(lines: list[Line], k: int, end: int | None = None) -> Line | None:
+    """The first line with content at or after position `k` of `lines` (before `end`) when it
+    opens with an answer label ("答：…", "**A:** …"), the answer that declares the question
+    above it; None otherwise."""
+    below = next_content(lines, k, end)
+    return below if below is not None and opens_with_answer_label(below.text) else None
 
 
 def answer_label_alone(text: str) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from ..text import is_question_like, join_wrapped
-from .base import OPENS_WITH_OPTION, Mark, opens_with_answer_label, question_text, split_inline_answer
-from .lines import Line, next_content
+from .base import OPENS_WITH_OPTION, Mark, label_below, opens_with_answer_label, question_text, split_inline_answer
+from .lines import Line
 
 NAME = "qa_marker"
 # Possessive space runs (*+, ++): side by side, plain ones were tried in every split. The
@@ -118,9 +118,8 @@ def _declared_by_answer(lines: list[Line], k: int) -> Mark | None:
     # with the question or parts around it)
     if not _plain(ln) or opens_with_answer_label(ln.text) or OPENS_WITH_OPTION.match(ln.text):
         return None
-    below = next_content(lines, k + 1)  # (before the costly test of the question's words)
-    if (below is None or not opens_with_answer_label(below.text) or below.indent > ln.indent
-            or not is_question_like(question_text(ln.text))):
+    below = label_below(lines, k + 1)  # (before the costly test of the question's words)
+    if below is None or below.indent > ln.indent or not is_question_like(question_text(ln.text)):
         return None
     first = k
     while first > 0 and k - first < _MAX_PREMISE and _plain(lines[first - 1]) and not opens_with_answer_label(lines[first - 1].text):
