@@ -392,9 +392,9 @@ def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, f
     lead = lines[start:first]
     titled = [ln for ln in lead if ln.heading]
     if (not own or not any(map(_content, lead))
-            or (titled and any(map(_content, lines[titled[-1].index + 1:first])))):
+            or (owner.asks and titled and any(map(_content, lines[titled[-1].index + 1:first])))):
         return None
-    marks = list(inner)
+    marks = list(inner) + _parts_between(lines, owner, inner, end)
     label = next((ln for ln in reversed(lead) if not ln.blank), None)
     if label is not None and not _content(label):
         marks.append(Mark(label.index, "topic", topic_text(label.body), heading.NAME, False, level=label.heading))
@@ -406,8 +406,29 @@ def _follow_ups(lines: list[Line], owner: Mark, inner: list[Mark], start: int, f
         # the item's depth after a blank line, as its list does
         rest = next((k for k, ln in enumerate(body) if k and body[k - 1].blank and not _content(ln) and not ln.blank
                      and ln.indent <= lines[last.index].indent and not (ln.bullet or ln.numbering)), rest)
-    if rest < len(body) and any(map(_content, body[rest:])):
+    if rest < len(body) and any(map(_content, body[rest:])) and body[rest].index not in {m.index for m in marks}:
         marks.append(Mark(body[rest].index, "answer", "", heading.NAME, False, target=owner.index, span=0))
+    return marks
+
+
+def _parts_between(lines: list[Line], owner: Mark, inner: list[Mark], end: int) -> list[Mark]:
+    """Under a heading that is a question by its siblings only, the sub-headings among its
+    follow-ups (`inner`, up to `end`): one with text of its own before the next follow-up opens
+    more of the heading's answer ("# 正则化的做法" / "## 权重衰减" / text / "**系数怎么取？**" /
+    its answer / "## 早停" / text); one right above a follow-up titles it. A heading that asks
+    has sections of sections there instead (`_follow_ups`)."""
+    if owner.asks:
+        return []
+    asked = [m.index for m in inner if m.role == "question"]
+    marks = []
+    for ln in lines[asked[0]:end]:
+        if not ln.heading or ln.index in asked:
+            continue
+        upto = next((a for a in asked if a > ln.index), end)
+        if any(map(_content, lines[ln.index + 1:upto])):
+            marks.append(Mark(ln.index, "answer", "", heading.NAME, False, target=owner.index, span=0))
+        else:
+            marks.append(Mark(ln.index, "topic", topic_text(ln.body), heading.NAME, False, level=ln.heading))
     return marks
 
 
