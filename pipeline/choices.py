@@ -283,7 +283,7 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
         if valid(found):
             return found
     first = next((line for line in after if line.strip()), "")
-    if (m := _BARE_KEY.match(first)) and valid(_letters(m.group("letters"))):
+    if (m := _BARE_KEY.match(first)) and valid(_letters(m.group("letters"))) and not _numbered_twice(first, options):
         return _letters(m.group("letters"))
     # the first line after them repeats one option, label and text ("**B) The basic unit …** - why")
     if (m := _LABELLED_REPEAT.match(first)) and (label := m.group("label").upper()) in labels:
@@ -303,6 +303,19 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
     if bold == "every" and 0 < len(in_bold) < len(options):
         return in_bold
     return in_bold if bold and len(in_bold) == 1 and len(options) > 1 else []
+
+
+_TEXT_AFTER_KEY = 8  # folded characters after a repeated lower-case label: an item's text, no key's
+
+
+def _numbered_twice(line: str, options: list[tuple[str, str, bool]]) -> bool:
+    """Whether `line` is labelled in lower case as the last option and goes on with a text of
+    its own ("c. 对异常值的敏感度不同" after "c. 能否输出概率"): the next item of a list whose
+    writer repeated a letter, not a key naming that option (lower-case letters also number the
+    parts of an answer)."""
+    m = re.match(r"^\s*+[(（]?([a-z])[.．、)）]\s*+(\S.*)$", line)
+    return bool(m and options and m.group(1).upper() == options[-1][0].upper()
+                and not fold(m.group(2)).startswith(fold(options[-1][1])) and len(fold(m.group(2))) >= _TEXT_AFTER_KEY)
 
 
 def _key_only(line: str, options: list[str]) -> bool:

@@ -88,6 +88,11 @@ def _renamed(matcher: SequenceMatcher, f1: str, f2: str) -> bool:
     return max(len(a), len(b)) >= 2 and not is_question_like(a) and not is_question_like(b)
 
 
+# a question that asks why ("为什么 X 重要？") is not the one that asks what X is ("什么是 X？"),
+# however much of their text they share
+_WHY = re.compile(r"为什么|为何|(?<![a-z])why(?![a-z])")
+
+
 def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     """The reason two questions are one, or None. Works on raw question text."""
     f1, f2 = fold(q1), fold(q2)
@@ -103,7 +108,8 @@ def why_same(q1: str, topic1: str, q2: str, topic2: str) -> str | None:
     if terms(q1) == terms(q2) and SHORT <= min(len(f1), len(f2)) and max(len(f1), len(f2)) <= LONGEST_NEAR:
         matcher = SequenceMatcher(None, f1, f2, autojunk=False)
         ratio = matcher.ratio()
-        if ratio >= NEAR and not _opposed(matcher, f1, f2) and not _renamed(matcher, f1, f2):
+        if (ratio >= NEAR and not _opposed(matcher, f1, f2) and not _renamed(matcher, f1, f2)
+                and bool(_WHY.search(f1)) == bool(_WHY.search(f2))):
             return f"near {ratio:.2f}"
     shorter, longer = (q1, q2) if len(f1) < len(f2) else (q2, q1)
     if (len(fold(shorter)) >= PREFIX and not (Counter(terms(shorter)) - Counter(terms(longer)))

@@ -106,7 +106,42 @@ def analyse(lines: list[SourceLine], code: frozenset[int] = frozenset(), parsed:
                         not blank and not in_code and is_link_only(text), in_code,
                         quoted.group(0).count(">") if quoted else 0, source,
                         parsed and not in_code and not blank and ln.text.endswith("  ")))
-    return _spaced_runs(_comments_of_loose_code(out))
+    return _sequence_levels(_spaced_runs(_comments_of_loose_code(out)))
+
+
+_SEQUENCE = 3  # headings numbered one after another in one style: a run of siblings …
+_SEQUENCE_SHARE = 2 / 3  # … whose level is the one this share of them has
+
+
+def _sequence_levels(lines: list[Line]) -> list[Line]:
+    """`lines` with a heading of a numbered run that was written a level up set to the run's
+    level: headings numbered one after the other in one style ("##### (79)" / "#### (80)" /
+    "##### (81)") are siblings, and (80) would otherwise hold the rest of the run as its
+    section. A run is `_SEQUENCE` or more headings, headings of other styles between them
+    aside; its level is the one `_SEQUENCE_SHARE` of them have. A heading is moved only when
+    the next one of its run stands in its section (a run that goes on at the heading's own
+    level, "### 77." / "# 78." / "# 79.", changed its style there and keeps it)."""
+    runs: list[list[Line]] = []
+    open_run: dict[str, list[Line]] = {}  # by numbering style
+    for ln in lines:
+        if not ln.heading or ln.numbering is None or len(ln.numbering.numbers) != 1:
+            continue
+        run = open_run.get(ln.numbering.style)
+        if run is None or ln.numbering.numbers[0] != run[-1].numbering.numbers[0] + 1:
+            run = open_run[ln.numbering.style] = []
+            runs.append(run)
+        run.append(ln)
+    levels: dict[int, int] = {}
+    for run in runs:
+        if len(run) < _SEQUENCE:
+            continue
+        counts = [(sum(x.heading == level for x in run), level) for level in {x.heading for x in run}]
+        count, level = max(counts)
+        if len(counts) > 1 and count >= _SEQUENCE_SHARE * len(run):
+            levels.update((x.index, level) for x, after in zip(run, run[1:], strict=False)
+                          if x.heading < level and after.heading > x.heading
+                          and not any(0 < ln.heading <= x.heading for ln in lines[x.index + 1:after.index]))
+    return [replace(ln, heading=levels[ln.index]) if ln.index in levels else ln for ln in lines] if levels else lines
 
 
 def next_content(lines: list[Line], start: int, end: int | None = None) -> Line | None:
