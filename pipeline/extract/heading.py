@@ -139,14 +139,22 @@ def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
 _MIN_SAID = 20  # characters after a heading's colon that make a sentence of its own: an answer, not a subtitle
 
 
+_CLAUSE = re.compile(r"[，,；;]")
+
+
 @lru_cache(maxsize=1 << 16)  # asked of a heading once to tell whether it asks, again for its front
-def _answered_heading(body: str) -> tuple[str, str] | None:
+def _answered_heading(body: str, by_siblings: bool = False) -> tuple[str, str] | None:
     """(prompt, answer) of a heading that is a paragraph: a short prompt that asks, a colon, and
-    its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None."""
+    its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None.
+    A heading that is a question `by_siblings` ("##### (34) 剪枝: 先…，再…" among "##### (33) …？")
+    needs no asking prompt, but an answer of clauses or twice `_MIN_SAID` (no subtitle:
+    "## Transformer: Attention Is All You Need")."""
     split = split_prompt(body)
     if (split is None or split[1] not in (":", "：") or len(split[2]) < _MIN_SAID
             or ends_with_question_mark(body) or is_question_like(split[2])):
         return None  # ("如何理解：“…”这句话？" asks to its end)
+    if by_siblings and (_CLAUSE.search(split[2]) or len(split[2]) >= 2 * _MIN_SAID):
+        return _front(split[0]), split[2]
     return (_front(split[0]), split[2]) if is_question_like(question_text(split[0])) else None
 
 
@@ -444,7 +452,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             if glued and body.lstrip("*_ ").startswith(glued):
                 body, number = body.lstrip("*_ ")[len(glued):], question_number + 1
             front, answer = _front(body), ""
-            if (said := _answered_heading(body)) is not None:
+            if (said := _answered_heading(body, not asks[ln.index])) is not None:
                 front, answer = said
             above = topic_of.get(parent[ln.index])
             if above and ((asks[ln.index] and _SUBJECTLESS.match(front)) or bare_aspect(front)):
