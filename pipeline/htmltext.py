@@ -11,6 +11,7 @@ import re
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .model import Drop, PipelineError, SourceLine
+from .scriptdata import script_records
 from .text import labels_answer, repeated_labels
 
 CHROME_TAGS = {"script", "style", "noscript", "template", "head", "nav", "aside", "header", "footer",
@@ -382,7 +383,9 @@ def html_to_lines(text: str, raw: list[str], file: str) -> tuple[list[SourceLine
         renderer.block(content)
     except RecursionError:
         raise PipelineError(file, f"HTML nested too deeply to read (over {MAX_DEPTH} levels)") from None
-    lines = renderer.out
+    # questions a page keeps as data in a script and renders in the browser are its text too
+    data = [line for script in soup.find_all("script") if not script.get("src") for line in script_records(script)]
+    lines = sorted(renderer.out + data, key=lambda ln: ln.number) if data else renderer.out
     covered = {ln.number for ln in lines} | renderer.covered
     chrome: set[int] = set()
     wrappers = {id(tag) for tag in content.parents}  # named like chrome, but around the content: layout
