@@ -77,6 +77,7 @@ _INLINE_ITEM = re.compile(r"(?:^|\s)[•▪●◦]\s")
 _SENTENCE_END = re.compile(r"[.。!！?？]\s*+[)）]?$")
 _BANK_ASKS = 5  # questions in an answer that can make it a bank of questions …
 _BANK_SHARE = 0.8  # … when they are this share of its sentences
+_FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*+\n.*?^ {0,3}\1[ \t]*+$", re.M | re.S)
 
 
 def lists_questions(answer: str) -> bool:
@@ -84,9 +85,11 @@ def lists_questions(answer: str) -> bool:
     hundred `• What is …?` items, grouped under titles): at least `_BANK_ASKS` of its lines
     (and of the items a line runs together after bullets) end in a question mark, and they
     are at least `_BANK_SHARE` of those that end a sentence (titles end none). An answer that
-    asks a few questions on its way ("Why? Because …") is mostly sentences that do not ask."""
+    asks a few questions on its way ("Why? Because …") is mostly sentences that do not ask, and
+    one shown in a code block (a checklist of "Check data: Are labels correct?") is content."""
     if answer.count("?") + answer.count("？") < _BANK_ASKS:
         return False  # (the common case, asked of every answer several times a build)
+    answer = _FENCED.sub("", answer)
     items = [item.strip() for line in answer.split("\n") for item in _INLINE_ITEM.split(line) if item.strip()]
     sentences = [item for item in items if _SENTENCE_END.search(item)]
     asking = sum(ends_with_question_mark(item) for item in sentences)

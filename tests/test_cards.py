@@ -163,6 +163,10 @@ def test_an_answer_that_is_a_bank_of_further_questions_answers_nothing():
                            "What then? Use a smaller batch. Is that enough? Often it is. What else? Mixed precision.\n"
                            "Both cut the memory. Both keep the loss stable. Both are cheap to try.")
     assert has_real_answer("面试官可能追问：\n- 为什么小 batch 下 BN 差？\n- 推理时怎么算？\n\n答：统计量噪声大；推理用滑动平均。")
+    # a checklist of questions shown in a code block is the answer's content
+    checklist = ("```\nSteps:\n1. Data: Are the inputs scaled?\n2. Labels: Are any shuffled?\n3. Loss: Does it fall on one batch?\n"
+                 "4. Gradients: Are they finite?\n5. Rate: Is it too high?\n```")
+    assert has_real_answer(checklist) and not has_real_answer(checklist.replace("```\n", "").replace("\n```", ""))
 
 
 def test_what_follows_a_references_label_is_no_answer_but_an_answer_label_opens_one():

@@ -190,6 +190,7 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
         # makes statements there items to judge)
         read_from = owner.index if owner is not None and quiz_section(lines[owner.index].body) else start
         _, inner = choose_layout(lines[read_from:end], BODY_RULES) if not cited else ("", [])
+        inner = sorted(inner + _other_part(lines, inner, read_from, end), key=lambda m: m.index)
         asked = [m for m in inner if m.role == "question"]
         # a sub-title right under a question of the section above, nothing between, with text of
         # its own and no question ("**Q2 KNN 和 K-means 有何不同？**" / "##### KNN" / "##### K Means"),
@@ -214,6 +215,42 @@ def find_marks(lines: list[Line], hint: str = "", breaks: frozenset[int] = froze
     topics = [m for m in heads if m.role == "topic"]
     marks = _with_topics(lines, sorted(questions, key=lambda m: m.index), topics, answers)
     return _with_later_answers(lines, _with_item_breaks(lines, marks, breaks))
+
+
+_PART_QUESTIONS = 2  # answered questions of a list, or of another layout after it: a part of the page's own
+
+
+def _list_end(lines: list[Line], asked: list[Mark], end: int) -> int | None:
+    """Where the list that holds questions `asked` (all list items) ends before `end`: after
+    its last item, at the first line back at the page's depth (`_item_end`); None when the
+    questions are no list's or the list runs to `end`."""
+    if not asked or not all(lines[m.index].bullet for m in asked):
+        return None
+    body = lines[asked[-1].index + asked[-1].span:end]
+    rest = _item_end(lines[asked[-1].index], body)
+    return body[rest].index if rest < len(body) else None
+
+
+def _other_part(lines: list[Line], inner: list[Mark], start: int, end: int) -> list[Mark]:
+    """The marks of a part of a container (`start`:`end`) that its chosen layout (`inner`) did
+    not read: a list of questions and, after it ends, questions in another layout ("- BN 和 LN
+    的区别？" / its answer / "面试常问" / "1，说一说残差连接？" / its answer). Whichever of the two
+    the container's layout chose, the other part's own layout reads it when it finds
+    `_PART_QUESTIONS` answered questions there; a boundary ends the list. [] otherwise."""
+    asked = [m for m in inner if m.role == "question"]
+    if not asked:
+        return []
+    if (tail := _list_end(lines, asked, end)) is not None:
+        _, more = choose_layout(lines[tail:end], BODY_RULES)
+        if _answered(lines, more, end) >= _PART_QUESTIONS:
+            return [Mark(tail, "boundary", "", heading.NAME, False)] + more
+        return []
+    first = asked[0].index
+    _, more = choose_layout(lines[start:first], BODY_RULES)
+    before = [m for m in more if m.role == "question"]
+    if (tail := _list_end(lines, before, first)) is None or _answered(lines, more, tail) < _PART_QUESTIONS:
+        return []
+    return more + [Mark(tail, "boundary", "", heading.NAME, False)]
 
 
 def _labelled_premise(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:

@@ -137,6 +137,9 @@ TASK_BOX = re.compile(r"^\s*\[[ xX]\]\s*")  # a checklist box
 
 
 _LETTER_LABEL = re.compile(r"^[a-h][.．、)]\s++(?=\S)")
+# a number set off by a full-width comma before a question ("3，说一说 LSTM？"): its label, though
+# no numbering style of a list (answers number their points so too, and "2，4，8" is a series)
+_COMMA_NUMBER = re.compile(r"^\d{1,3}，(?!\s*+\d)\s*+")
 
 
 @lru_cache(maxsize=1 << 16)  # the detectors ask it of the same lines again and again (pass after pass:
@@ -157,6 +160,7 @@ def question_text(text: str) -> str:
     # number is (capitals are left: "A. …" labels an option)
     if lettered := _LETTER_LABEL.match(text):
         text = text[lettered.end():]
+    text = _COMMA_NUMBER.sub("", text)
     return quoted.group(1).strip() if (quoted := _QUOTED.match(text)) else text
 
 

@@ -125,15 +125,27 @@ _EXPANDER = re.compile(r"^(?:(?:click\s+(?:here\s+)?to\s+)?(?:expand|show|view|s
                        r".*[(（]\s*+(?:点击(?:展开|查看)|展开|(?:click\s+to\s+)?(?:expand|show))\s*+[)）])$", re.I)
 
 
-def _summary(ln: Line, following: Line | None, label_at: set[int]) -> bool:
+def _summary(lines: list[Line], ln: Line, following: Line | None, label_at: set[int]) -> bool:
     """Whether the heading is a <details> summary (cleaning writes it as a level-6 heading and
     the block's </details> as an empty one: `following`, the next heading line) that is no
-    mere offer to unfold ("Click to expand", "代码")."""
+    mere offer to unfold ("Click to expand", "代码"), nor the title of the code it unfolds (a
+    summary that does not ask over a block that opens with code: "From scratch · NumPy")."""
     if ln.heading != 6:
         return False
     text = question_text(ln.body)
-    return (following is not None and following.index in label_at and following.heading == 6
-            and not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text)))
+    if following is None or following.index not in label_at or following.heading != 6:
+        return False
+    return (not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text))
+            and not _titles_code(lines, ln, following))
+
+
+def _titles_code(lines: list[Line], ln: Line, following: Line | None) -> bool:
+    """Whether a <details> summary (`ln`, its block closed by `following`) titles the code its
+    block opens with and does not ask: no question, not even among asking siblings."""
+    if ln.heading != 6 or following is None or is_question_like(question_text(ln.body)):
+        return False
+    opening = next_content(lines, ln.index + 1, following.index)
+    return opening is not None and opening.in_code
 
 
 _MIN_SAID = 20  # characters after a heading's colon that make a sentence of its own: an answer, not a subtitle
@@ -298,7 +310,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
     heading_lines = [ln for ln in lines if ln.heading]  # labels too: a </details> closes its summary
     next_line = {a.index: b for a, b in zip(heading_lines, heading_lines[1:], strict=False)}
     asks = {ln.index: _asks(ln) or _answer_labelled(lines, ln, next_head.get(ln.index))
-            or _summary(ln, next_line.get(ln.index), label_at) for ln in heads}
+            or _summary(lines, ln, next_line.get(ln.index), label_at) for ln in heads}
     asking_parents = {parent[ln.index] for ln in heads if asks[ln.index]}
     by_level: dict[int, list[Line]] = {}
     for ln in heads:
@@ -443,7 +455,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             continue  # a sub-heading inside the answer
         # (a heading naming an aspect that holds asking headings of its own is their topic: "## 2. 正则化的作用")
         aspect = names_aspect(question_text(ln.body)) and ln.index not in asking_parents
-        if asks[ln.index] or by_siblings(ln) or aspect:
+        if asks[ln.index] or (by_siblings(ln) and not _titles_code(lines, ln, next_line.get(ln.index))) or aspect:
             number = ln.numbering.numbers[0] if ln.numbering and len(ln.numbering.numbers) == 1 else 0
             body = ln.body
             # the next number of a run glued to a question that opens with a digit ("### 4.1x1的卷积…"
