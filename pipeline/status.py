@@ -35,7 +35,7 @@ _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上�
 # an answer that only names the file holding it ("代码见shuffle.py", "See solution.ipynb"): the
 # file is not on the page
 _FILE_POINTER = re.compile(r"^\s*+(?:代码|实现|答案|解答|详情|code|solution|answer)?\s*+(?:见|参见|详见|请见|在|see|in)\s*+[:：]?\s*+"
-                           r"`?[\w./-]{1,80}\.(?:py|ipynb|md|pdf|cpp|cc|c|h|java|js|ts|m|r|txt|html?)`?\s*+[。.]?\s*+$", re.I)
+                           r"`?[\w./-]{1,80}\.(?:py|ipynb|md|pdf|cpp|cc|c|h|java|js|ts|m|r|txt|html?)`?\s*+[。.,，;；]?\s*+$", re.I)
 # an author's note, opening a line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
 # the author's voice (the question, the author or nobody before it, the note ends its clause),
 # not a sentence about a model that "找不到答案" / "没找到答案时…"

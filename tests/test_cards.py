@@ -124,6 +124,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     # an answer that only names the file holding it is elsewhere
     assert not has_real_answer("代码见shuffle_channel.py")
     assert not has_real_answer("See `solution.ipynb`.")
+    # (a link after it, its address gone, leaves the comma that set it off)
+    assert not has_real_answer("见 schedulers.md, https://example.com/lr-notes")
     assert has_real_answer("见 train.py 第 20 行：先清零梯度再反向传播。")
 
 

@@ -240,17 +240,21 @@ def _other_part(lines: list[Line], inner: list[Mark], start: int, end: int) -> l
     asked = [m for m in inner if m.role == "question"]
     if not asked:
         return []
+    # (the list's outline items, "- #### 激活函数" over its questions, title them: found here, as
+    # the page's other questions are no list items)
     if (tail := _list_end(lines, asked, end)) is not None:
         _, more = choose_layout(lines[tail:end], BODY_RULES)
         if _answered(lines, more, end) >= _PART_QUESTIONS:
-            return [Mark(tail, "boundary", "", heading.NAME, False)] + more
+            outline = [m for m in outline_items(lines, asked) if m.index < tail]
+            return outline + [Mark(tail, "boundary", "", heading.NAME, False)] + more
         return []
     first = asked[0].index
     _, more = choose_layout(lines[start:first], BODY_RULES)
     before = [m for m in more if m.role == "question"]
     if (tail := _list_end(lines, before, first)) is None or _answered(lines, more, tail) < _PART_QUESTIONS:
         return []
-    return more + [Mark(tail, "boundary", "", heading.NAME, False)]
+    outline = [m for m in outline_items(lines, before) if m.index < tail]
+    return more + outline + [Mark(tail, "boundary", "", heading.NAME, False)]
 
 
 def _labelled_premise(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:
