@@ -103,14 +103,18 @@ def script_records(script: Tag) -> list[SourceLine]:
             counted[:] = [offset, counted[1] + text.count("\n", counted[0], offset)]
         return offset, counted[1]
 
-    for m in _ASSIGNED.finditer(text):
+    pos = 0
+    while (m := _ASSIGNED.search(text, pos)) is not None:
         end = _literal_end(text, m.end())
-        if end is None or end - m.end() > _MAX_LITERAL:
+        if end is None:
+            break  # a literal that never closes: no later one is read either (each would scan to the end)
+        pos = end  # the literals nested in this one are its own
+        if end - m.end() > _MAX_LITERAL:
             continue
         try:
             value = json.loads(text[m.end():end])
-        except ValueError:
-            continue  # a JavaScript literal that is no JSON (unquoted keys, functions): not read
+        except (ValueError, RecursionError):
+            continue  # a JavaScript literal that is no JSON (unquoted keys, functions), or nested past reading
         at = m.end()
         for records in _record_lists(value):
             if (fields := _fields(records)) is None:

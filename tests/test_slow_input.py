@@ -69,6 +69,10 @@ HOSTILE_SOURCES = [
     ("fenced_divs: a heading of spaces in a box", ".md", Q + "::: tip\n## a" + SPACES + "x\n:::\n"),
     # (four-digit numbers number no item: each line is a bare title, each followed by the others)
     ("bare_line: a page of bare title lines", ".md", "".join(f"{k}. 看下面的代码\n\n" for k in range(1_000, 7_000))),
+    # (a page's script data: each literal is scanned once, a nested one is no JSON to read)
+    ("scriptdata: literals that never close", ".html", "<html><body><p>x</p><script>" + "a=[" * 100_000 + "</script></body></html>"),
+    ("scriptdata: an array nested past reading", ".html",
+     "<html><body><p>x</p><script>var a = " + "[" * 100_000 + "]" * 100_000 + ";</script></body></html>"),
 ]
 # deck fields on which Python-Markdown ran for minutes
 HOSTILE_FIELDS = ["[" * 80_000, "![" * 40_000, "[a](" * 20_000, "[a][" * 20_000, "`" * 3_000,
