@@ -63,7 +63,7 @@ _STATUS_ONLY = re.compile(r"^\s*+(?:(?:not\s++(?:yet\s++)?)?(?:done|completed?|f
 # placeholders authors leave where an answer will go
 # (and the filler a 面经 writes for an answer it does not give: "balabala", "blah blah", "巴拉巴拉")
 _PLACEHOLDER = re.compile(r"\b(to[ -]?do|tbd|tba|wip|coming soon|to be (?:continued|concluded|added|done)|b[abl]{5,}|blah(?: blah)+)\b|"
-                          r"待补充|待完善|待更新|待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])|巴拉巴拉|吧啦吧啦", re.I)
+                          r"待补充|待完善|待更新|待[回解]答|待续|未完待续|暂无|暂缺|空缺|(?<![\u4e00-\u9fff])略(?![\u4e00-\u9fff])|巴拉巴拉|吧啦吧啦", re.I)
 
 
 def only_asks(answer: str) -> bool:

@@ -108,6 +108,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     # a question left between placeholders (a heading that lost its marks) answers nothing
     assert not has_real_answer("- [ ] TODO\n\n核函数为什么能处理非线性问题？\n\n- [ ] TODO")
     assert has_real_answer("待补充\n\n核函数把样本映射到高维空间。")
+    assert not has_real_answer(">待回答。") and not has_real_answer("待解答")
+    assert has_real_answer("用户的问题待回答时，系统先检索相关文档。")
     # an answer that only names the document holding it points there; a name in a sentence answers
     assert not has_real_answer("见 2019_interview_notes") and not has_real_answer("详见 notes/cnn.md。")
     for text in ("见 LSTM 的门控结构，遗忘门决定保留多少。", "见 softmax", "见图", "参考 ResNet 的做法：加恒等捷径。"):

@@ -58,6 +58,13 @@ def test_answer_label_in_an_italic_list_item():
                                                 ("What is BN?", "Normalization.")]
 
 
+def test_a_bold_that_opens_before_the_answer_label_and_closes_inside_the_answer_leaves_no_stars():
+    text = ("**Q: 线性回归怎么推导？**\n\n**A: 先推一元的情形。**$y=wx+b$，再推到多元。\n\n"
+            "**Q: 为什么要归一化？**\n\n**A:** 让梯度下降更快收敛。")
+    assert [c[:2] for c in cards_of(text)] == [("线性回归怎么推导？", "先推一元的情形。$y=wx+b$，再推到多元。"),
+                                                ("为什么要归一化？", "让梯度下降更快收敛。")]
+
+
 def test_wrapped_chinese_section_numbers_open_topics():
     text = "（一）卷积神经网络\n\n问：感受野如何计算？\n答：逐层累加。\n\n（二）循环神经网络\n\n问：LSTM 有几个门？\n答：三个。"
     assert [(c[0], c[2]) for c in cards_of(text, "text")] == [("感受野如何计算？", "卷积神经网络"),
@@ -304,6 +311,13 @@ def test_a_bold_number_labels_its_question_and_exam_points_leave_the_front():
     # a duration or a count in brackets is the question's own
     assert question_text("训练一轮要多久？（5 分钟）") == "训练一轮要多久？（5 分钟）"
     assert question_text("Which of these is right (3 answers)?") == "Which of these is right (3 answers)?"
+
+
+def test_a_numbered_title_that_is_only_a_link_shows_its_text_and_a_bare_link_is_no_question():
+    from pipeline.extract.base import question_text
+    assert question_text("8、[RetinaNet](https://example.com/retina)") == "RetinaNet"
+    # a short link alone, with no number of its own, is a source link, as after a question
+    assert question_text("[**什么是 BN？**](bn.md)") == ""
 
 
 def test_trailing_spaces_break_a_line_only_in_markdown():

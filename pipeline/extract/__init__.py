@@ -576,7 +576,10 @@ def _answer_text(lines: list[Line], quoted: bool, column: int = 0) -> str:
     # nothing: a first line indented by five under lines indented by four made them code)
     inside = [len(ln.source) - len(ln.source.lstrip(" ")) for ln in lines if not ln.blank]
     inside = [i for i in inside if i >= column]
-    column = min(inside) if column and opening >= column and inside else 0
+    # (a first line right under the item's, at the margin, goes on with the item's paragraph, as
+    # CommonMark's lazy continuation does: the item holds what is indented after it too)
+    lazy = bool(lines) and not lines[0].blank and opening < column
+    column = min(inside) if column and (opening >= column or lazy) and inside else 0
     for k, ln in enumerate(lines):
         if ln.blank and ln.quote and not quoted and out and out[-1] != "":
             out.append(ln.source.rstrip())  # ">": the paragraphs of a quoted answer stay apart

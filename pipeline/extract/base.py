@@ -150,10 +150,13 @@ def question_text(text: str) -> str:
     if text.lstrip().startswith(("**", "__")) and (n := parse_numbering(text)) and n.style == "bold_no":
         text = n.rest  # "**4-2** …": the bold number goes with its bold
     text = undecorated(TASK_BOX.sub("", unbold(text)).strip())
-    text = undecorated(strip_numbering(text))  # "1. 🧠 …" too
+    unnumbered = undecorated(strip_numbering(text))  # "1. 🧠 …" too
+    numbered, text = unnumbered != text, unnumbered
     text = _LABEL.sub("", text)
     text = _DIFFICULTY.sub("", _POINTS.sub("", _STARS.sub("", text)))
-    text = _TRAILING_LINKS.sub("", text)
+    # (a numbered item whose title is a link and nothing else, "### 8、[SSD](…)", is its link's
+    # text; a link alone, with no number of its own, points to a question answered elsewhere)
+    text = _TRAILING_LINKS.sub("", text).strip() or (text if numbered else "")
     text = link_text(text)  # a reader sees the link text, not its address
     text = _without_edge_marks(_ESCAPED_WRAP.sub(r"\1", text.strip())).strip()
     # an item's letter before a question ("b. BERT如何预训练？", "c) 常见的衰减方式"): a label, as a
@@ -243,8 +246,13 @@ def strip_answer_label(text: str) -> str:
         # styled the pair: it goes with the label
         cut = rest.find("\n\n") if "\n\n" in rest else len(rest)
         paragraph = rest[:cut].rstrip()
+        line = rest.split("\n", 1)[0]
         if paragraph.endswith(opened) and not paragraph.endswith(opened + opened[0]) and paragraph.strip() != opened:
             rest = paragraph[:-len(opened)] + rest[cut:]
+        elif len(opened) == 2 and line.count(opened) % 2 == 1:
+            # … or closing inside the answer's first line ("**A: 先推一元的情形。**$y=wx+b$"): its
+            # close goes with it too, not left as stars
+            rest = rest.replace(opened, "", 1)
     if quote := m.group("quote").strip():
         # a label inside a quote ("> * A: …") leaves the quote: the text after it on its line stays quoted
         return f"{quote} {rest}" if rest.strip() and not rest.startswith("\n") else rest.lstrip("\n")
