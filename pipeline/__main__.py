@@ -259,11 +259,17 @@ def build(source_dir: Path, build_dir: Path, keep_going: bool = False, registry_
           quiet: bool = False) -> int:
     """Build the outputs of the sources in `source_dir` into `build_dir` (see the module).
     Raises PipelineError for bad input, naming the file (and line)."""
-    with ProcessPoolExecutor(len(SHEETS), initializer=_sheet_worker) as pool:
+    pool = ProcessPoolExecutor(len(SHEETS), initializer=_sheet_worker)
+    try:
         # a pool of forked processes starts them at its first job: now, to warm up meanwhile
         with stops_held():
             pool.submit(os.getpid)
         return _build(source_dir, build_dir, keep_going, registry_file, quiet, pool)
+    finally:
+        # a stop that lands inside the pool's shutdown left its workers waiting for the word to
+        # leave and the build waiting for them, for ever: the shutdown is not to be interrupted
+        with stops_held():
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _build(source_dir: Path, build_dir: Path, keep_going: bool, registry_file: str | None, quiet: bool,
@@ -429,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
         where = printable(os.fsdecode(exc.filename)) if exc.filename else getattr(args, "build", "")
         print(f"error: {PipelineError(where, exc.strerror or str(exc))}", file=sys.stderr)
         return 2
+    finally:
+        # the work is done or undone: a stop from here on ends the process as the system does,
+        # not as an exception inside the interpreter's exit (a thread's join there printed one)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return 1
 
 

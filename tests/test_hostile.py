@@ -159,6 +159,33 @@ def test_a_killed_build_leaves_the_previous_outputs_intact(tmp_path, sig):
     assert before["cards.yaml"] != (out / "cards.yaml").read_bytes() and registry
 
 
+def test_a_stop_cannot_cut_the_sheet_pool_shutdown_short_and_none_lands_in_the_exit(tmp_path, monkeypatch):
+    """A SIGTERM that landed inside the sheet pool's shutdown left the workers waiting for the
+    word to leave and the build waiting for them, for ever; one that landed in the
+    interpreter's exit printed a traceback from a thread's join. Both were seen by the kill
+    test above under load, about once in sixty kills."""
+    import concurrent.futures
+
+    import pipeline.__main__ as cli
+    held_at_shutdown = []
+    shutdown = concurrent.futures.ProcessPoolExecutor.shutdown
+
+    def watched(self, *args, **kwargs):
+        held_at_shutdown.append(signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        return shutdown(self, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", watched)
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "source", src, ignore=shutil.ignore_patterns("card_ids.yaml"))
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert cli.main(["build", "--source", str(src), "--build", str(tmp_path / "b"), "--quiet"]) == 0
+        assert held_at_shutdown and all(held_at_shutdown)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def built_text(out: Path) -> str:
     """Everything a build keeps that holds card text: cards.yaml, the deck's notes, the cache."""
     with zipfile.ZipFile(out / "deck.apkg") as z:
