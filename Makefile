@@ -49,7 +49,7 @@ check: build
 	$(PY) ../shared/tools/score_extraction.py build/cards.yaml ../shared/gold
 
 bench: $(VENV)/.installed
-	cd tests/bench && PYTHONPATH=../.. ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py test_review_bench.py
+	cd tests/bench && PYTHONPATH=../.. ../../$(PY) -m pytest -q -p no:cacheprovider -m slow -s -o addopts="" test_bench.py test_review_bench.py test_stop_stress.py
 
 clean:
 	rm -rf build
