@@ -53,6 +53,8 @@ _LOWER_KEYS = r"[a-hａ-ｈ](?:\s*+[,，、和]\s*+[a-hａ-ｈ])*+"  # apart, so
 _KEY = re.compile(_KEY_HEAD + rf"(?:(?P<letters>{_UPPER_KEYS}|{_LOWER_KEYS})(?![A-Za-z])"
                   r"|第\s*+(?P<nth>\d{1,2}|[一二三四五六七八九十]{1,2})\s*+(?:个\s*+)?(?:选项|项|个))")
 _KEY_TEXT = re.compile(_KEY_HEAD + r"(?P<text>[^\n。；;，,]+)")  # 答案：tanh names an option by its text
+# … or by its whole text to the line's end, brackets and commas in it ("**Answer:** (2.5, 2)")
+_KEY_WHOLE_TEXT = re.compile(_KEY_LABEL + r"\s*+(?:\*\*\s*+)?(?:[:：]\s*+)?(?:\*\*\s*+)?(?P<text>[^\n]+)")
 # ("Answer: Option 3: Width" names the option by its number too)
 _KEY_NUMBER_REF = re.compile(_KEY_HEAD + r"(?:(?i:option)\s*+|选项\s*+)?(?P<number>\d{1,2})(?![\d.．]\d)(?:\s*+[).．、）:：]|\s|$)")
 # (a dash set off by spaces may lead to its explanation: "**B** - 融合多个结果")
@@ -255,9 +257,10 @@ def _letters(text: str) -> list[str]:
 
 def _named_by(text: str, options: list[tuple[str, str, bool]]) -> list[str]:
     """The labels of the options `text` names: those equal to it once folded, or, where folding
-    makes several equal ("coef_" and "coef"), the one it names letter for letter."""
+    makes several equal ("coef_" and "coef", "1.234" and "12.34"), the one it names letter for letter."""
     named = [label for label, option, _ in options if fold(option) == fold(text)]
-    exact = [label for label, option, _ in options if option.strip() == text.strip()]
+    # (a hard break that ended the key's line, "12.34 units\\", is no part of what it names)
+    exact = [label for label, option, _ in options if option.strip().rstrip("\\").strip() == text.strip().rstrip("\\").strip()]
     return exact if len(named) > 1 and len(exact) == 1 else named
 
 
@@ -290,10 +293,11 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
         option = next(text for k, text, _ in options if k == label)
         if fold(option) and fold(m.group("text")).startswith(fold(option)):
             return [label]
-    for m in _KEY_TEXT.finditer(text):
-        named = _named_by(m.group("text"), options)
-        if fold(m.group("text")) and len(named) == 1:
-            return named
+    for key_text in (_KEY_TEXT, _KEY_WHOLE_TEXT):
+        for m in key_text.finditer(text):
+            named = _named_by(m.group("text"), options)
+            if fold(m.group("text")) and len(named) == 1:
+                return named
     for m in _KEY.finditer(question):
         if m.group("letters") and valid(_letters(m.group("letters"))):
             return _letters(m.group("letters"))

@@ -1252,7 +1252,11 @@ _SPACING_MATH = re.compile(r"(?<!\S)\$(?:\s*+(?:\\(?:qquad|quad|enspace|thinspac
 _PAREN_MATH = re.compile(r"(?<![A-Za-z0-9])\\\(\s*+(.{1,300}?)\s*+\\\)")
 # what escaped parentheses hold when a page escapes its punctuation, not math: Chinese prose
 # ("\(意思是…\)") or more escapes of Markdown ("\(batch\_size\*hidden\_size\)", "\[MASK\]")
-_ESCAPED_PROSE = re.compile(r"[\u4e00-\u9fff]|\\[*_\[\]]")
+# … or words alone ("\(token\)") or quoted strings ("\[\"Chat\", \"Tool\"\]" from a Google Docs export):
+# escaped brackets, as a display line holding them is too
+_ESCAPED_WORDS = r"^[A-Za-z]{3,}(?:\s++[A-Za-z]{3,})*+$|\"[^\"]*+\""
+_ESCAPED_PROSE = re.compile(r"[\u4e00-\u9fff]|\\[*_\[\]]|" + _ESCAPED_WORDS)
+_ESCAPED_BRACKETS = re.compile(_ESCAPED_WORDS)
 _ESCAPED_LABEL = re.compile(r"^\s*\\\(\s*[0-9A-Za-z]{1,2}\s*\\\)")  # "\(1\) …": escaped list numbering
 
 
@@ -1262,7 +1266,7 @@ _BRACKET_FENCE = re.compile(r"^\s*+\\{1,2}[\[\]]\s*+$")  # \[ or \] alone: displ
 
 
 def _paren_math(text: str) -> str:
-    if display := _BRACKET_MATH.match(text):
+    if (display := _BRACKET_MATH.match(text)) and not _ESCAPED_BRACKETS.search(display.group(1)):
         return f"$${display.group(1)}$$"
     if _BRACKET_FENCE.match(text):
         return "$$"

@@ -94,6 +94,12 @@ def test_latex_paren_math_is_math_not_an_escape():
     assert kept == [r"(2) 投影矩阵 $P$ 满足 $P^2 = P$，记作 f(P)"]
 
 
+def test_escaped_brackets_around_words_or_quoted_strings_are_brackets_not_math():
+    kept, _ = run("each \\(token\\) gets an id, but \\(x\\) is a variable\n\\[\"Chat\", \"Tool\"\\]\n\\[ y = Wx \\]")
+    # (the brackets keep their escapes, as Markdown needs them: "[" may open a link)
+    assert kept == ["each (token) gets an id, but $x$ is a variable", '\\["Chat", "Tool"\\]', "$$y = Wx$$"]
+
+
 def test_bracket_display_math_escaped_or_not_and_over_several_lines_is_dollar_math():
     text = "范数记为\n\\\\[||x||_2\\\\]\n矩阵范数\n\\\\[\n\\sqrt{\\sum a^2}\n\\\\]\n\\[ y = Wx \\]\n文中的 \\[1\\] 是引用"
     kept, _ = run(text)

@@ -240,7 +240,8 @@ def strip_answer_label(text: str) -> str:
     m = _ANSWER_LABEL.match(text)
     if m is None:
         return text.lstrip("\n")
-    rest = text[m.end():]
+    # (a hard break the label's line ended in, "**Answer:**  ", breaks nothing once the label is off)
+    rest = re.sub(r"^[ \t]*+\\(?=\n)", "", text[m.end():])
     if (opened := m.group("open")) and not m.group("closed") and not m.group().rstrip(" \t").endswith(opened):
         # emphasis opened before the label and closing after the answer's paragraph ("*A1: …*")
         # styled the pair: it goes with the label

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
-                    join_wrapped, bare_aspect, names_aspect, quiz_section)
+                    join_wrapped, bare_aspect, names_aspect, quiz_section, unbold)
 from . import qa_marker
 from .bullet import split_prompt
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
@@ -83,6 +83,9 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     return pairs
 
 
+_STEP = re.compile(r"^\s*+(?:step\s*+\d{1,3}|第\s*+[一二三四五六七八九十\d]{1,3}\s*+步)\s*+[:：.．、]", re.I)
+
+
 def solution_label_at(body: list[Line]) -> int | None:
     """The position in `body` of the first answer label alone on its line at the margin
     ("**Solution:**", "答案：" with nothing after it), outside code and quotes; None when there
@@ -108,7 +111,9 @@ def _answer_labelled(lines: list[Line], ln: Line, following: Line | None) -> boo
     # (a statement that labels its question, "**题目**：…", is that question's, and a list of asking
     # items, "1. …？", holds questions of its own that the label answers: the heading titles them)
     section = lines[ln.index + 1:following.index if following is not None else len(lines)]
-    at = solution_label_at(section)
+    # (a step of a procedure, "### Step 4: Evaluate the model" / … / "Possible solution:", is a part of
+    # the answer above it, whatever labels it holds)
+    at = solution_label_at(section) if not _STEP.match(unbold(ln.body)) else None
     if at is not None and not any(qa_marker.labels_question(x.text) or ((x.numbering is not None or x.bullet)
                                                                         and is_question_like(question_text(x.text)))
                                   for x in section[:at]):
