@@ -144,6 +144,11 @@ def _summary(lines: list[Line], ln: Line, following: Line | None, label_at: set[
             and not _titles_code(lines, ln, following))
 
 
+def _labelled_question(ln: Line) -> bool:
+    """Whether a heading carries a question's label and number ("### Q2. …", "## 问题3：…")."""
+    return ln.numbering is not None and ln.numbering.style == "question_no"
+
+
 def _titles_code(lines: list[Line], ln: Line, following: Line | None) -> bool:
     """Whether a <details> summary (`ln`, its block closed by `following`) titles the code its
     block opens with and does not ask: no question, not even among asking siblings."""
@@ -420,7 +425,10 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline,
             # an item that asks once it has begun too ("### 5. 如何降低显存需求" after "### 4. 计算激活值显存")
-        if (question_number and ln.heading == open_question and ln.numbering is None and not asks[ln.index]
+        # (where the questions carry a question's label, "### Q2. …?", one without it is no question of
+        # the list even when it asks: "### Why RAG Wins" under "### Q2. Why do companies prefer RAG?")
+        labelled = question_number and marks and marks[-1].role == "question" and _labelled_question(lines[marks[-1].index])
+        if (question_number and ln.heading == open_question and ln.numbering is None and (not asks[ln.index] or labelled)
                 and not REFERENCES_LABEL.match(ln.body) and not _QUESTIONS_TITLE.search(fold(ln.body))):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
             # (but "## Reference" there closes the list: the page's end matter, and "## 面试题与答案"
