@@ -309,6 +309,8 @@ TRUE_FALSE_WORD = r"正确|错误|不对|对|错|√|×|✓|✗|✔|✘|(?i:true
 # what ends a statement to be judged, in brackets: "… (True / False)", "…（对/错）", "… [T/F]"
 TRUE_FALSE_PROMPT = re.compile(r"[(（\[][ \t]*+(?i:true[ \t]*+(?:/|or)[ \t]*+false|t[ \t]*+/[ \t]*+f|对[ \t]*+/[ \t]*+错|"
                                r"正确[ \t]*+/[ \t]*+错误)[ \t]*+[)）\]][ \t]*+[.。]?[ \t]*+$")
+# … or opens it: "True or false: …", "判断正误：…"
+TRUE_FALSE_LEAD = re.compile(r"^\s*+(?:(?i:true[ \t]*+or[ \t]*+false)|判断(?:正误|对错)?)[ \t]*+[:：]")
 OPTION_LETTERS = "A-Ha-hＡ-Ｈａ-ｈ"  # option labels, in either case and width
 
 

@@ -370,3 +370,10 @@ def test_lettered_parts_are_read_by_their_bold_letter_only():
     from pipeline.extract.deferred import _PART
     assert [bool(_PART.match(t)) for t in ("**a)** Count it.", "**(b)** Count it.", "**c.** Do it.", "a) SGD")] == [
         True, True, True, False]
+
+
+def test_a_statement_to_judge_poses_a_question_and_the_words_in_prose_do_not():
+    from pipeline.extract.qa_marker import _poses
+    assert _poses("True or false: pruning lowers variance.") and _poses("判断正误：测试时也做 dropout。")
+    assert _poses("Dropout is used at test time. (T/F)")
+    assert not _poses("True or false questions test recall.") and not _poses("判断依据是验证集上的损失。")

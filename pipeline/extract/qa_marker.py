@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import is_question_like, join_wrapped
+from ..text import TRUE_FALSE_LEAD, TRUE_FALSE_PROMPT, is_question_like, join_wrapped
 from .base import OPENS_WITH_OPTION, Mark, label_below, opens_with_answer_label, question_text, split_inline_answer
 from .lines import Line
 
@@ -74,14 +74,21 @@ def _in_record(lines: list[Line], k: int) -> bool:
 _WORD = re.compile(r"\w")
 
 
+def _poses(text: str) -> bool:
+    """Whether the paragraph under a question's label poses a question: it asks, or it is a
+    statement to judge ("True or false: …", "… (T/F)")."""
+    return is_question_like(text) or bool(TRUE_FALSE_LEAD.match(text) or TRUE_FALSE_PROMPT.search(text))
+
+
 def detect(lines: list[Line]) -> list[Mark]:
     marks = []
     for k, ln in enumerate(lines):
         if ln.blank or ln.heading or ln.in_code:
             continue
-        if _LABEL_ALONE.match(ln.text) and (stated := _stated(lines, k)) and is_question_like(question_text(stated[-1].text)):
+        if _LABEL_ALONE.match(ln.text) and (stated := _stated(lines, k)) and _poses(question_text(stated[-1].text)):
             # (over a paragraph that asks nothing it names a problem, "**问题**" / "训练时显存不够。", or
-            # labels the answer to question 1 further down, "**问题 1：**" / "早期参数随机，…")
+            # labels the answer to question 1 further down, "**问题 1：**" / "早期参数随机，…"; a
+            # statement to judge, "True or false: …", poses one)
             marks.append(Mark(ln.index, "question", "\n".join(question_text(s.text) for s in stated), NAME, True,
                               span=stated[-1].index - ln.index + 1))
             continue
