@@ -425,9 +425,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline,
             # an item that asks once it has begun too ("### 5. 如何降低显存需求" after "### 4. 计算激活值显存")
-        # (where the questions carry a question's label, "### Q2. …?", one without it is no question of
-        # the list even when it asks: "### Why RAG Wins" under "### Q2. Why do companies prefer RAG?")
-        labelled = question_number and marks and marks[-1].role == "question" and _labelled_question(lines[marks[-1].index])
+        # (where the questions carry a question's label, "### Q2. …?", one without it and without a
+        # question mark is no question of the list, though its words ask: "### Why RAG Wins" under
+        # "### Q2. Why do companies prefer RAG?")
+        labelled = (question_number and marks and marks[-1].role == "question" and _labelled_question(lines[marks[-1].index])
+                    and not ends_with_question_mark(question_text(ln.body)))
         if (question_number and ln.heading == open_question and ln.numbering is None and (not asks[ln.index] or labelled)
                 and not REFERENCES_LABEL.match(ln.body) and not _QUESTIONS_TITLE.search(fold(ln.body))):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
