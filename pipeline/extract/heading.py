@@ -83,6 +83,8 @@ def _label_pairs(lines: list[Line], heads: list[Line]) -> dict[int, Mark | None]
     return pairs
 
 
+_MARKED_LIST = 3  # numbered headings, at least, before a page counts as marking its questions …
+_MARKED_SHARE = 0.8  # … when this share of them end in a question mark
 _STEP = re.compile(r"^\s*+(?:step\s*+\d{1,3}|第\s*+[一二三四五六七八九十\d]{1,3}\s*+步)\s*+[:：.．、]", re.I)
 
 
@@ -142,11 +144,6 @@ def _summary(lines: list[Line], ln: Line, following: Line | None, label_at: set[
         return False
     return (not _EXPANDER.match(" ".join(text.lower().split())) and not _NOT_QUESTION.match(fold(text))
             and not _titles_code(lines, ln, following))
-
-
-def _labelled_question(ln: Line) -> bool:
-    """Whether a heading carries a question's label and number ("### Q2. …", "## 问题3：…")."""
-    return ln.numbering is not None and ln.numbering.style == "question_no"
 
 
 def _titles_code(lines: list[Line], ln: Line, following: Line | None) -> bool:
@@ -394,6 +391,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             levels_numbered.add(ln.heading)
     marks: list[Mark] = []
     topic_of: dict[int, str] = {}  # heading index -> its text, of the headings that are topics
+    # a page whose numbered headings that ask end in a question mark (most of them) marks its
+    # questions so: there a heading whose words ask without one titles a part of an answer
+    numbered_asking = [ln for ln in heads if asks[ln.index] and ln.numbering is not None and len(ln.numbering.numbers) == 1]
+    marks_questions = len(numbered_asking) >= _MARKED_LIST and sum(
+        ends_with_question_mark(question_text(ln.body)) for ln in numbered_asking) >= _MARKED_SHARE * len(numbered_asking)
     paired = _label_pairs(lines, heads)
     open_question = 0  # level of the question heading whose answer we are in, or 0
     question_number = 0  # the number of that question heading ("### 40. …"), or 0
@@ -425,12 +427,12 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             outline_next += 1
             continue  # "### 1. …", "### 2. …" after "### 40. …？" at its level: the answer's own outline,
             # an item that asks once it has begun too ("### 5. 如何降低显存需求" after "### 4. 计算激活值显存")
-        # (where the questions carry a question's label, "### Q2. …?", one without it and without a
-        # question mark is no question of the list, though its words ask: "### Why RAG Wins" under
-        # "### Q2. Why do companies prefer RAG?")
-        labelled = (question_number and marks and marks[-1].role == "question" and _labelled_question(lines[marks[-1].index])
-                    and not ends_with_question_mark(question_text(ln.body)))
-        if (question_number and ln.heading == open_question and ln.numbering is None and (not asks[ln.index] or labelled)
+        # (and, on a page that marks its questions with question marks, so is one whose words ask
+        # without one: "### Why RAG Wins" under "### Q2. Why do companies prefer RAG?", "### 如何实现
+        # 这一原则" under "### 5. 什么是奥卡姆剃刀原理？"; one that ends in a question mark is a question
+        # of the list that the author did not number)
+        unmarked = question_number and marks_questions and not ends_with_question_mark(question_text(ln.body))
+        if (question_number and ln.heading == open_question and ln.numbering is None and (not asks[ln.index] or unmarked)
                 and not REFERENCES_LABEL.match(ln.body) and not _QUESTIONS_TITLE.search(fold(ln.body))):
             # "### 人工评估" after "### 53. …？" at its level: the questions are numbered, it is not
             # (but "## Reference" there closes the list: the page's end matter, and "## 面试题与答案"
@@ -459,7 +461,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # and so does one that asks among sibling sub-headings that mostly title parts
             # ("## 高斯分布（…）" / "## 为什么推荐使用高斯分布？" under "# …的原因"): a part of its own
             key = (parent[ln.index], ln.heading)
-            parts = 2 * facts(key)[0] < len(groups.get(key, []))
+            # (or as many as not, when this one asks by its words alone, with no question mark:
+            # "### 在机器学习中的应用" / "### 如何实现这一原则" under "## 5.什么是奥卡姆剃刀原理？")
+            siblings, asking_siblings = len(groups.get(key, [])), facts(key)[0]
+            parts = 2 * asking_siblings < siblings or (marks_questions and asking_siblings < siblings
+                                                        and not ends_with_question_mark(question_text(ln.body)))
             # a sub-heading rated as the page rates its questions ("## …的解决方案***" under "# …*")
             # is a question of the list, whatever else it looks like
             listed_rated = rated_page and rated(ln.body) and not outlined and not colon
