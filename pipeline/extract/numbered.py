@@ -236,7 +236,8 @@ def detect(lines: list[Line]) -> list[Mark]:
     depths = {d for d, group in per_depth.items()
               if sum(asks[ln.index] for ln in group) >= max(2, len(group) / 2) or sum(asks[ln.index] for ln in group) == best}
     chosen = [ln for ln in numbered if ln.numbering.style == style and (ln.indent, ln.quote) in depths]
-    marks = _runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
+    marks = (_runs(chosen, asks, depths, lines, position) + _sub_questions(numbered, chosen, asks)
+             + _outline_questions(numbered, chosen, asks))
     for m in marks:
         if m.index in wraps:
             m.span = 1 + len(wraps[m.index])
@@ -260,6 +261,28 @@ def _sub_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, boo
             for ln in numbered
             if ln.index not in chosen_at and ln.numbering.style == "dotted" and asks[ln.index]
             and len(ln.numbering.numbers) == 2 and ln.numbering.numbers[0] == parent.get(ln.index)]
+
+
+def _outline_questions(numbered: list[Line], chosen: list[Line], asks: dict[int, bool]) -> list[Mark]:
+    """Asking lines numbered at the outline's top level that go on from sub-numbered questions:
+    "3. 了解 CNN 吗？…" and "4. 说说 RBM" after "2.1 …", "2.5 …", each number one more than the
+    last (a 面经 numbers its rounds' questions so)."""
+    chosen_at = {ln.index for ln in chosen}
+    if not chosen or chosen[0].numbering.style != "dotted":
+        return []
+    marks: list[Mark] = []
+    last = None  # the top-level number the outline stands at
+    for ln in numbered:
+        if ln.index in chosen_at:
+            last = ln.numbering.numbers[0]
+        elif (last is not None and ln.numbering.style in _TOP_LEVEL and len(ln.numbering.numbers) == 1
+              and ln.numbering.numbers[0] == last + 1 and asks[ln.index]):
+            last = ln.numbering.numbers[0]
+            marks.append(Mark(ln.index, "question", question_text(split_inline_answer(ln.text)[0]), NAME, True))
+    return marks
+
+
+_TOP_LEVEL = {"dot", "dun"}  # the plain numbers of an outline's top level ("3.", "3、")
 
 
 def _runs(numbered: list[Line], asks: dict[int, bool], depths: set[tuple[int, int]], lines: list[Line],
