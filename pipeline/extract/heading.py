@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from ..text import (CJK, REFERENCES_LABEL, blank_marks, ends_with_question_mark, continues_sentence, fold, hard_wrapped, introduces, is_question_like,
-                    join_wrapped, bare_aspect, names_aspect, quiz_section, unbold)
+                    join_wrapped, bare_aspect, link_free, names_aspect, quiz_section, unbold)
 from . import qa_marker
 from .bullet import split_prompt
 from .base import ASKING_SHARE, Mark, answer_label_alone, opens_with_answer_label, question_text, rated, topic_text
@@ -175,6 +175,24 @@ def _answered_heading(body: str, by_siblings: bool = False) -> tuple[str, str] |
     if by_siblings and (_CLAUSE.search(split[2]) or len(split[2]) >= 2 * _MIN_SAID):
         return _front(split[0]), split[2]
     return (_front(split[0]), split[2]) if is_question_like(question_text(split[0])) else None
+
+
+_SAID_AFTER_MARK = 12  # folded characters of an answer written after a heading's question mark, at most
+
+
+def _answered_after_mark(lines: list[Line], ln: Line, body: str) -> tuple[str, str] | None:
+    """(question, answer) of a heading with nothing under it whose answer follows its question mark
+    on the heading's line ("##### …由编译、链接中的哪个环节生成? 编译", the next heading right
+    after it); None otherwise (with text under it, the words after the mark may title it:
+    "## 什么是 Transformer? 原理详解")."""
+    following = next_content(lines, ln.index + 1)
+    if following is not None and not (following.heading and following.heading <= ln.heading):
+        return None
+    split = split_prompt(body)
+    if (split is None or split[1] not in ("?", "？") or not split[2].strip() or is_question_like(split[2])
+            or len(fold(link_free(split[2]))) > _SAID_AFTER_MARK):
+        return None  # (a longer tail goes on with the question: "…work? Sparse vs. dense flow and so on.")
+    return _front(split[0] + split[1]), split[2].strip()
 
 
 def _fold_label(text: str) -> str:
@@ -485,7 +503,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             if glued and body.lstrip("*_ ").startswith(glued):
                 body, number = body.lstrip("*_ ")[len(glued):], question_number + 1
             front, answer = _front(body), ""
-            if (said := _answered_heading(body, not asks[ln.index])) is not None:
+            if (said := _answered_heading(body, not asks[ln.index]) or _answered_after_mark(lines, ln, body)) is not None:
                 front, answer = said
             above = topic_of.get(parent[ln.index])
             if above and ((asks[ln.index] and _SUBJECTLESS.match(front)) or bare_aspect(front)):
