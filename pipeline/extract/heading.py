@@ -479,10 +479,11 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             # and so does one that asks among sibling sub-headings that mostly title parts
             # ("## 高斯分布（…）" / "## 为什么推荐使用高斯分布？" under "# …的原因"): a part of its own
             key = (parent[ln.index], ln.heading)
-            # (or as many as not, when this one asks by its words alone, with no question mark:
-            # "### 在机器学习中的应用" / "### 如何实现这一原则" under "## 5.什么是奥卡姆剃刀原理？")
+            # (or one at least does not, when this one asks by its words alone, with no question mark:
+            # "### 在机器学习中的应用" / "### 如何实现这一原则" under "## 5.什么是奥卡姆剃刀原理？",
+            # "### Why Use PR Curves" / "### Key Metrics" / "### When to Use" under "## Question 12: …")
             siblings, asking_siblings = len(groups.get(key, [])), facts(key)[0]
-            parts = 2 * asking_siblings < siblings or (marks_questions and asking_siblings < siblings
+            parts = 2 * asking_siblings < siblings or (asking_siblings < siblings
                                                         and not ends_with_question_mark(question_text(ln.body)))
             # a sub-heading rated as the page rates its questions ("## …的解决方案***" under "# …*")
             # is a question of the list, whatever else it looks like
