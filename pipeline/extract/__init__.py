@@ -744,9 +744,30 @@ _SAME_AS_ABOVE = re.compile(r"(?:同上(?:题|一题)?|同前(?:题|一题)?|(?:
 SAME_AS_ABOVE = "the source answers \"same as above\": this is the answer of the question before it"
 
 
+TITLE = "title"  # the layout of a post whose one question is its title
+
+
+def _titled_post(doc: CleanDocument, lines: list[Line], marks: list[Mark], topic: str) -> Card | None:
+    """The one card of a post whose question is its front matter's title ("title: 有做过智能体
+    规划吗？") and whose body, all of it, answers it: the title ends in a question mark, and what
+    asks in the body are section headings without one (they title parts of the answer: "# 参数
+    有哪些" / a table / "# 写作场景" …), under the cards' `topic`; None otherwise."""
+    if not doc.title or not ends_with_question_mark(doc.title):
+        return None
+    if any(m.role == "question" and (not lines[m.index].heading or ends_with_question_mark(m.text)) for m in marks):
+        return None
+    content = [ln for ln in lines if not ln.blank]
+    if not content:
+        return None
+    return Card(question=doc.title, answer=_answer_text(lines, False), topic=topic,
+                sources=[SourceSpan(doc.name, content[0].number, content[-1].number)], layout=TITLE)
+
+
 def extract(doc: CleanDocument, title: str, layout_hint: str = "") -> Extraction:
     lines = analyse(doc.lines, doc.code_lines, doc.kind == "markdown")
     marks = find_marks(lines, layout_hint, doc.breaks)
+    if not layout_hint and (post := _titled_post(doc, lines, marks, title)) is not None:
+        return Extraction(doc.name, [post], [], [], {TITLE: 1})
     cards: list[Card] = []
     drops: list[Drop] = []
     topic_lines: list[int] = []
