@@ -310,6 +310,7 @@ def find_key(options: list[tuple[str, str, bool]], after: list[str], question: s
 
 
 _TEXT_AFTER_KEY = 8  # folded characters after a repeated lower-case label: an item's text, no key's
+_LOWER_LABELLED = re.compile(r"^\s*+[(（]?([a-z])[.．、)）]\s*+(\S.*)$")
 
 
 def _numbered_twice(line: str, options: list[tuple[str, str, bool]]) -> bool:
@@ -317,7 +318,7 @@ def _numbered_twice(line: str, options: list[tuple[str, str, bool]]) -> bool:
     its own ("c. 对异常值的敏感度不同" after "c. 能否输出概率"): the next item of a list whose
     writer repeated a letter, not a key naming that option (lower-case letters also number the
     parts of an answer)."""
-    m = re.match(r"^\s*+[(（]?([a-z])[.．、)）]\s*+(\S.*)$", line)
+    m = _LOWER_LABELLED.match(line)
     return bool(m and options and m.group(1).upper() == options[-1][0].upper()
                 and not fold(m.group(2)).startswith(fold(options[-1][1])) and len(fold(m.group(2))) >= _TEXT_AFTER_KEY)
 

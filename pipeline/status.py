@@ -32,10 +32,12 @@ _CITATION = re.compile(r"^[>\s]*+《[^》\n]{1,40}》\s*+(?:ch\.?\s*+)?\d+(?:\.\
 # an answer that only sends the reader to another question's ("同 Q13", "见上题", "Same as Q4.")
 _SAME_AS = re.compile(r"^\s*+(?:同|见|参见|详见|same\s++as|see)\s*+(?:上题|上一题|前一题|上|前题|(?:question\s*+|Q\s*+|第\s*+)\d{1,3}\s*+题?)"
                       r"\s*+[。.]?\s*+$", re.I)
-# an answer that only names the file holding it ("代码见shuffle.py", "See solution.ipynb"): the
-# file is not on the page
-_FILE_POINTER = re.compile(r"^\s*+(?:代码|实现|答案|解答|详情|code|solution|answer)?\s*+(?:见|参见|详见|请见|在|see|in)\s*+[:：]?\s*+"
-                           r"`?[\w./-]{1,80}\.(?:py|ipynb|md|pdf|cpp|cc|c|h|java|js|ts|m|r|txt|html?)`?\s*+[。.,，;；]?\s*+$", re.I)
+# a line that only names the file or document holding the answer ("代码见shuffle.py", "See
+# solution.ipynb", "见 2019_interview_notes", "详见 notes/cnn.md"): it is not on the page. A name
+# without a file's extension is a word joined by "_", "/" or "." with a letter in it ("在 0.5" is a value)
+_FILE_POINTER = re.compile(r"^\s*+(?:代码|实现|答案|解答|详情|code|solution|answer)?\s*+(?:见|参见|详见|请见|请看|参考|在|see|in)\s*+[:：]?\s*+"
+                           r"`?(?:[\w./-]{1,80}\.(?:py|ipynb|md|pdf|cpp|cc|c|h|java|js|ts|m|r|txt|html?)"
+                           r"|(?=[\w./-]*[_/.]\w)(?=[\w./-]*[A-Za-z])[\w./-]{1,80})`?\s*+[。.,，;；]?\s*+$", re.I)
 # an author's note, opening a line, that no answer was found ("这个问题没找到答案，…", "No answer yet."):
 # the author's voice (the question, the author or nobody before it, the note ends its clause),
 # not a sentence about a model that "找不到答案" / "没找到答案时…"
@@ -112,12 +114,6 @@ def _without_link_lead_in(answer: str) -> str:
 _HARD_BREAK = re.compile(r"(?<!\\)\\$", re.M)  # a backslash line break: no text of the answer's
 
 
-# an answer that only names the document holding it ("见 2020_algorithm_intern_information",
-# "详见 notes/bn.md"): a file's name, a word joined by "_", "/" or "." with no space
-_DOCUMENT_POINTER = re.compile(r"^\s*+(?:见|详见|参见|请见|请看|参考|see)\s*+[:：]?\s*+`?(?=[\w./-]*[_/.][\w])[\w./-]++`?\s*+[。.]?\s*+$",
-                               re.I)
-
-
 def has_real_answer(answer: str) -> bool:
     answer = _HARD_BREAK.sub("", answer)
     # a link may wrap over the lines of its paragraph: pointers ("请参考[…](…)") are found
@@ -138,7 +134,6 @@ def has_real_answer(answer: str) -> bool:
     asked = "\n".join(line for line in free.split("\n") if fold(_PLACEHOLDER.sub("", _LIST_NUMBER.sub("", line))))
     first = next((line for line in free.split("\n") if line.strip()), "")
     if (only_asks(asked) or lists_questions(free) or _NOT_FOUND.search(joined) or _UNSURE.match(first)
-            or _DOCUMENT_POINTER.match(free.strip())
             or _STATUS_ONLY.match(unbold(free)) or _ACKNOWLEDGED.match(_ASIDE.sub("", _PLACEHOLDER.sub("", free)))):
         return False
     kept = []

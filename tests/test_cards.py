@@ -129,6 +129,8 @@ def test_real_answer_excludes_links_labels_placeholders():
     # (a link after it, its address gone, leaves the comma that set it off)
     assert not has_real_answer("见 schedulers.md, https://example.com/lr-notes")
     assert has_real_answer("见 train.py 第 20 行：先清零梯度再反向传播。")
+    # a value after 在 names no file
+    assert has_real_answer("在 0.5")
 
 
 def test_an_author_who_could_not_work_it_out_gives_no_answer():

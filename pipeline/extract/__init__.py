@@ -249,6 +249,8 @@ def _other_part(lines: list[Line], inner: list[Mark], start: int, end: int) -> l
             return outline + [Mark(tail, "boundary", "", heading.NAME, False)] + more
         return []
     first = asked[0].index
+    if not any(ln.bullet for ln in lines[start:first]):
+        return []  # no list before the layout's first question (the common case: no layout read again)
     _, more = choose_layout(lines[start:first], BODY_RULES)
     before = [m for m in more if m.role == "question"]
     if (tail := _list_end(lines, before, first)) is None or _answered(lines, more, tail) < _PART_QUESTIONS:

@@ -233,6 +233,10 @@ def answer_label_alone(text: str) -> bool:
     return (m := _ANSWER_LABEL.match(text)) is not None and not text[m.end():].strip()
 
 
+# a hard break the label's line ended in ("**Answer:**  "): it breaks nothing once the label is off
+_LEADING_BREAK = re.compile(r"^[ \t]*+\\(?=\n)")
+
+
 def strip_answer_label(text: str) -> str:
     """`text` without the answer label that opens it ("答：", "**Answer:**", "- 参考答案："). A label
     alone on its line takes its list item with it: what was nested under the item loses that
@@ -240,8 +244,7 @@ def strip_answer_label(text: str) -> str:
     m = _ANSWER_LABEL.match(text)
     if m is None:
         return text.lstrip("\n")
-    # (a hard break the label's line ended in, "**Answer:**  ", breaks nothing once the label is off)
-    rest = re.sub(r"^[ \t]*+\\(?=\n)", "", text[m.end():])
+    rest = _LEADING_BREAK.sub("", text[m.end():])
     if (opened := m.group("open")) and not m.group("closed") and not m.group().rstrip(" \t").endswith(opened):
         # emphasis opened before the label and closing after the answer's paragraph ("*A1: …*")
         # styled the pair: it goes with the label

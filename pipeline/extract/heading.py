@@ -162,13 +162,21 @@ _CLAUSE = re.compile(r"[，,；;]")
 
 
 @lru_cache(maxsize=1 << 16)  # asked of a heading once to tell whether it asks, again for its front
-def _answered_heading(body: str, by_siblings: bool = False) -> tuple[str, str] | None:
+def _answered_heading(body: str, by_siblings: bool = False, alone: bool = False) -> tuple[str, str] | None:
     """(prompt, answer) of a heading that is a paragraph: a short prompt that asks, a colon, and
     its answer ("## L1 和 L2 的差别：L1 加绝对值之和，让权重稀疏；L2 加平方和……"), else None.
     A heading that is a question `by_siblings` ("##### (34) 剪枝: 先…，再…" among "##### (33) …？")
     needs no asking prompt, but an answer of clauses or twice `_MIN_SAID` (no subtitle:
-    "## Transformer: Attention Is All You Need")."""
+    "## Transformer: Attention Is All You Need"). A heading with nothing under it (`alone`) may
+    hold a short answer after its question mark ("##### …在哪个环节生成? 编译"; under a heading
+    with text of its own the words there may title it: "## 什么是 Transformer? 原理详解")."""
     split = split_prompt(body)
+    if split is not None and split[1] in ("?", "？"):
+        # (a longer tail goes on with the question: "…work? Sparse vs. dense flow and so on.")
+        said = split[2].strip()
+        if alone and said and not is_question_like(said) and len(fold(link_free(said))) <= _SAID_AFTER_MARK:
+            return _front(split[0] + split[1]), said
+        return None
     if (split is None or split[1] not in (":", "：") or len(split[2]) < _MIN_SAID
             or ends_with_question_mark(body) or is_question_like(split[2])):
         return None  # ("如何理解：“…”这句话？" asks to its end)
@@ -180,19 +188,10 @@ def _answered_heading(body: str, by_siblings: bool = False) -> tuple[str, str] |
 _SAID_AFTER_MARK = 12  # folded characters of an answer written after a heading's question mark, at most
 
 
-def _answered_after_mark(lines: list[Line], ln: Line, body: str) -> tuple[str, str] | None:
-    """(question, answer) of a heading with nothing under it whose answer follows its question mark
-    on the heading's line ("##### …由编译、链接中的哪个环节生成? 编译", the next heading right
-    after it); None otherwise (with text under it, the words after the mark may title it:
-    "## 什么是 Transformer? 原理详解")."""
+def _alone(lines: list[Line], ln: Line) -> bool:
+    """Whether a heading has nothing under it: the next content is a heading of its level or higher."""
     following = next_content(lines, ln.index + 1)
-    if following is not None and not (following.heading and following.heading <= ln.heading):
-        return None
-    split = split_prompt(body)
-    if (split is None or split[1] not in ("?", "？") or not split[2].strip() or is_question_like(split[2])
-            or len(fold(link_free(split[2]))) > _SAID_AFTER_MARK):
-        return None  # (a longer tail goes on with the question: "…work? Sparse vs. dense flow and so on.")
-    return _front(split[0] + split[1]), split[2].strip()
+    return following is None or 0 < following.heading <= ln.heading
 
 
 def _fold_label(text: str) -> str:
@@ -504,7 +503,7 @@ def detect(lines: list[Line], separated: frozenset[int] = frozenset()) -> list[M
             if glued and body.lstrip("*_ ").startswith(glued):
                 body, number = body.lstrip("*_ ")[len(glued):], question_number + 1
             front, answer = _front(body), ""
-            if (said := _answered_heading(body, not asks[ln.index]) or _answered_after_mark(lines, ln, body)) is not None:
+            if (said := _answered_heading(body, not asks[ln.index], _alone(lines, ln))) is not None:
                 front, answer = said
             above = topic_of.get(parent[ln.index])
             if above and ((asks[ln.index] and _SUBJECTLESS.match(front)) or bare_aspect(front)):
